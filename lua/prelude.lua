@@ -1,0 +1,91 @@
+-- luarun prelude: runs once in every new state, before any user code.
+--
+-- 1. Limit errors (interrupt, instruction and time limits) must not be swallowed by Lua:
+--    pcall, xpcall, coroutine.resume and coroutine.close re-raise any error caught while
+--    the running call has been stopped.
+-- 2. Host functions report failure by returning (host_error_marker, message); the
+--    wrapper made here raises that message as an ordinary Lua string error at the
+--    caller's line, so Lua code can pcall it and match on it.
+-- 3. Optional sandbox rules: only text chunks in load(), no __gc finalizers.
+local is_stopped, host_error_marker, allow_bytecode, allow_finalizers = ...
+local error, rawget, select, type = error, rawget, select, type
+
+local function rethrow_if_stopped(ok, ...)
+  if not ok and is_stopped() then
+    error((...), 0)
+  end
+  return ok, ...
+end
+
+local raw_pcall = pcall
+pcall = function(f, ...)
+  return rethrow_if_stopped(raw_pcall(f, ...))
+end
+
+local raw_xpcall = xpcall
+xpcall = function(f, handler, ...)
+  if handler == nil then
+    error("bad argument #2 to 'xpcall' (value expected)", 2)
+  end
+  local function guarded_handler(e)
+    if is_stopped() then
+      return e
+    end
+    return handler(e)
+  end
+  return rethrow_if_stopped(raw_xpcall(f, guarded_handler, ...))
+end
+
+if coroutine then
+  local raw_resume, raw_close = coroutine.resume, coroutine.close
+  coroutine.resume = function(co, ...)
+    return rethrow_if_stopped(raw_resume(co, ...))
+  end
+  if raw_close then
+    coroutine.close = function(co)
+      return rethrow_if_stopped(raw_close(co))
+    end
+  end
+end
+
+if not allow_bytecode then
+  -- load(chunk, name, mode, env): force text mode; an explicit nil env must stay
+  -- explicit, so the argument count is preserved.
+  local raw_load = load
+  load = function(...)
+    local chunk, name, _, env = ...
+    if select("#", ...) >= 4 then
+      return raw_load(chunk, name, "t", env)
+    end
+    return raw_load(chunk, name, "t")
+  end
+  if string then
+    string.dump = nil
+  end
+end
+
+if not allow_finalizers then
+  -- Lua runs __gc metamethods with hooks disabled, where no limit can stop them.
+  local raw_setmetatable = setmetatable
+  setmetatable = function(t, mt)
+    if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+      error("__gc metamethods are disabled in this state: limits cannot stop a "
+        .. "finalizer (set allow_finalizers in luarun_options to allow them)", 2)
+    end
+    return raw_setmetatable(t, mt)
+  end
+end
+
+local function host_result(...)
+  if (...) == host_error_marker then
+    error((select(2, ...)), 2)
+  end
+  return ...
+end
+
+-- Returned to Rust: wraps a raw host function so that its failures become Lua errors.
+return function(raw)
+  return function(...)
+    return host_result(raw(...))
+  end
+end

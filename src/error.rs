@@ -1,0 +1,66 @@
+//! The error type of the safe core: a category (which becomes a C status) and a message.
+
+use std::fmt;
+
+/// What went wrong, in the categories the C API reports as statuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Lua source did not compile.
+    Syntax,
+    /// Lua code raised an error (including errors raised by host callbacks).
+    Runtime,
+    /// The state's memory limit was reached (or the allocator failed).
+    Memory,
+    /// The call was stopped by an interrupt, the instruction limit or the time limit.
+    Interrupted,
+    /// An argument was NULL, out of range or otherwise unusable.
+    InvalidArgument,
+    /// The caller's buffer is smaller than the result needs.
+    BufferTooSmall,
+    /// A value had the wrong type for the operation (for example indexing a number).
+    Type,
+    /// The request is valid but this build or this platform cannot honour it.
+    Unsupported,
+    /// A progress callback asked to stop.
+    Cancelled,
+}
+
+/// An error with a category and a message a user can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// The category, which decides the C status code.
+    pub kind: ErrorKind,
+    /// Human-readable text; for Lua errors it includes the Lua traceback when there is one.
+    pub message: String,
+}
+
+/// Result type of the safe core.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Builds an error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for an [`ErrorKind::InvalidArgument`] error.
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    /// Shorthand for an [`ErrorKind::Type`] error.
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Type, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,340 @@
+//! Calling Lua functions from C, and host callbacks that Lua can call.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::{Arc, Weak};
+
+use super::state::{arg_state, luarun_state};
+use super::value::{arg_handle, from_c, luarun_value, luarun_value_free, to_c, LUARUN_FUNCTION};
+use super::{arg_bytes, arg_name, arg_ref, boundary, check_out, luarun_status, luarun_status_name};
+use crate::error::{Error, Result};
+use crate::state::State;
+
+/// A host function Lua can call.
+///
+/// `args` holds `nargs` arguments, owned by luarun and valid only during the call
+/// (use `luarun_value_copy` to keep one). Push results with
+/// `luarun_callback_return_value`, then return `LUARUN_OK`. To fail, optionally set a
+/// message with `luarun_callback_set_error` and return any other status: Lua sees an
+/// ordinary error (catchable with `pcall`) carrying that message.
+///
+/// The callback runs on whichever thread is calling into the state and may call luarun
+/// functions on the same state. It must not let a C++ exception or a longjmp escape.
+pub type luarun_callback = Option<
+    unsafe extern "C" fn(
+        user_data: *mut c_void,
+        args: *const luarun_value,
+        nargs: usize,
+        context: *mut luarun_callback_context,
+    ) -> c_int,
+>;
+
+/// Called once with the callback's `user_data` when Lua no longer references the host
+/// function (garbage collected, or its state closed). May be NULL.
+pub type luarun_user_data_free = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
+
+/// Where a running host callback puts its results and its error message.
+pub struct luarun_callback_context {
+    state: Arc<State>,
+    results: Vec<mlua::Value>,
+    error: Option<String>,
+}
+
+/// A C callback with its user data. The embedder promises the callback may be called from
+/// any thread that calls into the state, which is what makes this Send.
+struct HostCallback {
+    callback: unsafe extern "C" fn(
+        *mut c_void,
+        *const luarun_value,
+        usize,
+        *mut luarun_callback_context,
+    ) -> c_int,
+    user_data: *mut c_void,
+    free: luarun_user_data_free,
+}
+
+// SAFETY: see the type's documentation; luarun serializes calls into one state.
+unsafe impl Send for HostCallback {}
+unsafe impl Sync for HostCallback {}
+
+impl Drop for HostCallback {
+    fn drop(&mut self) {
+        if let Some(free) = self.free {
+            // SAFETY: the embedder gave us this function for exactly this user data.
+            unsafe { free(self.user_data) }
+        }
+    }
+}
+
+impl HostCallback {
+    /// Calls the C function with converted arguments and collects its results.
+    fn invoke(
+        &self,
+        state: &Arc<State>,
+        args: mlua::MultiValue,
+    ) -> std::result::Result<mlua::MultiValue, String> {
+        let mut c_args: Vec<luarun_value> = args.into_iter().map(|a| to_c(state, a)).collect();
+        let mut context = luarun_callback_context {
+            state: Arc::clone(state),
+            results: Vec::new(),
+            error: None,
+        };
+        // SAFETY: the callback contract above; args live until after the call.
+        let status =
+            unsafe { (self.callback)(self.user_data, c_args.as_ptr(), c_args.len(), &mut context) };
+        for arg in &mut c_args {
+            // SAFETY: each arg came from to_c and owns its handle.
+            unsafe { luarun_value_free(arg) };
+        }
+        if status == luarun_status::LUARUN_OK as c_int {
+            return Ok(mlua::MultiValue::from_vec(context.results));
+        }
+        Err(context.error.unwrap_or_else(|| {
+            // SAFETY: luarun_status_name always returns a static NUL-terminated string.
+            let name = unsafe { std::ffi::CStr::from_ptr(luarun_status_name(status)) };
+            format!("host function failed with {}", name.to_string_lossy())
+        }))
+    }
+}
+
+fn new_host_function(
+    state: &Arc<State>,
+    callback: luarun_callback,
+    user_data: *mut c_void,
+    user_data_free: luarun_user_data_free,
+) -> Result<mlua::Function> {
+    let Some(callback) = callback else {
+        return Err(Error::invalid_argument("callback must not be NULL"));
+    };
+    let host = HostCallback {
+        callback,
+        user_data,
+        free: user_data_free,
+    };
+    // Weak: the function lives inside the state, a strong reference would keep the state
+    // alive forever.
+    let weak: Weak<State> = Arc::downgrade(state);
+    state.create_host_function(move |_, args| {
+        let state = weak
+            .upgrade()
+            .ok_or_else(|| "the luarun state is closing".to_string())?;
+        host.invoke(&state, args)
+    })
+}
+
+/// Creates a Lua function that calls `callback` (see `luarun_callback`). Free
+/// `*function_out` with `luarun_value_free`; `user_data_free(user_data)` runs once Lua
+/// no longer references the function. If this fails, `user_data_free` is called at once.
+///
+/// # Safety
+/// `state` valid; `function_out` writable; `callback` and `user_data_free` as documented.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_function_new(
+    state: *mut luarun_state,
+    callback: luarun_callback,
+    user_data: *mut c_void,
+    user_data_free: luarun_user_data_free,
+    function_out: *mut luarun_value,
+) -> luarun_status {
+    let status = boundary(|| {
+        let state = arg_state(state)?;
+        check_out(function_out, "function_out")?;
+        let function = new_host_function(state, callback, user_data, user_data_free)?;
+        function_out.write(to_c(state, mlua::Value::Function(function)));
+        Ok(())
+    });
+    free_user_data_on_early_failure(status, callback, user_data, user_data_free);
+    status
+}
+
+/// Makes `callback` callable from Lua as the global function `name`. `user_data` is
+/// passed to every call; `user_data_free(user_data)` runs once the function is collected
+/// (for example when the global is replaced and the state is collected or closed). If
+/// registration fails, `user_data_free` is called at once.
+///
+/// # Safety
+/// `state` valid; `name` NUL-terminated; `callback` and `user_data_free` as documented.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_register_function(
+    state: *mut luarun_state,
+    name: *const c_char,
+    callback: luarun_callback,
+    user_data: *mut c_void,
+    user_data_free: luarun_user_data_free,
+) -> luarun_status {
+    let status = boundary(|| {
+        let state = arg_state(state)?;
+        let name = arg_name(name, "name")?;
+        let function = new_host_function(state, callback, user_data, user_data_free)?;
+        state.run(|lua| lua.globals().set(name, function))
+    });
+    free_user_data_on_early_failure(status, callback, user_data, user_data_free);
+    status
+}
+
+/// When argument checks fail before a HostCallback took ownership, the user data would
+/// leak; when a HostCallback was built, its Drop already freed it. Only the former case
+/// lacks a callback or a state, so free only when the callback was never wrapped.
+unsafe fn free_user_data_on_early_failure(
+    status: luarun_status,
+    callback: luarun_callback,
+    user_data: *mut c_void,
+    user_data_free: luarun_user_data_free,
+) {
+    if status != luarun_status::LUARUN_OK && callback.is_none() {
+        if let Some(free) = user_data_free {
+            free(user_data);
+        }
+    }
+}
+
+/// Adds one result to the host callback's return values (copied into Lua).
+///
+/// # Safety
+/// `context` must be the one passed to the running callback; `value` valid.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_callback_return_value(
+    context: *mut luarun_callback_context,
+    value: *const luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let context = context
+            .as_mut()
+            .ok_or_else(|| Error::invalid_argument("context must not be NULL"))?;
+        let value = from_c(&context.state, arg_ref(value, "value")?)?;
+        context.results.push(value);
+        Ok(())
+    })
+}
+
+/// Sets the error message Lua sees when the callback returns a status other than
+/// `LUARUN_OK` (`len` bytes, copied).
+///
+/// # Safety
+/// `context` must be the one passed to the running callback; `message` `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_callback_set_error(
+    context: *mut luarun_callback_context,
+    message: *const c_char,
+    len: usize,
+) -> luarun_status {
+    boundary(|| {
+        let context = context
+            .as_mut()
+            .ok_or_else(|| Error::invalid_argument("context must not be NULL"))?;
+        let message = arg_bytes(message, len, "message")?;
+        context.error = Some(String::from_utf8_lossy(message).into_owned());
+        Ok(())
+    })
+}
+
+/// Converts C arguments, calls `function` and writes up to `results_cap` results.
+unsafe fn call_and_collect(
+    state: &Arc<State>,
+    function: &mlua::Function,
+    args: *const luarun_value,
+    nargs: usize,
+    results_out: *mut luarun_value,
+    results_cap: usize,
+    nresults_out: *mut usize,
+) -> Result<()> {
+    if args.is_null() && nargs != 0 {
+        return Err(Error::invalid_argument(format!(
+            "args is NULL but nargs is {nargs}"
+        )));
+    }
+    if results_out.is_null() && results_cap != 0 {
+        return Err(Error::invalid_argument(format!(
+            "results_out is NULL but results_cap is {results_cap}"
+        )));
+    }
+    let args = if nargs == 0 {
+        &[][..]
+    } else {
+        std::slice::from_raw_parts(args, nargs)
+    };
+    let lua_args = args
+        .iter()
+        .map(|a| from_c(state, a))
+        .collect::<Result<Vec<_>>>()?;
+    let results = state.call(function, mlua::MultiValue::from_vec(lua_args))?;
+    let count = results.len();
+    for (i, value) in results.into_iter().take(results_cap).enumerate() {
+        results_out.add(i).write(to_c(state, value));
+    }
+    if !nresults_out.is_null() {
+        nresults_out.write(count);
+    }
+    Ok(())
+}
+
+/// Calls a function value with `nargs` arguments. Up to `results_cap` results are written
+/// to `results_out[0..]` (each to free with `luarun_value_free`); the rest are dropped.
+/// `*nresults_out` (may be NULL) receives how many results the function returned, which
+/// can exceed `results_cap`. `args` may be NULL when `nargs` is 0, `results_out` when
+/// `results_cap` is 0.
+///
+/// # Safety
+/// `function` a valid value; `args` `nargs` values; `results_out` `results_cap` writable
+/// values; `nresults_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_call(
+    function: *const luarun_value,
+    args: *const luarun_value,
+    nargs: usize,
+    results_out: *mut luarun_value,
+    results_cap: usize,
+    nresults_out: *mut usize,
+) -> luarun_status {
+    boundary(|| {
+        let handle = arg_handle(function, "function", LUARUN_FUNCTION)?;
+        let mlua::Value::Function(f) = &handle.value else {
+            return Err(Error::type_error("function handle holds no function"));
+        };
+        call_and_collect(
+            &handle.state,
+            f,
+            args,
+            nargs,
+            results_out,
+            results_cap,
+            nresults_out,
+        )
+    })
+}
+
+/// Calls the global function `name`, like `luarun_call`. A missing global or one that
+/// is not a function is `LUARUN_ERR_TYPE`.
+///
+/// # Safety
+/// As `luarun_call`; `state` valid; `name` NUL-terminated.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_call_global(
+    state: *mut luarun_state,
+    name: *const c_char,
+    args: *const luarun_value,
+    nargs: usize,
+    results_out: *mut luarun_value,
+    results_cap: usize,
+    nresults_out: *mut usize,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        let name = arg_name(name, "name")?;
+        let value: mlua::Value = state.run(|lua| lua.globals().get(name))?;
+        let mlua::Value::Function(f) = value else {
+            return Err(Error::type_error(format!(
+                "global '{name}' is a {}, not a function",
+                value.type_name()
+            )));
+        };
+        call_and_collect(
+            state,
+            &f,
+            args,
+            nargs,
+            results_out,
+            results_cap,
+            nresults_out,
+        )
+    })
+}

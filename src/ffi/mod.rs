@@ -1,0 +1,237 @@
+//! The C ABI. Every `extern "C"` function is a thin shell around [`boundary`], which
+//! catches panics, records the error message for `luarun_last_error` and returns a
+//! [`luarun_status`]. Pointer checks and C type conversions live here; logic does not.
+#![allow(non_camel_case_types)]
+
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use crate::error::{Error, ErrorKind, Result};
+
+pub mod function;
+pub mod state;
+pub mod table;
+pub mod value;
+
+/// Status code returned by every fallible luarun function. Numbers are fixed and never
+/// reused; new codes are only ever appended.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum luarun_status {
+    /// Success.
+    LUARUN_OK = 0,
+    /// Lua source did not compile (also: a binary chunk where only text is allowed).
+    LUARUN_ERR_SYNTAX = 1,
+    /// Lua code raised an error, or a host callback failed.
+    LUARUN_ERR_RUNTIME = 2,
+    /// The state's memory limit was reached; the state stays usable.
+    LUARUN_ERR_MEMORY = 3,
+    /// Stopped by luarun_state_interrupt, the instruction limit or the time limit.
+    LUARUN_ERR_INTERRUPTED = 4,
+    /// An argument was NULL, out of range or otherwise unusable.
+    LUARUN_ERR_INVALID_ARGUMENT = 5,
+    /// The caller's buffer is too small; the message says how many bytes are needed.
+    LUARUN_ERR_BUFFER_TOO_SMALL = 6,
+    /// A value had the wrong type for the operation.
+    LUARUN_ERR_TYPE = 7,
+    /// Valid request that this build or platform cannot honour.
+    LUARUN_ERR_UNSUPPORTED = 8,
+    /// A progress callback asked to stop.
+    LUARUN_ERR_CANCELLED = 9,
+    /// An internal bug was caught before it could cross the ABI; please report it.
+    LUARUN_ERR_PANIC = 10,
+}
+
+impl From<ErrorKind> for luarun_status {
+    fn from(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::Syntax => luarun_status::LUARUN_ERR_SYNTAX,
+            ErrorKind::Runtime => luarun_status::LUARUN_ERR_RUNTIME,
+            ErrorKind::Memory => luarun_status::LUARUN_ERR_MEMORY,
+            ErrorKind::Interrupted => luarun_status::LUARUN_ERR_INTERRUPTED,
+            ErrorKind::InvalidArgument => luarun_status::LUARUN_ERR_INVALID_ARGUMENT,
+            ErrorKind::BufferTooSmall => luarun_status::LUARUN_ERR_BUFFER_TOO_SMALL,
+            ErrorKind::Type => luarun_status::LUARUN_ERR_TYPE,
+            ErrorKind::Unsupported => luarun_status::LUARUN_ERR_UNSUPPORTED,
+            ErrorKind::Cancelled => luarun_status::LUARUN_ERR_CANCELLED,
+        }
+    }
+}
+
+/// Version of the C ABI. Bumped only when an existing function or struct layout changes
+/// incompatibly; additions (new functions, fields appended to `struct_size` structs,
+/// new status codes) keep it.
+pub const LUARUN_ABI_VERSION: u32 = 1;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+fn set_last_error(message: &str) {
+    // Interior NUL bytes (Lua messages may hold any bytes) would cut the C string short.
+    let clean = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = clean);
+}
+
+/// Runs `work` as the body of an exported function: panics become `LUARUN_ERR_PANIC`,
+/// errors become their status, and either way the message is kept for
+/// `luarun_last_error`.
+pub(crate) fn boundary(work: impl FnOnce() -> Result<()>) -> luarun_status {
+    match catch_unwind(AssertUnwindSafe(work)) {
+        Ok(Ok(())) => luarun_status::LUARUN_OK,
+        Ok(Err(error)) => {
+            set_last_error(&error.message);
+            error.kind.into()
+        }
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            set_last_error(&format!(
+                "internal error in luarun (please report it): {detail}"
+            ));
+            luarun_status::LUARUN_ERR_PANIC
+        }
+    }
+}
+
+/// Like [`boundary`] for functions that cannot report a status (`*_free`, getters):
+/// a panic is swallowed and `fallback` returned.
+pub(crate) fn boundary_or<T>(fallback: T, work: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or(fallback)
+}
+
+/// Borrows `*ptr`, or fails naming the argument when it is NULL.
+///
+/// # Safety
+/// `ptr` must be NULL or point to a valid `T` for the returned lifetime.
+pub(crate) unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
+    ptr.as_ref()
+        .ok_or_else(|| Error::invalid_argument(format!("{name} must not be NULL")))
+}
+
+/// Borrows `len` bytes at `ptr`; NULL is accepted only when `len` is 0.
+///
+/// # Safety
+/// When non-NULL, `ptr` must point to `len` readable bytes for the returned lifetime.
+pub(crate) unsafe fn arg_bytes<'a>(ptr: *const c_char, len: usize, name: &str) -> Result<&'a [u8]> {
+    if ptr.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(Error::invalid_argument(format!(
+            "{name} is NULL but its length is {len}"
+        )));
+    }
+    Ok(std::slice::from_raw_parts(ptr.cast::<u8>(), len))
+}
+
+/// Reads a NUL-terminated UTF-8 name; fails on NULL or invalid UTF-8.
+///
+/// # Safety
+/// When non-NULL, `ptr` must point to a NUL-terminated string.
+pub(crate) unsafe fn arg_name<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
+    if ptr.is_null() {
+        return Err(Error::invalid_argument(format!("{name} must not be NULL")));
+    }
+    CStr::from_ptr(ptr)
+        .to_str()
+        .map_err(|_| Error::invalid_argument(format!("{name} is not valid UTF-8")))
+}
+
+/// Checks that an out-parameter is non-NULL before any work is done.
+pub(crate) fn check_out<T>(ptr: *mut T, name: &str) -> Result<()> {
+    if ptr.is_null() {
+        Err(Error::invalid_argument(format!("{name} must not be NULL")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads an options struct that begins with `uint32_t struct_size`, accepting callers
+/// built against older headers (missing trailing fields keep their defaults).
+///
+/// # Safety
+/// `ptr` must be NULL or point to at least `struct_size` readable bytes.
+pub(crate) unsafe fn read_sized_struct<T: Copy>(
+    ptr: *const T,
+    defaults: T,
+    name: &str,
+) -> Result<T> {
+    let first_field_end = std::mem::size_of::<u32>();
+    if ptr.is_null() {
+        return Err(Error::invalid_argument(format!("{name} must not be NULL")));
+    }
+    let declared = ptr.cast::<u32>().read_unaligned() as usize;
+    let ours = std::mem::size_of::<T>();
+    if declared <= first_field_end {
+        return Err(Error::invalid_argument(format!(
+            "{name}.struct_size is {declared}; set it to sizeof({name}) ({ours}), \
+             or fill the struct with its *_default function first"
+        )));
+    }
+    if declared > ours {
+        return Err(Error::new(
+            ErrorKind::Unsupported,
+            format!(
+                "{name}.struct_size is {declared} but this luarun ({}) knows only {ours} \
+                 bytes: the caller was built against a newer luarun.h",
+                env!("CARGO_PKG_VERSION")
+            ),
+        ));
+    }
+    let mut value = defaults;
+    std::ptr::copy_nonoverlapping(
+        ptr.cast::<u8>(),
+        (&mut value as *mut T).cast::<u8>(),
+        declared,
+    );
+    Ok(value)
+}
+
+/// Version of the library as a NUL-terminated string, e.g. "0.1.0". Static storage.
+#[no_mangle]
+pub extern "C" fn luarun_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// ABI version of the library (see `LUARUN_ABI_VERSION`). A program built against a
+/// header whose `LUARUN_ABI_VERSION` differs must not use this library.
+#[no_mangle]
+pub extern "C" fn luarun_abi_version() -> u32 {
+    LUARUN_ABI_VERSION
+}
+
+/// The message of the last failed luarun call on this thread (Lua error text with its
+/// traceback where there is one). Never NULL; empty if nothing failed yet. Valid until
+/// the next luarun call on this thread: copy it to keep it.
+#[no_mangle]
+pub extern "C" fn luarun_last_error() -> *const c_char {
+    boundary_or(c"".as_ptr(), || {
+        LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+    })
+}
+
+/// The name of a status constant, e.g. "LUARUN_ERR_SYNTAX"; "LUARUN_UNKNOWN_STATUS" for
+/// numbers that are not statuses. Static storage, never NULL.
+#[no_mangle]
+pub extern "C" fn luarun_status_name(status: c_int) -> *const c_char {
+    let name: &CStr = match status {
+        0 => c"LUARUN_OK",
+        1 => c"LUARUN_ERR_SYNTAX",
+        2 => c"LUARUN_ERR_RUNTIME",
+        3 => c"LUARUN_ERR_MEMORY",
+        4 => c"LUARUN_ERR_INTERRUPTED",
+        5 => c"LUARUN_ERR_INVALID_ARGUMENT",
+        6 => c"LUARUN_ERR_BUFFER_TOO_SMALL",
+        7 => c"LUARUN_ERR_TYPE",
+        8 => c"LUARUN_ERR_UNSUPPORTED",
+        9 => c"LUARUN_ERR_CANCELLED",
+        10 => c"LUARUN_ERR_PANIC",
+        _ => c"LUARUN_UNKNOWN_STATUS",
+    };
+    name.as_ptr()
+}

@@ -1,0 +1,347 @@
+//! `luarun_state_*`: creating, running and stopping Lua states.
+
+use std::ffi::c_char;
+use std::sync::Arc;
+
+use super::value::{from_c, luarun_value, to_c};
+use super::{
+    arg_bytes, arg_name, arg_ref, boundary, boundary_or, check_out, luarun_status,
+    read_sized_struct,
+};
+use crate::error::{Error, Result};
+use crate::state::{call_limits, Libraries, Options, State};
+
+/// A Lua state. Create with `luarun_state_new`, release with `luarun_state_free`.
+pub struct luarun_state {
+    pub(crate) inner: Arc<State>,
+}
+
+/// Bit for `luarun_options.libraries`: `coroutine`.
+pub const LUARUN_LIB_COROUTINE: u32 = 1;
+/// Bit for `luarun_options.libraries`: `table`.
+pub const LUARUN_LIB_TABLE: u32 = 1 << 1;
+/// Bit for `luarun_options.libraries`: `string` (`string.dump` only with `allow_bytecode`).
+pub const LUARUN_LIB_STRING: u32 = 1 << 2;
+/// Bit for `luarun_options.libraries`: `math`.
+pub const LUARUN_LIB_MATH: u32 = 1 << 3;
+/// Bit for `luarun_options.libraries`: `utf8`.
+pub const LUARUN_LIB_UTF8: u32 = 1 << 4;
+/// Bit for `luarun_options.libraries`: `os` (can run programs, delete files, exit).
+pub const LUARUN_LIB_OS: u32 = 1 << 5;
+/// Bit for `luarun_options.libraries`: `io` plus `dofile` and `loadfile` (file access).
+pub const LUARUN_LIB_IO: u32 = 1 << 6;
+/// Bit for `luarun_options.libraries`: `package` and `require` (loads code from disk).
+pub const LUARUN_LIB_PACKAGE: u32 = 1 << 7;
+/// Bit for `luarun_options.libraries`: `debug` (can break every sandbox guarantee).
+pub const LUARUN_LIB_DEBUG: u32 = 1 << 8;
+/// The default, safe set: coroutine, table, string, math, utf8 (and base, always).
+pub const LUARUN_LIBS_SAFE: u32 =
+    LUARUN_LIB_COROUTINE | LUARUN_LIB_TABLE | LUARUN_LIB_STRING | LUARUN_LIB_MATH | LUARUN_LIB_UTF8;
+/// Every standard library.
+pub const LUARUN_LIBS_ALL: u32 =
+    LUARUN_LIBS_SAFE | LUARUN_LIB_OS | LUARUN_LIB_IO | LUARUN_LIB_PACKAGE | LUARUN_LIB_DEBUG;
+
+// The C constants and the core's bits must agree.
+const _: () = assert!(LUARUN_LIBS_SAFE == Libraries::SAFE && LUARUN_LIBS_ALL == Libraries::ALL);
+const _: () = assert!(LUARUN_LIB_OS == Libraries::OS && LUARUN_LIB_IO == Libraries::IO);
+const _: () =
+    assert!(LUARUN_LIB_PACKAGE == Libraries::PACKAGE && LUARUN_LIB_DEBUG == Libraries::DEBUG);
+const _: () =
+    assert!(LUARUN_LIB_COROUTINE == Libraries::COROUTINE && LUARUN_LIB_TABLE == Libraries::TABLE);
+const _: () = assert!(LUARUN_LIB_STRING == Libraries::STRING && LUARUN_LIB_MATH == Libraries::MATH);
+const _: () = assert!(LUARUN_LIB_UTF8 == Libraries::UTF8);
+
+/// How to create a state. Fill with `luarun_options_default`, then change fields.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct luarun_options {
+    /// `sizeof(luarun_options)`, set by `luarun_options_default`; lets the struct grow.
+    pub struct_size: u32,
+    /// Standard libraries to open: `LUARUN_LIB_*` bits. Default `LUARUN_LIBS_SAFE`.
+    pub libraries: u32,
+    /// Most bytes the state may hold, 0 = unlimited (default). Allocations beyond it fail
+    /// with `LUARUN_ERR_MEMORY`; the state stays usable.
+    pub memory_limit: u64,
+    /// VM instructions one top-level call may run, 0 = unlimited (default). Checked every
+    /// 1000 instructions. Exceeding it gives `LUARUN_ERR_INTERRUPTED`.
+    pub instruction_limit: u64,
+    /// Wall time one top-level call may take in milliseconds, 0 = unlimited (default).
+    /// Exceeding it gives `LUARUN_ERR_INTERRUPTED`.
+    pub time_limit_ms: u64,
+    /// Allow loading precompiled chunks and `string.dump` (default false: malicious
+    /// bytecode can crash Lua).
+    pub allow_bytecode: bool,
+    /// Allow `__gc` metamethods in `setmetatable` (default false: finalizers run where
+    /// no limit can stop them).
+    pub allow_finalizers: bool,
+}
+
+impl luarun_options {
+    fn defaults() -> Self {
+        let core = Options::default();
+        luarun_options {
+            struct_size: std::mem::size_of::<luarun_options>() as u32,
+            libraries: core.libraries.0,
+            memory_limit: 0,
+            instruction_limit: 0,
+            time_limit_ms: 0,
+            allow_bytecode: core.allow_bytecode,
+            allow_finalizers: core.allow_finalizers,
+        }
+    }
+
+    fn to_core(self) -> Result<Options> {
+        if self.libraries & !Libraries::ALL != 0 {
+            return Err(Error::invalid_argument(format!(
+                "options.libraries has unknown bits 0x{:x}; use LUARUN_LIB_* constants",
+                self.libraries & !Libraries::ALL
+            )));
+        }
+        let memory_limit = match self.memory_limit {
+            0 => None,
+            bytes => Some(usize::try_from(bytes).unwrap_or(usize::MAX)),
+        };
+        Ok(Options {
+            libraries: Libraries(self.libraries),
+            memory_limit,
+            call_limits: call_limits(self.instruction_limit, self.time_limit_ms),
+            allow_bytecode: self.allow_bytecode,
+            allow_finalizers: self.allow_finalizers,
+        })
+    }
+}
+
+/// Borrows the state behind a `luarun_state *` argument.
+///
+/// # Safety
+/// `state` must be NULL or a live pointer from `luarun_state_new`.
+pub(crate) unsafe fn arg_state<'a>(state: *const luarun_state) -> Result<&'a Arc<State>> {
+    Ok(&arg_ref(state, "state")?.inner)
+}
+
+/// Fills `*options_out` with the defaults: safe libraries, no limits, no bytecode, no
+/// finalizers, `struct_size` set. Does nothing when `options_out` is NULL.
+///
+/// # Safety
+/// `options_out` must be NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_options_default(options_out: *mut luarun_options) {
+    if !options_out.is_null() {
+        options_out.write(luarun_options::defaults());
+    }
+}
+
+/// Creates a Lua state. `options` may be NULL for the defaults. On success
+/// `*state_out` receives the state; free it with `luarun_state_free`.
+///
+/// # Safety
+/// `options` must be NULL or valid; `state_out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_state_new(
+    options: *const luarun_options,
+    state_out: *mut *mut luarun_state,
+) -> luarun_status {
+    boundary(|| {
+        check_out(state_out, "state_out")?;
+        let options = if options.is_null() {
+            luarun_options::defaults()
+        } else {
+            read_sized_struct(options, luarun_options::defaults(), "luarun_options")?
+        };
+        let inner = State::new(&options.to_core()?)?;
+        state_out.write(Box::into_raw(Box::new(luarun_state { inner })));
+        Ok(())
+    })
+}
+
+/// Releases the caller's reference to a state. NULL is a no-op. Values (handles) still
+/// held keep the underlying Lua state alive until they are freed. Freeing a state while
+/// another thread is inside a call on it is a caller error, as with `free()`.
+///
+/// # Safety
+/// `state` must be NULL or a pointer from `luarun_state_new` not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_state_free(state: *mut luarun_state) {
+    boundary_or((), || {
+        if !state.is_null() {
+            drop(Box::from_raw(state));
+        }
+    })
+}
+
+/// Runs `len` bytes of Lua code. Errors: `LUARUN_ERR_SYNTAX`, `LUARUN_ERR_RUNTIME`,
+/// `LUARUN_ERR_MEMORY`, `LUARUN_ERR_INTERRUPTED`.
+///
+/// # Safety
+/// `state` must be valid; `code` must point to `len` bytes (may be NULL when `len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn luarun_exec(
+    state: *mut luarun_state,
+    code: *const c_char,
+    len: usize,
+) -> luarun_status {
+    luarun_exec_named(state, code, len, std::ptr::null())
+}
+
+/// Like `luarun_exec`, with a chunk name for error messages and tracebacks:
+/// `"@file.lua"` shows as `file.lua`, `"=name"` as `name`, anything else as
+/// `[string "name"]`. NULL derives the name from the first line of the code.
+///
+/// # Safety
+/// As `luarun_exec`; `name` must be NULL or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_exec_named(
+    state: *mut luarun_state,
+    code: *const c_char,
+    len: usize,
+    name: *const c_char,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        let code = arg_bytes(code, len, "code")?;
+        let name = optional_name(name)?;
+        state.exec(code, name)
+    })
+}
+
+unsafe fn optional_name<'a>(name: *const c_char) -> Result<Option<&'a str>> {
+    if name.is_null() {
+        Ok(None)
+    } else {
+        arg_name(name, "name").map(Some)
+    }
+}
+
+/// Evaluates a Lua expression (`"1 + 2"`, `"t.x"`, `"f(3)"`) and writes its first value
+/// to `*result_out` (nil when it has none). Free the result with `luarun_value_free`.
+///
+/// # Safety
+/// `state` must be valid; `expr` must point to `len` bytes; `result_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_eval(
+    state: *mut luarun_state,
+    expr: *const c_char,
+    len: usize,
+    result_out: *mut luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        let expr = arg_bytes(expr, len, "expr")?;
+        check_out(result_out, "result_out")?;
+        let value = state.eval(expr, None)?;
+        result_out.write(to_c(state, value));
+        Ok(())
+    })
+}
+
+/// Compiles Lua code into a function without running it (`*function_out`, free with
+/// `luarun_value_free`). `name` as in `luarun_exec_named`, NULL allowed.
+///
+/// # Safety
+/// As `luarun_exec_named`; `function_out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_load(
+    state: *mut luarun_state,
+    code: *const c_char,
+    len: usize,
+    name: *const c_char,
+    function_out: *mut luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        let code = arg_bytes(code, len, "code")?;
+        let name = optional_name(name)?;
+        check_out(function_out, "function_out")?;
+        let function = state.load(code, name)?;
+        function_out.write(to_c(state, mlua::Value::Function(function)));
+        Ok(())
+    })
+}
+
+/// Asks the call running on `state` to stop; it returns `LUARUN_ERR_INTERRUPTED` within
+/// about 1000 VM instructions, and Lua cannot catch it. If no call is running, the next
+/// call on the state fails with `LUARUN_ERR_INTERRUPTED` at once, so an interrupt sent
+/// just before a call starts is not lost. Any thread, any time; never blocks.
+///
+/// # Safety
+/// `state` must be a live state.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_state_interrupt(state: *mut luarun_state) -> luarun_status {
+    boundary(|| {
+        arg_state(state)?.interrupt();
+        Ok(())
+    })
+}
+
+/// Writes the number of bytes the state's Lua heap holds to `*bytes_out`.
+///
+/// # Safety
+/// `state` must be valid; `bytes_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_state_memory_used(
+    state: *mut luarun_state,
+    bytes_out: *mut usize,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        check_out(bytes_out, "bytes_out")?;
+        bytes_out.write(state.used_memory());
+        Ok(())
+    })
+}
+
+/// Reads the global `name` into `*value_out` (free it with `luarun_value_free`).
+///
+/// # Safety
+/// `state` valid; `name` NUL-terminated; `value_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_get_global(
+    state: *mut luarun_state,
+    name: *const c_char,
+    value_out: *mut luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        let name = arg_name(name, "name")?;
+        check_out(value_out, "value_out")?;
+        let value = state.run(|lua| lua.globals().get::<mlua::Value>(name))?;
+        value_out.write(to_c(state, value));
+        Ok(())
+    })
+}
+
+/// Sets the global `name` to `*value` (copied into Lua; the caller keeps `value`).
+///
+/// # Safety
+/// `state` valid; `name` NUL-terminated; `value` valid.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_set_global(
+    state: *mut luarun_state,
+    name: *const c_char,
+    value: *const luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        let name = arg_name(name, "name")?;
+        let value = from_c(state, arg_ref(value, "value")?)?;
+        state.run(|lua| lua.globals().set(name, value))
+    })
+}
+
+/// Writes the table of globals (`_G`) to `*table_out` (free it with `luarun_value_free`).
+///
+/// # Safety
+/// `state` valid; `table_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_globals(
+    state: *mut luarun_state,
+    table_out: *mut luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        check_out(table_out, "table_out")?;
+        let globals = state.run(|lua| Ok(lua.globals()))?;
+        table_out.write(to_c(state, mlua::Value::Table(globals)));
+        Ok(())
+    })
+}

@@ -1,0 +1,135 @@
+//! `luarun_table_*`: creating, reading, writing and iterating Lua tables through handles.
+
+use super::state::{arg_state, luarun_state};
+use super::value::{arg_handle, from_c, luarun_value, to_c, LUARUN_TABLE};
+use super::{arg_ref, boundary, check_out, luarun_status};
+
+fn as_table(value: &mlua::Value) -> &mlua::Table {
+    match value {
+        mlua::Value::Table(table) => table,
+        // arg_handle checked the kind, and handles of kind TABLE always hold tables.
+        _ => unreachable!("a LUARUN_TABLE handle that holds no table"),
+    }
+}
+
+/// Creates an empty table with room for `array_size` sequence items and `hash_size`
+/// other keys (hints; 0 is fine). Free `*table_out` with `luarun_value_free`.
+///
+/// # Safety
+/// `state` valid; `table_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_table_new(
+    state: *mut luarun_state,
+    array_size: usize,
+    hash_size: usize,
+    table_out: *mut luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let state = arg_state(state)?;
+        check_out(table_out, "table_out")?;
+        let table = state.run(|lua| lua.create_table_with_capacity(array_size, hash_size))?;
+        table_out.write(to_c(state, mlua::Value::Table(table)));
+        Ok(())
+    })
+}
+
+/// `*value_out = table[key]`, honouring `__index`. Free the result with
+/// `luarun_value_free`.
+///
+/// # Safety
+/// `table` and `key` valid values; `value_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_table_get(
+    table: *const luarun_value,
+    key: *const luarun_value,
+    value_out: *mut luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+        check_out(value_out, "value_out")?;
+        let state = &handle.state;
+        let key = from_c(state, arg_ref(key, "key")?)?;
+        let value: mlua::Value = state.run(|_| as_table(&handle.value).get(key))?;
+        value_out.write(to_c(state, value));
+        Ok(())
+    })
+}
+
+/// `table[key] = value`, honouring `__newindex`. A nil or NaN key is a
+/// `LUARUN_ERR_RUNTIME` error, as in Lua.
+///
+/// # Safety
+/// `table`, `key` and `value` valid values.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_table_set(
+    table: *const luarun_value,
+    key: *const luarun_value,
+    value: *const luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+        let state = &handle.state;
+        let key = from_c(state, arg_ref(key, "key")?)?;
+        let value = from_c(state, arg_ref(value, "value")?)?;
+        state.run(|_| as_table(&handle.value).set(key, value))
+    })
+}
+
+/// `*length_out = #table`, honouring `__len` (which must return a non-negative integer).
+///
+/// # Safety
+/// `table` valid; `length_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_table_length(
+    table: *const luarun_value,
+    length_out: *mut usize,
+) -> luarun_status {
+    boundary(|| {
+        let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+        check_out(length_out, "length_out")?;
+        let length = handle.state.run(|_| as_table(&handle.value).len())?;
+        let length = usize::try_from(length).map_err(|_| {
+            crate::error::Error::type_error(format!("__len returned {length}, not a length"))
+        })?;
+        length_out.write(length);
+        Ok(())
+    })
+}
+
+/// Iteration step, like Lua's `next`: given `key` (nil to start), writes the next key to
+/// `*next_key_out` and its value to `*value_out`. After the last pair `*next_key_out` is
+/// nil. Free both outputs each step. Order is unspecified; assigning to a key that is not
+/// already in the table during iteration is an error, as in Lua.
+///
+/// ```c
+/// luarun_value key = {0}, next, value;
+/// while (luarun_table_next(&t, &key, &next, &value) == LUARUN_OK && next.kind != LUARUN_NIL) {
+///   // use next and value
+///   luarun_value_free(&key); luarun_value_free(&value);
+///   key = next;
+/// }
+/// luarun_value_free(&key);
+/// ```
+///
+/// # Safety
+/// `table`, `key` valid values; outputs writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_table_next(
+    table: *const luarun_value,
+    key: *const luarun_value,
+    next_key_out: *mut luarun_value,
+    value_out: *mut luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+        check_out(next_key_out, "next_key_out")?;
+        check_out(value_out, "value_out")?;
+        let state = &handle.state;
+        let key = from_c(state, arg_ref(key, "key")?)?;
+        let pair = state.next(as_table(&handle.value), key)?;
+        let (next_key, value) = pair.unwrap_or((mlua::Value::Nil, mlua::Value::Nil));
+        next_key_out.write(to_c(state, next_key));
+        value_out.write(to_c(state, value));
+        Ok(())
+    })
+}

@@ -1,0 +1,9 @@
+//! luarun: Lua states and threaded Mandelbrot renders behind a stable C ABI.
+//!
+//! The C API lives in [`ffi`] (header: `include/luarun.h`); everything else is safe Rust
+//! that the C shells call. See `README.md` for the API conventions.
+
+pub mod error;
+pub mod ffi;
+pub mod limits;
+pub mod state;

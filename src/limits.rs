@@ -1,0 +1,224 @@
+//! Per-call execution limits: instruction budget, wall-time deadline and interrupts.
+//!
+//! A Lua count hook calls [`LimitGuard::check`] every [`HOOK_INTERVAL`] VM instructions.
+//! Once a limit trips, the guard stays tripped until the outermost call returns, so every
+//! later check fails too and the sandbox prelude re-raises the error out of `pcall`,
+//! `xpcall` and `coroutine.resume`: Lua code cannot swallow it.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+/// How many VM instructions run between two limit checks.
+///
+/// Small enough that a runaway loop stops within microseconds of its deadline, large
+/// enough that the hook costs well under one percent of run time.
+pub const HOOK_INTERVAL: u32 = 1000;
+
+/// Why a call was stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// `interrupt()` was called from some thread.
+    Interrupted,
+    /// The per-call instruction limit was used up.
+    InstructionLimit,
+    /// The per-call wall-time limit passed.
+    TimeLimit,
+    /// The state is being closed; nothing may run any more.
+    Closing,
+}
+
+impl StopReason {
+    fn code(self) -> u8 {
+        match self {
+            StopReason::Interrupted => 1,
+            StopReason::InstructionLimit => 2,
+            StopReason::TimeLimit => 3,
+            StopReason::Closing => 4,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(StopReason::Interrupted),
+            2 => Some(StopReason::InstructionLimit),
+            3 => Some(StopReason::TimeLimit),
+            4 => Some(StopReason::Closing),
+            _ => None,
+        }
+    }
+}
+
+/// The limits a state applies to each top-level call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallLimits {
+    /// VM instructions one call may run; `None` = unlimited. Checked every
+    /// [`HOOK_INTERVAL`] instructions, so a call may overshoot by less than that.
+    pub instructions: Option<u64>,
+    /// Wall time one call may take; `None` = unlimited.
+    pub time: Option<Duration>,
+}
+
+/// Shared between a state, its count hook and any thread that wants to interrupt it.
+#[derive(Debug)]
+pub struct LimitGuard {
+    limits: CallLimits,
+    origin: Instant,
+    /// Deadline of the running call in nanoseconds since `origin`; 0 = none.
+    deadline_ns: AtomicU64,
+    instructions_used: AtomicU64,
+    interrupt_requested: AtomicBool,
+    /// A [`StopReason`] code once the running call has been stopped; 0 otherwise.
+    tripped: AtomicU8,
+}
+
+impl LimitGuard {
+    /// Creates a guard enforcing `limits` on every top-level call.
+    pub fn new(limits: CallLimits) -> Self {
+        LimitGuard {
+            limits,
+            origin: Instant::now(),
+            deadline_ns: AtomicU64::new(0),
+            instructions_used: AtomicU64::new(0),
+            interrupt_requested: AtomicBool::new(false),
+            tripped: AtomicU8::new(0),
+        }
+    }
+
+    /// The limits this guard enforces.
+    pub fn limits(&self) -> CallLimits {
+        self.limits
+    }
+
+    /// Asks the running call (or, if none runs, the next one) to stop. Any thread, any time.
+    pub fn request_interrupt(&self) {
+        self.interrupt_requested.store(true, Ordering::SeqCst);
+    }
+
+    /// Starts the budget of a top-level call. Fails at once when an interrupt is pending,
+    /// so an interrupt sent just before a call starts is not lost.
+    pub fn begin_call(&self) -> Result<(), StopReason> {
+        if self.tripped.load(Ordering::SeqCst) == StopReason::Closing.code() {
+            return Err(StopReason::Closing);
+        }
+        self.tripped.store(0, Ordering::SeqCst);
+        self.instructions_used.store(0, Ordering::Relaxed);
+        let deadline = self.limits.time.map_or(0, |t| {
+            let ns = (self.origin.elapsed() + t).as_nanos();
+            u64::try_from(ns).unwrap_or(u64::MAX).max(1)
+        });
+        self.deadline_ns.store(deadline, Ordering::Relaxed);
+        if self.interrupt_requested.swap(false, Ordering::SeqCst) {
+            return Err(StopReason::Interrupted);
+        }
+        Ok(())
+    }
+
+    /// Ends a top-level call: the next call starts with a fresh budget.
+    pub fn end_call(&self) {
+        self.deadline_ns.store(0, Ordering::Relaxed);
+        if self.tripped.load(Ordering::SeqCst) != StopReason::Closing.code() {
+            self.tripped.store(0, Ordering::SeqCst);
+        }
+    }
+
+    /// Marks the state as closing: every later check fails, so code run while the state
+    /// is torn down cannot loop forever.
+    pub fn close(&self) {
+        self.tripped
+            .store(StopReason::Closing.code(), Ordering::SeqCst);
+    }
+
+    /// Why the current call was stopped, if it was.
+    pub fn tripped(&self) -> Option<StopReason> {
+        StopReason::from_code(self.tripped.load(Ordering::SeqCst))
+    }
+
+    /// Called from the count hook every [`HOOK_INTERVAL`] instructions.
+    pub fn check(&self) -> Result<(), StopReason> {
+        if let Some(reason) = self.tripped() {
+            return Err(reason);
+        }
+        let reason = self.exceeded();
+        if let Some(reason) = reason {
+            self.tripped.store(reason.code(), Ordering::SeqCst);
+            return Err(reason);
+        }
+        Ok(())
+    }
+
+    fn exceeded(&self) -> Option<StopReason> {
+        if self.interrupt_requested.swap(false, Ordering::SeqCst) {
+            return Some(StopReason::Interrupted);
+        }
+        if let Some(max) = self.limits.instructions {
+            let used = self
+                .instructions_used
+                .fetch_add(u64::from(HOOK_INTERVAL), Ordering::Relaxed)
+                + u64::from(HOOK_INTERVAL);
+            if used > max {
+                return Some(StopReason::InstructionLimit);
+            }
+        }
+        let deadline = self.deadline_ns.load(Ordering::Relaxed);
+        if deadline != 0 && self.origin.elapsed().as_nanos() >= u128::from(deadline) {
+            return Some(StopReason::TimeLimit);
+        }
+        None
+    }
+
+    /// A sentence describing why the call stopped, for error messages.
+    pub fn describe(&self, reason: StopReason) -> String {
+        match reason {
+            StopReason::Interrupted => "interrupted: luarun_state_interrupt was called".into(),
+            StopReason::InstructionLimit => format!(
+                "interrupted: instruction limit of {} per call exceeded",
+                self.limits.instructions.unwrap_or(0)
+            ),
+            StopReason::TimeLimit => format!(
+                "interrupted: time limit of {} ms per call exceeded",
+                self.limits.time.unwrap_or_default().as_millis()
+            ),
+            StopReason::Closing => "interrupted: the state is closing".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_interrupt_fails_the_next_call_once() {
+        let guard = LimitGuard::new(CallLimits::default());
+        guard.request_interrupt();
+        assert_eq!(guard.begin_call(), Err(StopReason::Interrupted));
+        guard.end_call();
+        assert_eq!(guard.begin_call(), Ok(()));
+        assert_eq!(guard.check(), Ok(()));
+    }
+
+    #[test]
+    fn instruction_budget_trips_and_stays_tripped_until_the_call_ends() {
+        let guard = LimitGuard::new(CallLimits {
+            instructions: Some(2500),
+            time: None,
+        });
+        guard.begin_call().unwrap();
+        assert!(guard.check().is_ok());
+        assert!(guard.check().is_ok());
+        assert_eq!(guard.check(), Err(StopReason::InstructionLimit));
+        assert_eq!(guard.check(), Err(StopReason::InstructionLimit));
+        guard.end_call();
+        guard.begin_call().unwrap();
+        assert!(guard.check().is_ok());
+    }
+
+    #[test]
+    fn closing_is_permanent() {
+        let guard = LimitGuard::new(CallLimits::default());
+        guard.close();
+        assert_eq!(guard.begin_call(), Err(StopReason::Closing));
+        guard.end_call();
+        assert_eq!(guard.check(), Err(StopReason::Closing));
+    }
+}

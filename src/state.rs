@@ -1,0 +1,411 @@
+//! A Lua state with options, limits and serialized access: the safe core behind
+//! `luarun_state`.
+//!
+//! Every piece of Lua work goes through [`State::run`], which takes the state's reentrant
+//! call lock (so calls from several threads are serialized and a host callback may call
+//! back into the same state), starts the per-call limits for the outermost call and turns
+//! mlua errors into [`Error`]s with the right [`ErrorKind`].
+
+use std::cell::Cell;
+use std::ffi::c_void;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mlua::chunk::{Chunk, ChunkMode};
+use mlua::{Function, HookTriggers, LightUserData, Lua, LuaOptions, StdLib, VmState};
+use parking_lot::ReentrantMutex;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::limits::{CallLimits, LimitGuard, HOOK_INTERVAL};
+
+/// Which standard libraries a state opens. The base library is always open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Libraries(pub u32);
+
+impl Libraries {
+    /// `coroutine`.
+    pub(crate) const COROUTINE: u32 = 1;
+    /// `table`.
+    pub(crate) const TABLE: u32 = 1 << 1;
+    /// `string` (without `string.dump` unless bytecode is allowed).
+    pub(crate) const STRING: u32 = 1 << 2;
+    /// `math`.
+    pub(crate) const MATH: u32 = 1 << 3;
+    /// `utf8`.
+    pub(crate) const UTF8: u32 = 1 << 4;
+    /// `os`: clock and date, but also `os.execute`, `os.remove`, `os.exit`.
+    pub(crate) const OS: u32 = 1 << 5;
+    /// `io`, plus the base functions `dofile` and `loadfile`: file system access.
+    pub(crate) const IO: u32 = 1 << 6;
+    /// `package` and `require`: loads Lua and C modules from disk.
+    pub(crate) const PACKAGE: u32 = 1 << 7;
+    /// `debug`: can break every guarantee of the sandbox.
+    pub(crate) const DEBUG: u32 = 1 << 8;
+    /// The safe default set.
+    pub(crate) const SAFE: u32 =
+        Self::COROUTINE | Self::TABLE | Self::STRING | Self::MATH | Self::UTF8;
+    /// Every library.
+    pub(crate) const ALL: u32 = Self::SAFE | Self::OS | Self::IO | Self::PACKAGE | Self::DEBUG;
+
+    fn has(self, lib: u32) -> bool {
+        self.0 & lib != 0
+    }
+
+    fn to_mlua(self) -> StdLib {
+        let table = [
+            (Self::COROUTINE, StdLib::COROUTINE),
+            (Self::TABLE, StdLib::TABLE),
+            (Self::STRING, StdLib::STRING),
+            (Self::MATH, StdLib::MATH),
+            (Self::UTF8, StdLib::UTF8),
+            (Self::OS, StdLib::OS),
+            (Self::IO, StdLib::IO),
+            (Self::PACKAGE, StdLib::PACKAGE),
+            (Self::DEBUG, StdLib::DEBUG),
+        ];
+        table
+            .iter()
+            .filter(|(ours, _)| self.has(*ours))
+            .fold(StdLib::NONE, |acc, (_, theirs)| acc | *theirs)
+    }
+}
+
+/// How to build a state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Standard libraries to open.
+    pub libraries: Libraries,
+    /// Most bytes the state may hold; `None` = unlimited.
+    pub memory_limit: Option<usize>,
+    /// Instruction and wall-time limits applied to each top-level call.
+    pub call_limits: CallLimits,
+    /// Whether precompiled (binary) chunks may be loaded and `string.dump` exists.
+    pub allow_bytecode: bool,
+    /// Whether `setmetatable` accepts metatables with `__gc` (finalizers run where
+    /// limits cannot stop them).
+    pub allow_finalizers: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            libraries: Libraries(Libraries::SAFE),
+            memory_limit: None,
+            call_limits: CallLimits::default(),
+            allow_bytecode: false,
+            allow_finalizers: false,
+        }
+    }
+}
+
+/// The marker a host function returns first to signal failure (see `lua/prelude.lua`).
+/// Its address is unique to this crate, which makes it unforgeable from Lua.
+static HOST_ERROR_MARKER: u8 = 0;
+
+fn host_error_marker() -> LightUserData {
+    LightUserData(&HOST_ERROR_MARKER as *const u8 as *mut c_void)
+}
+
+/// A Lua state with limits and serialized access.
+pub struct State {
+    lua: Lua,
+    guard: Arc<LimitGuard>,
+    /// Depth of nested calls on this state; the lock serializes threads and lets a
+    /// host callback re-enter on the thread that already holds it.
+    call_depth: ReentrantMutex<Cell<u32>>,
+    allow_bytecode: bool,
+    /// Wraps raw host functions so that their failures become Lua errors.
+    wrap_host_function: Function,
+    /// The original `next`, kept so table iteration works whatever Lua does to globals.
+    raw_next: Function,
+    /// The original `tostring`.
+    raw_tostring: Function,
+}
+
+impl State {
+    /// Creates a state with `options`.
+    pub fn new(options: &Options) -> Result<Arc<State>> {
+        let libs = options.libraries.to_mlua();
+        let lua = if options.libraries.has(Libraries::DEBUG) {
+            // SAFETY: the embedder asked for the debug library explicitly; the options
+            // documentation says that it can break the sandbox.
+            unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) }
+        } else {
+            Lua::new_with(libs, LuaOptions::new()).map_err(|e| convert_error(&e))?
+        };
+        let guard = Arc::new(LimitGuard::new(options.call_limits));
+        let hook_guard = Arc::clone(&guard);
+        lua.set_global_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_INTERVAL),
+            move |_, _| match hook_guard.check() {
+                Ok(()) => Ok(VmState::Continue),
+                Err(reason) => Err(mlua::Error::runtime(hook_guard.describe(reason))),
+            },
+        )
+        .map_err(|e| convert_error(&e))?;
+
+        let setup = |lua: &Lua| -> mlua::Result<(Function, Function, Function)> {
+            let globals = lua.globals();
+            if !options.libraries.has(Libraries::IO) {
+                globals.raw_set("dofile", mlua::Nil)?;
+                globals.raw_set("loadfile", mlua::Nil)?;
+            }
+            let raw_next: Function = globals.raw_get("next")?;
+            let raw_tostring: Function = globals.raw_get("tostring")?;
+            let stop_guard = Arc::clone(&guard);
+            let is_stopped =
+                lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?;
+            let wrap: Function = lua
+                .load(include_str!("../lua/prelude.lua"))
+                .set_name("=luarun prelude")
+                .set_mode(ChunkMode::Text)
+                .call((
+                    is_stopped,
+                    host_error_marker(),
+                    options.allow_bytecode,
+                    options.allow_finalizers,
+                ))?;
+            Ok((wrap, raw_next, raw_tostring))
+        };
+        let (wrap_host_function, raw_next, raw_tostring) =
+            setup(&lua).map_err(|e| convert_error(&e))?;
+
+        if let Some(limit) = options.memory_limit {
+            let used = lua.used_memory();
+            if limit < used {
+                return Err(Error::invalid_argument(format!(
+                    "memory limit of {limit} bytes is below the {used} bytes a new state \
+                     already uses; allow at least {}",
+                    used * 2
+                )));
+            }
+            lua.set_memory_limit(limit).map_err(|e| convert_error(&e))?;
+        }
+        Ok(Arc::new(State {
+            lua,
+            guard,
+            call_depth: ReentrantMutex::new(Cell::new(0)),
+            allow_bytecode: options.allow_bytecode,
+            wrap_host_function,
+            raw_next,
+            raw_tostring,
+        }))
+    }
+
+    /// Runs `work` with the call lock held and the per-call limits active.
+    ///
+    /// The outermost call on a state starts a fresh instruction and time budget; nested
+    /// calls (from a host callback) share the budget of the call they are part of.
+    pub fn run<R>(&self, work: impl FnOnce(&Lua) -> mlua::Result<R>) -> Result<R> {
+        let depth = self.call_depth.lock();
+        let outermost = depth.get() == 0;
+        if outermost {
+            if let Err(reason) = self.guard.begin_call() {
+                self.guard.end_call();
+                return Err(Error::new(
+                    ErrorKind::Interrupted,
+                    self.guard.describe(reason),
+                ));
+            }
+        }
+        depth.set(depth.get() + 1);
+        // Restores the depth and ends the call even if `work` panics.
+        struct CallScope<'a> {
+            depth: &'a Cell<u32>,
+            guard: &'a LimitGuard,
+        }
+        impl Drop for CallScope<'_> {
+            fn drop(&mut self) {
+                self.depth.set(self.depth.get() - 1);
+                if self.depth.get() == 0 {
+                    self.guard.end_call();
+                }
+            }
+        }
+        let _scope = CallScope {
+            depth: &depth,
+            guard: &self.guard,
+        };
+        work(&self.lua).map_err(|e| self.classify(e))
+    }
+
+    fn classify(&self, error: mlua::Error) -> Error {
+        match self.guard.tripped() {
+            Some(reason) => {
+                let mut message = self.guard.describe(reason);
+                if let Some(traceback) = find_traceback(&error) {
+                    message.push('\n');
+                    message.push_str(&traceback);
+                }
+                Error::new(ErrorKind::Interrupted, message)
+            }
+            None => convert_error(&error),
+        }
+    }
+
+    /// Runs a chunk of Lua code. `name` is the chunk name used in error messages
+    /// (`None`: derived from the first line of the code).
+    pub fn exec(&self, code: &[u8], name: Option<&str>) -> Result<()> {
+        self.run(|lua| self.chunk(lua, code, name).exec())
+    }
+
+    /// Evaluates a Lua expression and returns its first value (`nil` when none).
+    pub fn eval(&self, expression: &[u8], name: Option<&str>) -> Result<mlua::Value> {
+        let mut code = Vec::with_capacity(expression.len() + 7);
+        code.extend_from_slice(b"return ");
+        code.extend_from_slice(expression);
+        let name = name.map_or_else(|| chunk_name(expression), str::to_owned);
+        self.run(|lua| self.chunk(lua, &code, Some(&name)).eval())
+    }
+
+    /// Compiles a chunk into a function without running it.
+    pub fn load(&self, code: &[u8], name: Option<&str>) -> Result<Function> {
+        self.run(|lua| self.chunk(lua, code, name).into_function())
+    }
+
+    fn chunk<'a>(&self, lua: &'a Lua, code: &'a [u8], name: Option<&str>) -> Chunk<'a> {
+        let name = name.map_or_else(|| chunk_name(code), str::to_owned);
+        let chunk = lua.load(code).set_name(name);
+        if self.allow_bytecode {
+            chunk
+        } else {
+            chunk.set_mode(ChunkMode::Text)
+        }
+    }
+
+    /// Calls `function` with `args` and returns all its results.
+    pub fn call(&self, function: &Function, args: mlua::MultiValue) -> Result<mlua::MultiValue> {
+        self.run(|_| function.call(args))
+    }
+
+    /// Stops the running call (or the next one, if none is running) with
+    /// [`ErrorKind::Interrupted`]. Safe from any thread at any time.
+    pub fn interrupt(&self) {
+        self.guard.request_interrupt();
+    }
+
+    /// Bytes of memory the state holds now.
+    pub fn used_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// The limits every top-level call runs under.
+    pub fn call_limits(&self) -> CallLimits {
+        self.guard.limits()
+    }
+
+    /// Builds a Lua function from a host function. `host` returns `Ok(results)` or
+    /// `Err(message)`; an error becomes a Lua error at the caller's line that Lua can
+    /// `pcall`.
+    pub fn create_host_function<F>(&self, host: F) -> Result<Function>
+    where
+        F: Fn(&Lua, mlua::MultiValue) -> std::result::Result<mlua::MultiValue, String>
+            + Send
+            + 'static,
+    {
+        self.run(|lua| {
+            let raw =
+                lua.create_function(move |lua, args: mlua::MultiValue| match host(lua, args) {
+                    Ok(results) => Ok(results),
+                    Err(message) => {
+                        let message = lua.create_string(message)?;
+                        Ok(mlua::MultiValue::from_vec(vec![
+                            mlua::Value::LightUserData(host_error_marker()),
+                            mlua::Value::String(message),
+                        ]))
+                    }
+                })?;
+            self.wrap_host_function.call(raw)
+        })
+    }
+
+    /// The next key/value pair of `table` after `key` (raw `next`, ignoring `__pairs`);
+    /// `None` after the last pair.
+    pub fn next(
+        &self,
+        table: &mlua::Table,
+        key: mlua::Value,
+    ) -> Result<Option<(mlua::Value, mlua::Value)>> {
+        self.run(|_| {
+            let (k, v): (mlua::Value, mlua::Value) = self.raw_next.call((table, key))?;
+            Ok(if k.is_nil() { None } else { Some((k, v)) })
+        })
+    }
+
+    /// `tostring(value)`, honouring `__tostring`.
+    pub fn to_string(&self, value: mlua::Value) -> Result<mlua::LuaString> {
+        self.run(|_| self.raw_tostring.call(value))
+    }
+
+    /// The mlua state, for conversions that need it (creating strings and tables).
+    /// Use [`State::run`] for anything that runs Lua code.
+    pub fn lua(&self) -> &Lua {
+        &self.lua
+    }
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        // Anything that runs while Lua closes the state must not loop forever.
+        self.guard.close();
+    }
+}
+
+/// The chunk name Lua would show for a string chunk: `[string "first line..."]`.
+pub fn chunk_name(code: &[u8]) -> String {
+    const MAX: usize = 40;
+    let first_line = code.split(|&b| b == b'\n').next().unwrap_or_default();
+    let shown = &first_line[..first_line.len().min(MAX)];
+    let ellipsis = if shown.len() < code.len() { "..." } else { "" };
+    format!(
+        "=[string \"{}{ellipsis}\"]",
+        String::from_utf8_lossy(shown).replace('"', "'")
+    )
+}
+
+fn find_traceback(error: &mlua::Error) -> Option<String> {
+    match error {
+        mlua::Error::CallbackError { traceback, .. } => Some(traceback.clone()),
+        mlua::Error::RuntimeError(message) => message
+            .find("stack traceback:")
+            .map(|at| message[at..].to_string()),
+        mlua::Error::WithContext { cause, .. } => find_traceback(cause),
+        _ => None,
+    }
+}
+
+/// Converts an mlua error into a core [`Error`], keeping Lua's message and traceback.
+pub fn convert_error(error: &mlua::Error) -> Error {
+    use mlua::Error as E;
+    match error {
+        E::SyntaxError { message, .. } => Error::new(ErrorKind::Syntax, message.clone()),
+        E::RuntimeError(message) => Error::new(ErrorKind::Runtime, message.clone()),
+        E::MemoryError(message) => Error::new(
+            ErrorKind::Memory,
+            format!("{message} (the state's memory limit was reached)"),
+        ),
+        E::CallbackError { traceback, cause } => {
+            let inner = convert_error(cause);
+            Error::new(inner.kind, format!("{}\n{traceback}", inner.message))
+        }
+        E::WithContext { context, cause } => {
+            let inner = convert_error(cause);
+            Error::new(inner.kind, format!("{context}: {}", inner.message))
+        }
+        E::ExternalError(inner) => match inner.downcast_ref::<Error>() {
+            Some(ours) => ours.clone(),
+            None => Error::new(ErrorKind::Runtime, inner.to_string()),
+        },
+        E::FromLuaConversionError { .. } => Error::type_error(error.to_string()),
+        E::BadArgument { .. } => Error::new(ErrorKind::Runtime, error.to_string()),
+        other => Error::new(ErrorKind::Runtime, other.to_string()),
+    }
+}
+
+/// Limits from plain numbers, as options structs carry them (0 = unlimited).
+pub fn call_limits(instructions: u64, time_ms: u64) -> CallLimits {
+    CallLimits {
+        instructions: (instructions != 0).then_some(instructions),
+        time: (time_ms != 0).then(|| Duration::from_millis(time_ms)),
+    }
+}
