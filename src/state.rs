@@ -98,6 +98,11 @@ impl Default for Options {
     }
 }
 
+/// Most calls that may be nested on one state through host callbacks (Lua -> host ->
+/// Lua -> ...). Lua bounds its own recursion, but every host round trip also uses the
+/// host thread's stack; this bound keeps that well under 1 MiB.
+pub const MAX_NESTED_CALLS: u32 = 48;
+
 /// The marker a host function returns first to signal failure (see `lua/prelude.lua`).
 /// Its address is unique to this crate, which makes it unforgeable from Lua.
 static HOST_ERROR_MARKER: u8 = 0;
@@ -207,6 +212,15 @@ impl State {
                     self.guard.describe(reason),
                 ));
             }
+        }
+        if depth.get() >= MAX_NESTED_CALLS {
+            return Err(Error::new(
+                ErrorKind::Runtime,
+                format!(
+                    "stack overflow: more than {MAX_NESTED_CALLS} nested calls between Lua \
+                     and host callbacks (runaway recursion?)"
+                ),
+            ));
         }
         depth.set(depth.get() + 1);
         // Restores the depth and ends the call even if `work` panics.

@@ -78,6 +78,9 @@ impl HostCallback {
             results: Vec::new(),
             error: None,
         };
+        // Cleared so that a failure of a luarun call made inside the callback can be told
+        // apart from a stale message; it becomes the default error text below.
+        super::set_last_error("");
         // SAFETY: the callback contract above; args live until after the call.
         let status =
             unsafe { (self.callback)(self.user_data, c_args.as_ptr(), c_args.len(), &mut context) };
@@ -91,7 +94,15 @@ impl HostCallback {
         Err(context.error.unwrap_or_else(|| {
             // SAFETY: luarun_status_name always returns a static NUL-terminated string.
             let name = unsafe { std::ffi::CStr::from_ptr(luarun_status_name(status)) };
-            format!("host function failed with {}", name.to_string_lossy())
+            let inner = super::last_error_message();
+            if inner.is_empty() {
+                format!("host function failed with {}", name.to_string_lossy())
+            } else {
+                format!(
+                    "host function failed with {}: {inner}",
+                    name.to_string_lossy()
+                )
+            }
         }))
     }
 }

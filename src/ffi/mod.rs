@@ -68,7 +68,12 @@ thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
 }
 
-fn set_last_error(message: &str) {
+/// The current thread's last error message.
+pub(crate) fn last_error_message() -> String {
+    LAST_ERROR.with(|slot| slot.borrow().to_string_lossy().into_owned())
+}
+
+pub(crate) fn set_last_error(message: &str) {
     // Interior NUL bytes (Lua messages may hold any bytes) would cut the C string short.
     let clean = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = clean);

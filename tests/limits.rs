@@ -1,0 +1,307 @@
+//! Limits and interrupts: each test would fail without the protection it names.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use luarun::error::ErrorKind;
+use luarun::limits::CallLimits;
+use luarun::state::{Options, State};
+
+fn state_with(limits: CallLimits, memory_limit: Option<usize>) -> Arc<State> {
+    State::new(&Options {
+        call_limits: limits,
+        memory_limit,
+        ..Options::default()
+    })
+    .expect("state")
+}
+
+fn timed(ms: u64) -> Arc<State> {
+    state_with(
+        CallLimits {
+            time: Some(Duration::from_millis(ms)),
+            instructions: None,
+        },
+        None,
+    )
+}
+
+/// Runaway shapes that must all stop: plain loops, loops that pcall/xpcall the error
+/// away, loops inside coroutines, loops in callbacks of C library functions.
+const RUNAWAYS: &[&str] = &[
+    "while true do end",
+    "local function f() return f() end f()",
+    "while true do pcall(function() while true do end end) end",
+    "while true do xpcall(function() while true do end end, function(e) return e end) end",
+    "while true do pcall(error, 'x') end",
+    "coroutine.wrap(function() while true do end end)()",
+    "local co = coroutine.create(function() while true do end end) \
+     while true do coroutine.resume(co) end",
+    "while true do coroutine.resume(coroutine.create(function() while true do end end)) end",
+    "local co = coroutine.wrap(function() while true do pcall(function() \
+     while true do end end) end end) co()",
+    "string.gsub(string.rep('a', 1e6), '.', function() while true do end end)",
+    "table.sort({3, 2, 1}, function(a, b) while true do end end)",
+    "local t = setmetatable({}, {__index = function(t, k) while true do end end}) return t.x",
+    "while true do local ok = pcall(string.rep) end",
+    "local x <close> = setmetatable({}, {__close = function() while true do end end})",
+];
+
+#[test]
+fn time_limit_stops_every_runaway_shape_and_the_state_stays_usable() {
+    let state = timed(30);
+    for code in RUNAWAYS {
+        let started = Instant::now();
+        let err = state.exec(code.as_bytes(), None).expect_err(code);
+        assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
+        assert!(
+            err.message.contains("time limit"),
+            "{code}: {}",
+            err.message
+        );
+        // Generous bound: the point is that it stops at all, not how fast (see benches).
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{code} took too long"
+        );
+        let value = state.eval(b"40 + 2", None).expect("usable after a stop");
+        assert_eq!(value, mlua::Value::Integer(42));
+    }
+}
+
+#[test]
+fn instruction_limit_stops_every_runaway_shape() {
+    let state = state_with(
+        CallLimits {
+            instructions: Some(200_000),
+            time: None,
+        },
+        None,
+    );
+    for code in RUNAWAYS {
+        let err = state.exec(code.as_bytes(), None).expect_err(code);
+        assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
+        assert!(err.message.contains("instruction limit"), "{code}");
+    }
+    // The budget is per call: many small calls each get a fresh one.
+    for _ in 0..100 {
+        state
+            .exec(b"for i = 1, 10000 do end", None)
+            .expect("within budget");
+    }
+}
+
+#[test]
+fn interrupt_from_another_thread_stops_every_runaway_shape() {
+    let state = State::new(&Options::default()).unwrap();
+    for code in RUNAWAYS {
+        let stopper = Arc::clone(&state);
+        let handle = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            stopper.interrupt();
+        });
+        let err = state.exec(code.as_bytes(), None).expect_err(code);
+        handle.join().unwrap();
+        assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
+        assert!(state.exec(b"x = 1", None).is_ok());
+    }
+}
+
+#[test]
+fn lua_cannot_observe_and_continue_after_a_stop() {
+    // After the limit trips, pcall must not return: the flag must stay unset.
+    let state = timed(20);
+    let err = state
+        .exec(
+            b"caught = false
+              local ok = pcall(function() while true do end end)
+              caught = true",
+            None,
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Interrupted);
+    assert_eq!(
+        state.eval(b"caught", None).unwrap(),
+        mlua::Value::Boolean(false)
+    );
+}
+
+#[test]
+fn interrupt_racing_with_the_end_of_calls_never_corrupts_the_state() {
+    let state = State::new(&Options::default()).unwrap();
+    let stopper = Arc::clone(&state);
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done_flag = Arc::clone(&done);
+    let interrupter = thread::spawn(move || {
+        while !done_flag.load(std::sync::atomic::Ordering::Relaxed) {
+            stopper.interrupt();
+            thread::yield_now();
+        }
+    });
+    let mut interrupted = 0;
+    for i in 0..2000 {
+        match state.exec(format!("x = {i} for j = 1, 100 do end").as_bytes(), None) {
+            Ok(()) => {}
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::Interrupted, "{}", e.message);
+                interrupted += 1;
+            }
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    interrupter.join().unwrap();
+    assert!(
+        interrupted > 0,
+        "the race never happened; the test proves nothing"
+    );
+    // At most one pending interrupt can be left over; then calls run normally.
+    let _ = state.exec(b"", None);
+    state.exec(b"x = 'fine'", None).expect("usable");
+    assert_eq!(state.eval(b"x", None).unwrap().to_string().unwrap(), "fine");
+}
+
+#[test]
+fn memory_limit_counts_what_the_state_really_holds() {
+    const LIMIT: usize = 64 << 20;
+    let state = state_with(CallLimits::default(), Some(LIMIT));
+    let err = state
+        .exec(b"t = {} for i = 1, 1e9 do t[i] = i end", None)
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Memory, "{}", err.message);
+    // It got close to the limit (a 1e9-element table would need 16 GiB) ...
+    let used = state.used_memory();
+    assert!(used <= LIMIT, "used {used} > limit");
+    assert!(used > LIMIT / 4, "stopped far below the limit: {used}");
+    // ... and after dropping the table the memory comes back and calls work again.
+    state
+        .exec(b"t = nil collectgarbage() collectgarbage()", None)
+        .unwrap();
+    assert!(state.used_memory() < LIMIT / 8, "{}", state.used_memory());
+    state
+        .exec(b"local t = {} for i = 1, 1e5 do t[i] = i end", None)
+        .expect("usable after a memory error");
+}
+
+#[test]
+fn memory_bombs_fail_cleanly() {
+    let state = state_with(CallLimits::default(), Some(32 << 20));
+    for code in [
+        "local s = string.rep('x', 1 << 30)",
+        "local s = 'x' while true do s = s .. s end",
+        "local t = {} while true do t[#t + 1] = {} end",
+        "local s = string.rep('ab', 1e7, ',')",
+        "local t = {} for i = 1, 1e8 do t[i] = tostring(i) end",
+        "return table.concat(setmetatable({}, {__index = function() return 'x' end}), '', 1, 1e9)",
+    ] {
+        let err = state.exec(code.as_bytes(), None).expect_err(code);
+        assert_eq!(err.kind, ErrorKind::Memory, "{code}: {}", err.message);
+        state.exec(b"collectgarbage()", None).unwrap();
+        assert!(state.eval(b"1", None).is_ok());
+    }
+}
+
+#[test]
+fn a_memory_limit_below_what_a_state_needs_is_refused_with_advice() {
+    let err = State::new(&Options {
+        memory_limit: Some(1000),
+        ..Options::default()
+    })
+    .err()
+    .expect("refused");
+    assert_eq!(err.kind, ErrorKind::InvalidArgument);
+    assert!(err.message.contains("allow at least"), "{}", err.message);
+}
+
+#[test]
+fn deep_recursion_is_a_lua_error_not_a_host_stack_overflow() {
+    let state = State::new(&Options::default()).unwrap();
+    for code in [
+        "local function f() return f() + 1 end f()",
+        "local function f(n) return {f(n + 1)} end f(1)",
+        "local s = string.rep('(', 1e6) .. string.rep(')', 1e6) load('return ' .. s)()",
+        "local t = setmetatable({}, {}) getmetatable(t).__index = t return t.x",
+    ] {
+        let err = state.exec(code.as_bytes(), None).expect_err(code);
+        assert!(
+            matches!(err.kind, ErrorKind::Runtime | ErrorKind::Syntax),
+            "{code}: {:?} {}",
+            err.kind,
+            err.message
+        );
+    }
+    // Deep nesting built by Lua and handed out as a handle needs no recursion to convert.
+    let nested = state
+        .eval(
+            b"(function() local t = {} for i = 1, 1e5 do t = {t} end return t end)()",
+            None,
+        )
+        .unwrap();
+    assert!(matches!(nested, mlua::Value::Table(_)));
+}
+
+#[test]
+fn strings_with_nul_bytes_and_invalid_utf8_round_trip() {
+    let state = State::new(&Options::default()).unwrap();
+    let code = b"s = '\\0\\255\\254 caf\\195\\169 \\0'";
+    state.exec(code, None).unwrap();
+    let mlua::Value::String(s) = state.eval(b"s", None).unwrap() else {
+        panic!("not a string")
+    };
+    assert_eq!(&*s.as_bytes(), b"\0\xff\xfe caf\xc3\xa9 \0");
+    // Invalid UTF-8 in the source itself is fine inside strings and an error elsewhere.
+    state.exec(b"u = '\xff\xfe'", None).unwrap();
+    let err = state.exec(b"\xff = 1", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Syntax);
+}
+
+#[test]
+fn many_threads_on_one_state_are_serialized() {
+    let state = State::new(&Options::default()).unwrap();
+    state.exec(b"counter = 0", None).unwrap();
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let state = Arc::clone(&state);
+            thread::spawn(move || {
+                for _ in 0..500 {
+                    // A read-modify-write across two statements: lost updates would
+                    // show if two threads ran inside the state at once.
+                    state
+                        .exec(
+                            b"local c = counter for i = 1, 10 do end counter = c + 1",
+                            None,
+                        )
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert_eq!(
+        state.eval(b"counter", None).unwrap(),
+        mlua::Value::Integer(4000)
+    );
+}
+
+#[test]
+fn separate_states_run_in_parallel_threads_independently() {
+    let workers: Vec<_> = (0..8)
+        .map(|n| {
+            thread::spawn(move || {
+                let state = State::new(&Options::default()).unwrap();
+                state.exec(format!("id = {n}").as_bytes(), None).unwrap();
+                for _ in 0..200 {
+                    state
+                        .exec(b"local t = {} for i = 1, 100 do t[i] = id end", None)
+                        .unwrap();
+                }
+                state.eval(b"id", None).unwrap()
+            })
+        })
+        .collect();
+    for (n, worker) in workers.into_iter().enumerate() {
+        assert_eq!(worker.join().unwrap(), mlua::Value::Integer(n as i64));
+    }
+}
