@@ -7,7 +7,8 @@
 --    wrapper made here raises that message as an ordinary Lua string error at the
 --    caller's line, so Lua code can pcall it and match on it.
 -- 3. Optional sandbox rules: only text chunks in load(), no __gc finalizers.
-local is_stopped, host_error_marker, allow_bytecode, allow_finalizers = ...
+local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
+  enter_coroutine, leave_coroutine = ...
 local error, rawget, select, type = error, rawget, select, type
 
 local function rethrow_if_stopped(ok, ...)
@@ -36,11 +37,40 @@ xpcall = function(f, handler, ...)
   return rethrow_if_stopped(raw_xpcall(f, guarded_handler, ...))
 end
 
+-- Coroutine switches are reported to the host (enter_coroutine / leave_coroutine) so that
+-- an interrupt can reach a loop running inside a coroutine.
 if coroutine then
-  local raw_resume, raw_close = coroutine.resume, coroutine.close
-  coroutine.resume = function(co, ...)
-    return rethrow_if_stopped(raw_resume(co, ...))
+  local raw_create, raw_resume = coroutine.create, coroutine.resume
+  local raw_close, raw_status = coroutine.close, coroutine.status
+
+  local function finish_resume(previous, ...)
+    leave_coroutine(previous)
+    return rethrow_if_stopped(...)
   end
+  coroutine.resume = function(co, ...)
+    return finish_resume(enter_coroutine(co), raw_resume(co, ...))
+  end
+
+  coroutine.wrap = function(f)
+    local co = raw_create(f)
+    local function finish_wrap(previous, ok, ...)
+      leave_coroutine(previous)
+      if ok then
+        return ...
+      end
+      local err = ...
+      -- As the built-in wrap: close the dead coroutine's to-be-closed variables,
+      -- then propagate the error unchanged.
+      if raw_close and not is_stopped() and raw_status(co) == "dead" then
+        raw_close(co)
+      end
+      error(err, 0)
+    end
+    return function(...)
+      return finish_wrap(enter_coroutine(co), raw_resume(co, ...))
+    end
+  end
+
   if raw_close then
     coroutine.close = function(co)
       return rethrow_if_stopped(raw_close(co))

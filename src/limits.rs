@@ -1,18 +1,13 @@
 //! Per-call execution limits: instruction budget, wall-time deadline and interrupts.
 //!
-//! A Lua count hook calls [`LimitGuard::check`] every [`HOOK_INTERVAL`] VM instructions.
+//! A Lua count hook (see `hook.rs`) calls [`LimitGuard::check`] every few thousand VM
+//! instructions.
 //! Once a limit trips, the guard stays tripped until the outermost call returns, so every
 //! later check fails too and the sandbox prelude re-raises the error out of `pcall`,
 //! `xpcall` and `coroutine.resume`: Lua code cannot swallow it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
-
-/// How many VM instructions run between two limit checks.
-///
-/// Small enough that a runaway loop stops within microseconds of its deadline, large
-/// enough that the hook costs well under one percent of run time.
-pub const HOOK_INTERVAL: u32 = 1000;
 
 /// Why a call was stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,7 +47,7 @@ impl StopReason {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CallLimits {
     /// VM instructions one call may run; `None` = unlimited. Checked every
-    /// [`HOOK_INTERVAL`] instructions, so a call may overshoot by less than that.
+    /// `min(limit, 10000)` instructions, so a call may overshoot by less than that.
     pub instructions: Option<u64>,
     /// Wall time one call may take; `None` = unlimited.
     pub time: Option<Duration>,
@@ -62,6 +57,8 @@ pub struct CallLimits {
 #[derive(Debug)]
 pub struct LimitGuard {
     limits: CallLimits,
+    /// Instructions between two calls of [`LimitGuard::check`].
+    interval: u64,
     origin: Instant,
     /// Deadline of the running call in nanoseconds since `origin`; 0 = none.
     deadline_ns: AtomicU64,
@@ -69,6 +66,8 @@ pub struct LimitGuard {
     interrupt_requested: AtomicBool,
     /// A [`StopReason`] code once the running call has been stopped; 0 otherwise.
     tripped: AtomicU8,
+    /// Which Lua threads the hook must be armed on (see `hook.rs`).
+    running: crate::hook::RunningLock,
 }
 
 impl LimitGuard {
@@ -76,11 +75,13 @@ impl LimitGuard {
     pub fn new(limits: CallLimits) -> Self {
         LimitGuard {
             limits,
+            interval: u64::from(crate::hook::hook_interval(limits.instructions)),
             origin: Instant::now(),
             deadline_ns: AtomicU64::new(0),
             instructions_used: AtomicU64::new(0),
             interrupt_requested: AtomicBool::new(false),
             tripped: AtomicU8::new(0),
+            running: parking_lot::Mutex::new(crate::hook::RunningThreads::empty()),
         }
     }
 
@@ -92,6 +93,22 @@ impl LimitGuard {
     /// Asks the running call (or, if none runs, the next one) to stop. Any thread, any time.
     pub fn request_interrupt(&self) {
         self.interrupt_requested.store(true, Ordering::SeqCst);
+        crate::hook::arm(self);
+    }
+
+    /// The Lua threads the hook must be armed on.
+    pub fn running(&self) -> &crate::hook::RunningLock {
+        &self.running
+    }
+
+    /// Whether a stop is pending or in force, so new coroutines must be armed too.
+    pub fn stop_pending(&self) -> bool {
+        self.interrupt_requested.load(Ordering::SeqCst) || self.tripped().is_some()
+    }
+
+    /// Whether the hook stays installed between calls (the state has limits).
+    fn hook_is_permanent(&self) -> bool {
+        self.limits != CallLimits::default()
     }
 
     /// Starts the budget of a top-level call. Fails at once when an interrupt is pending,
@@ -116,6 +133,9 @@ impl LimitGuard {
     /// Ends a top-level call: the next call starts with a fresh budget.
     pub fn end_call(&self) {
         self.deadline_ns.store(0, Ordering::Relaxed);
+        if !self.hook_is_permanent() && !self.interrupt_requested.load(Ordering::SeqCst) {
+            crate::hook::disarm(self);
+        }
         if self.tripped.load(Ordering::SeqCst) != StopReason::Closing.code() {
             self.tripped.store(0, Ordering::SeqCst);
         }
@@ -126,6 +146,7 @@ impl LimitGuard {
     pub fn close(&self) {
         self.tripped
             .store(StopReason::Closing.code(), Ordering::SeqCst);
+        crate::hook::arm(self);
     }
 
     /// Why the current call was stopped, if it was.
@@ -133,7 +154,7 @@ impl LimitGuard {
         StopReason::from_code(self.tripped.load(Ordering::SeqCst))
     }
 
-    /// Called from the count hook every [`HOOK_INTERVAL`] instructions.
+    /// Called from the count hook every `hook::hook_interval(limit)` instructions.
     pub fn check(&self) -> Result<(), StopReason> {
         if let Some(reason) = self.tripped() {
             return Err(reason);
@@ -153,8 +174,8 @@ impl LimitGuard {
         if let Some(max) = self.limits.instructions {
             let used = self
                 .instructions_used
-                .fetch_add(u64::from(HOOK_INTERVAL), Ordering::Relaxed)
-                + u64::from(HOOK_INTERVAL);
+                .fetch_add(self.interval, Ordering::Relaxed)
+                + self.interval;
             if used > max {
                 return Some(StopReason::InstructionLimit);
             }
@@ -200,7 +221,7 @@ mod tests {
     #[test]
     fn instruction_budget_trips_and_stays_tripped_until_the_call_ends() {
         let guard = LimitGuard::new(CallLimits {
-            instructions: Some(2500),
+            instructions: Some(25_000),
             time: None,
         });
         guard.begin_call().unwrap();

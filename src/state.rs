@@ -12,11 +12,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mlua::chunk::{Chunk, ChunkMode};
-use mlua::{Function, HookTriggers, LightUserData, Lua, LuaOptions, StdLib, VmState};
+use mlua::{Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::limits::{CallLimits, LimitGuard, HOOK_INTERVAL};
+use crate::limits::{CallLimits, LimitGuard};
 
 /// Which standard libraries a state opens. The base library is always open.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,15 +139,7 @@ impl State {
             Lua::new_with(libs, LuaOptions::new()).map_err(|e| convert_error(&e))?
         };
         let guard = Arc::new(LimitGuard::new(options.call_limits));
-        let hook_guard = Arc::clone(&guard);
-        lua.set_global_hook(
-            HookTriggers::new().every_nth_instruction(HOOK_INTERVAL),
-            move |_, _| match hook_guard.check() {
-                Ok(()) => Ok(VmState::Continue),
-                Err(reason) => Err(mlua::Error::runtime(hook_guard.describe(reason))),
-            },
-        )
-        .map_err(|e| convert_error(&e))?;
+        crate::hook::install(&lua, &guard).map_err(|e| convert_error(&e))?;
 
         let setup = |lua: &Lua| -> mlua::Result<(Function, Function, Function)> {
             let globals = lua.globals();
@@ -157,6 +149,13 @@ impl State {
             }
             let raw_next: Function = globals.raw_get("next")?;
             let raw_tostring: Function = globals.raw_get("tostring")?;
+            // SAFETY: plain C functions following the Lua calling convention.
+            let (enter, leave) = unsafe {
+                (
+                    lua.create_c_function(crate::hook::enter_coroutine)?,
+                    lua.create_c_function(crate::hook::leave_coroutine)?,
+                )
+            };
             let stop_guard = Arc::clone(&guard);
             let is_stopped =
                 lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?;
@@ -169,6 +168,8 @@ impl State {
                     host_error_marker(),
                     options.allow_bytecode,
                     options.allow_finalizers,
+                    enter,
+                    leave,
                 ))?;
             Ok((wrap, raw_next, raw_tostring))
         };

@@ -19,6 +19,20 @@ fn checked_in_header_matches_a_fresh_generation() {
         std::fs::write(&path, &fresh).expect("write include/luarun.h");
         return;
     }
+    let text = String::from_utf8_lossy(&fresh);
+    for line in text.lines() {
+        let name = line
+            .strip_prefix("#define ")
+            .or_else(|| line.strip_prefix("typedef struct "))
+            .map(|rest| rest.split([' ', '(']).next().unwrap_or(""));
+        if let Some(name) = name {
+            assert!(
+                name.starts_with("luarun_") || name.starts_with("LUARUN_"),
+                "the header exports `{name}`: only luarun_/LUARUN_ names belong in the C API \
+                 (add core items to [export] exclude in cbindgen.toml)"
+            );
+        }
+    }
     let checked_in = std::fs::read(&path).unwrap_or_default();
     assert!(
         checked_in == fresh,

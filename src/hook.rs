@@ -1,0 +1,169 @@
+//! The count hook that enforces [`LimitGuard`]s, as a raw Lua hook.
+//!
+//! Any count hook makes Lua 5.4 take its slow path on every instruction (about 1.5x on
+//! tight loops), so it is only installed while it is needed:
+//! - states with an instruction or time limit keep it on for good;
+//! - other states run without it; [`arm`] installs it from the interrupting thread
+//!   (`lua_sethook` is async-safe by Lua's design) on the main thread and on the
+//!   coroutine running at that moment, and [`disarm`] removes it after the call.
+//!
+//! The running coroutine is known because the prelude's `coroutine.resume` and
+//! `coroutine.wrap` call [`enter_coroutine`] / [`leave_coroutine`] around each resume.
+//! The hook finds its guard through the thread's extra space (`lua_getextraspace`),
+//! which Lua copies into every coroutine created from the main thread.
+
+use std::ffi::{c_int, c_void};
+use std::ptr;
+use std::sync::Arc;
+
+use mlua::ffi;
+use parking_lot::Mutex;
+
+use crate::limits::LimitGuard;
+
+/// VM instructions between two checks when no instruction limit asks for finer steps:
+/// tens of microseconds of Lua work, so a stop lands well within a millisecond.
+pub const DEFAULT_HOOK_INTERVAL: u32 = 10_000;
+
+/// The check interval for a state whose instruction limit is `limit`.
+pub fn hook_interval(limit: Option<u64>) -> u32 {
+    let interval = limit.map_or(u64::from(DEFAULT_HOOK_INTERVAL), |n| {
+        n.clamp(1, u64::from(DEFAULT_HOOK_INTERVAL))
+    });
+    interval as u32
+}
+
+/// The Lua threads that may be executing: the main thread and the innermost running
+/// coroutine (null when the main thread runs). A coroutine recorded here cannot be
+/// collected: it is running, so the stack that resumed it references it.
+#[derive(Debug)]
+pub struct RunningThreads {
+    main: *mut ffi::lua_State,
+    current: *mut ffi::lua_State,
+    interval: c_int,
+}
+
+// SAFETY: the pointers are only dereferenced by lua_sethook, which Lua allows from any
+// thread, and only while the mutex guarantees they are alive (see above).
+unsafe impl Send for RunningThreads {}
+
+impl RunningThreads {
+    /// Nothing recorded yet; [`install`] fills in the main thread.
+    pub const fn empty() -> Self {
+        RunningThreads {
+            main: ptr::null_mut(),
+            current: ptr::null_mut(),
+            interval: DEFAULT_HOOK_INTERVAL as c_int,
+        }
+    }
+}
+
+unsafe extern "C-unwind" fn limit_hook(state: *mut ffi::lua_State, _debug: *mut ffi::lua_Debug) {
+    let guard = guard_of(state);
+    if guard.is_null() {
+        return;
+    }
+    if let Err(reason) = (*guard).check() {
+        let message = (*guard).describe(reason);
+        ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
+        // lua_error does not return: drop everything that owns memory first.
+        drop(message);
+        ffi::lua_error(state);
+    }
+}
+
+unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
+    *(ffi::lua_getextraspace(state) as *const *const LimitGuard)
+}
+
+unsafe fn set_hook(thread: *mut ffi::lua_State, interval: c_int) {
+    ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, interval);
+}
+
+/// Records the guard in the main thread's extra space and, for states with limits,
+/// installs the hook for good. The guard must outlive the Lua state: `State` declares
+/// its `Lua` before its guard, so the state closes first.
+pub fn install(lua: &mlua::Lua, guard: &Arc<LimitGuard>) -> mlua::Result<()> {
+    let interval = hook_interval(guard.limits().instructions) as c_int;
+    let permanent = guard.limits() != Default::default();
+    let guard_ptr = Arc::as_ptr(guard);
+    // SAFETY: runs with mlua's lock held on a valid state; the stack is balanced.
+    unsafe {
+        lua.exec_raw::<()>((), |state| {
+            ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
+            let main = ffi::lua_tothread(state, -1);
+            ffi::lua_pop(state, 1);
+            for thread in [main, state] {
+                *(ffi::lua_getextraspace(thread) as *mut *const c_void) = guard_ptr.cast();
+                if permanent {
+                    set_hook(thread, interval);
+                }
+            }
+            let mut running = guard.running().lock();
+            running.main = main;
+            running.interval = interval;
+        })
+    }
+}
+
+/// Installs the hook on the threads that may be running. Any thread, any time.
+pub fn arm(guard: &LimitGuard) {
+    let running = guard.running().lock();
+    for thread in [running.main, running.current] {
+        if !thread.is_null() {
+            // SAFETY: alive while recorded (see RunningThreads); lua_sethook is async-safe.
+            unsafe { set_hook(thread, running.interval) };
+        }
+    }
+}
+
+/// Removes the hook from the main thread after a call of a state without limits, so the
+/// next call runs at full speed. Coroutines created while it was armed keep theirs (it
+/// only costs them speed).
+pub fn disarm(guard: &LimitGuard) {
+    let running = guard.running().lock();
+    if !running.main.is_null() {
+        // SAFETY: the main thread lives as long as the state.
+        unsafe { ffi::lua_sethook(running.main, None, 0, 0) };
+    }
+}
+
+/// `enter(co)`: records `co` as the running coroutine; returns the previous one as a
+/// light userdata for `leave`. Arms `co` at once if a stop is already pending.
+///
+/// # Safety
+/// A `lua_CFunction`: Lua calls it with a valid state whose extra space holds a guard.
+pub unsafe extern "C-unwind" fn enter_coroutine(state: *mut ffi::lua_State) -> c_int {
+    let thread = ffi::lua_tothread(state, 1);
+    let guard = guard_of(state);
+    let mut previous = ptr::null_mut();
+    if !guard.is_null() {
+        let mut running = (*guard).running().lock();
+        previous = running.current;
+        // Not a thread: resume will fail with Lua's own message; record nothing.
+        if !thread.is_null() {
+            running.current = thread;
+            if (*guard).stop_pending() {
+                set_hook(thread, running.interval);
+            }
+        }
+    }
+    ffi::lua_pushlightuserdata(state, previous.cast());
+    1
+}
+
+/// `leave(previous)`: restores the running coroutine recorded before `enter`.
+///
+/// # Safety
+/// A `lua_CFunction`: Lua calls it with a valid state whose extra space holds a guard.
+pub unsafe extern "C-unwind" fn leave_coroutine(state: *mut ffi::lua_State) -> c_int {
+    let previous = ffi::lua_touserdata(state, 1).cast::<ffi::lua_State>();
+    let guard = guard_of(state);
+    if !guard.is_null() {
+        (*guard).running().lock().current = previous;
+    }
+    0
+}
+
+/// The lock type guarding [`RunningThreads`].
+pub type RunningLock = Mutex<RunningThreads>;
