@@ -2,8 +2,9 @@
 //!
 //! Any count hook makes Lua 5.4 take its slow path on every instruction (about 1.5x on
 //! tight loops), so it is only installed while it is needed:
-//! - states with an instruction or time limit keep it on for good;
-//! - other states run without it; [`arm`] installs it from the interrupting thread
+//! - states with an instruction limit keep it on for good (it counts instructions);
+//! - other states run without it; [`arm`] installs it from the interrupting thread (or
+//!   the watchdog, when a time limit passes)
 //!   (`lua_sethook` is async-safe by Lua's design) on the main thread and on the
 //!   coroutine running at that moment, and [`disarm`] removes it after the call.
 //!
@@ -85,7 +86,7 @@ unsafe fn set_hook(thread: *mut ffi::lua_State, interval: c_int) {
 /// its `Lua` before its guard, so the state closes first.
 pub fn install(lua: &mlua::Lua, guard: &Arc<LimitGuard>) -> mlua::Result<()> {
     let interval = hook_interval(guard.limits().instructions) as c_int;
-    let permanent = guard.limits() != Default::default();
+    let permanent = guard.hook_is_permanent();
     let guard_ptr = Arc::as_ptr(guard);
     // SAFETY: runs with mlua's lock held on a valid state; the stack is balanced.
     unsafe {

@@ -8,3 +8,4 @@ pub mod ffi;
 pub mod hook;
 pub mod limits;
 pub mod state;
+pub mod watchdog;

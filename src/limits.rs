@@ -7,6 +7,7 @@
 //! `xpcall` and `coroutine.resume`: Lua code cannot swallow it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Why a call was stopped.
@@ -68,6 +69,10 @@ pub struct LimitGuard {
     tripped: AtomicU8,
     /// Which Lua threads the hook must be armed on (see `hook.rs`).
     running: crate::hook::RunningLock,
+    /// Set by the watchdog when the running call's time limit passed.
+    time_expired: AtomicBool,
+    /// The running call's deadline registered with the watchdog.
+    timer: parking_lot::Mutex<Option<crate::watchdog::TimerId>>,
 }
 
 impl LimitGuard {
@@ -82,6 +87,8 @@ impl LimitGuard {
             interrupt_requested: AtomicBool::new(false),
             tripped: AtomicU8::new(0),
             running: parking_lot::Mutex::new(crate::hook::RunningThreads::empty()),
+            time_expired: AtomicBool::new(false),
+            timer: parking_lot::Mutex::new(None),
         }
     }
 
@@ -106,14 +113,21 @@ impl LimitGuard {
         self.interrupt_requested.load(Ordering::SeqCst) || self.tripped().is_some()
     }
 
-    /// Whether the hook stays installed between calls (the state has limits).
-    fn hook_is_permanent(&self) -> bool {
-        self.limits != CallLimits::default()
+    /// Whether the hook stays installed between calls: only instruction limits need
+    /// counting; time limits are armed by the watchdog when they pass.
+    pub fn hook_is_permanent(&self) -> bool {
+        self.limits.instructions.is_some()
+    }
+
+    /// Called by the watchdog when the running call's deadline passed.
+    pub fn expire(&self) {
+        self.time_expired.store(true, Ordering::SeqCst);
+        crate::hook::arm(self);
     }
 
     /// Starts the budget of a top-level call. Fails at once when an interrupt is pending,
     /// so an interrupt sent just before a call starts is not lost.
-    pub fn begin_call(&self) -> Result<(), StopReason> {
+    pub fn begin_call(self: &Arc<Self>) -> Result<(), StopReason> {
         if self.tripped.load(Ordering::SeqCst) == StopReason::Closing.code() {
             return Err(StopReason::Closing);
         }
@@ -124,6 +138,11 @@ impl LimitGuard {
             u64::try_from(ns).unwrap_or(u64::MAX).max(1)
         });
         self.deadline_ns.store(deadline, Ordering::Relaxed);
+        self.time_expired.store(false, Ordering::SeqCst);
+        if let Some(limit) = self.limits.time {
+            let timer = crate::watchdog::watchdog().schedule(Instant::now() + limit, self);
+            *self.timer.lock() = Some(timer);
+        }
         if self.interrupt_requested.swap(false, Ordering::SeqCst) {
             return Err(StopReason::Interrupted);
         }
@@ -133,6 +152,11 @@ impl LimitGuard {
     /// Ends a top-level call: the next call starts with a fresh budget.
     pub fn end_call(&self) {
         self.deadline_ns.store(0, Ordering::Relaxed);
+        if let Some(timer) = self.timer.lock().take() {
+            crate::watchdog::watchdog().cancel(timer);
+        }
+        // After the cancel: a late expiry cannot leak into the next call.
+        self.time_expired.store(false, Ordering::SeqCst);
         if !self.hook_is_permanent() && !self.interrupt_requested.load(Ordering::SeqCst) {
             crate::hook::disarm(self);
         }
@@ -180,6 +204,9 @@ impl LimitGuard {
                 return Some(StopReason::InstructionLimit);
             }
         }
+        if self.time_expired.load(Ordering::SeqCst) {
+            return Some(StopReason::TimeLimit);
+        }
         let deadline = self.deadline_ns.load(Ordering::Relaxed);
         if deadline != 0 && self.origin.elapsed().as_nanos() >= u128::from(deadline) {
             return Some(StopReason::TimeLimit);
@@ -210,7 +237,7 @@ mod tests {
 
     #[test]
     fn pending_interrupt_fails_the_next_call_once() {
-        let guard = LimitGuard::new(CallLimits::default());
+        let guard = Arc::new(LimitGuard::new(CallLimits::default()));
         guard.request_interrupt();
         assert_eq!(guard.begin_call(), Err(StopReason::Interrupted));
         guard.end_call();
@@ -220,10 +247,10 @@ mod tests {
 
     #[test]
     fn instruction_budget_trips_and_stays_tripped_until_the_call_ends() {
-        let guard = LimitGuard::new(CallLimits {
+        let guard = Arc::new(LimitGuard::new(CallLimits {
             instructions: Some(25_000),
             time: None,
-        });
+        }));
         guard.begin_call().unwrap();
         assert!(guard.check().is_ok());
         assert!(guard.check().is_ok());
@@ -236,7 +263,7 @@ mod tests {
 
     #[test]
     fn closing_is_permanent() {
-        let guard = LimitGuard::new(CallLimits::default());
+        let guard = Arc::new(LimitGuard::new(CallLimits::default()));
         guard.close();
         assert_eq!(guard.begin_call(), Err(StopReason::Closing));
         guard.end_call();

@@ -305,3 +305,22 @@ fn separate_states_run_in_parallel_threads_independently() {
         assert_eq!(worker.join().unwrap(), mlua::Value::Integer(n as i64));
     }
 }
+
+#[test]
+fn time_limits_of_finished_calls_never_stop_later_calls() {
+    // Each call registers a deadline with the watchdog and cancels it when it returns;
+    // a stale expiry would interrupt some later call.
+    let state = timed(5);
+    for _ in 0..3000 {
+        state
+            .exec(b"local x = 1", None)
+            .expect("short calls finish in time");
+    }
+    thread::sleep(Duration::from_millis(20));
+    state
+        .exec(b"for i = 1, 1000 do end", None)
+        .expect("no stale expiry");
+    // And the limit still works afterwards.
+    let err = state.exec(b"while true do end", None).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Interrupted);
+}
