@@ -24,7 +24,7 @@ LINK_LUARUN     := -L$(RELEASE) -lluarun -Wl,-rpath,$(abspath $(RELEASE)) -pthre
 C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/c/%,$(wildcard tests/c/test_*.c))
 C_HEADERS := include/luarun.h $(wildcard tests/c/*.h)
 
-.PHONY: all build demo test lint test-rust test-c header install clean
+.PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits
 
 all: build
 
@@ -75,3 +75,19 @@ install: build
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+## fuzz: run each fuzz target for FUZZ_SECONDS (default 60) with cargo-fuzz (libFuzzer)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= exec values
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz --version 0.13.2
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD)/fuzz-corpus/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t ../$(BUILD)/fuzz-corpus/$$t corpus/$$t -- \
+	     -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=4096); \
+	done
+
+## bench-limits: stop latency of runaway code, memory-limit accuracy, cost of limits
+bench-limits:
+	$(CARGO) bench --bench stop_latency

@@ -65,6 +65,102 @@ static void null_arguments_are_invalid_not_crashes(void) {
   luarun_state_free(state);
 }
 
+static int never_called(void *user_data, const luarun_value *args, size_t nargs,
+                        luarun_callback_context *context) {
+  (void)user_data; (void)args; (void)nargs; (void)context;
+  return LUARUN_ERR_RUNTIME;
+}
+
+/* Every pointer argument of every function, one at a time. */
+static void every_null_pointer_is_reported_by_name(void) {
+  luarun_state *state = new_state();
+  luarun_value t, f, v, k, out, out2;
+  size_t n;
+  const luarun_status bad = LUARUN_ERR_INVALID_ARGUMENT;
+  memset(&k, 0, sizeof k);
+  k.kind = LUARUN_INTEGER;
+  CHECK_OK(luarun_table_new(state, 0, 0, &t));
+  CHECK_OK(luarun_eval(state, S("function() end"), &f));
+  v = k;
+  CHECK_STATUS(luarun_exec_named(NULL, S("x=1"), "n"), bad);
+  CHECK_STATUS(luarun_exec_named(state, NULL, 3, "n"), bad);
+  CHECK_STATUS(luarun_load(NULL, S("x=1"), NULL, &out), bad);
+  CHECK_STATUS(luarun_load(state, S("x=1"), NULL, NULL), bad);
+  CHECK_STATUS(luarun_load(state, NULL, 1, NULL, &out), bad);
+  CHECK_STATUS(luarun_state_memory_used(NULL, &n), bad);
+  CHECK_STATUS(luarun_get_global(NULL, "x", &out), bad);
+  CHECK_STATUS(luarun_get_global(state, "x", NULL), bad);
+  CHECK_STATUS(luarun_set_global(NULL, "x", &v), bad);
+  CHECK_STATUS(luarun_set_global(state, NULL, &v), bad);
+  CHECK_STATUS(luarun_globals(NULL, &out), bad);
+  CHECK_STATUS(luarun_globals(state, NULL), bad);
+  CHECK_STATUS(luarun_table_new(NULL, 0, 0, &out), bad);
+  CHECK_STATUS(luarun_table_new(state, 0, 0, NULL), bad);
+  CHECK_STATUS(luarun_table_get(NULL, &k, &out), bad);
+  CHECK_STATUS(luarun_table_get(&t, NULL, &out), bad);
+  CHECK_STATUS(luarun_table_get(&t, &k, NULL), bad);
+  CHECK_STATUS(luarun_table_set(NULL, &k, &v), bad);
+  CHECK_STATUS(luarun_table_set(&t, NULL, &v), bad);
+  CHECK_STATUS(luarun_table_set(&t, &k, NULL), bad);
+  CHECK_STATUS(luarun_table_length(&t, NULL), bad);
+  CHECK_STATUS(luarun_table_next(NULL, &k, &out, &out2), bad);
+  CHECK_STATUS(luarun_table_next(&t, NULL, &out, &out2), bad);
+  CHECK_STATUS(luarun_table_next(&t, &k, NULL, &out2), bad);
+  CHECK_STATUS(luarun_table_next(&t, &k, &out, NULL), bad);
+  CHECK_STATUS(luarun_call(&f, NULL, 0, NULL, 3, NULL), bad);
+  CHECK_STATUS(luarun_call_global(NULL, "f", NULL, 0, NULL, 0, NULL), bad);
+  CHECK_STATUS(luarun_call_global(state, NULL, NULL, 0, NULL, 0, NULL), bad);
+  CHECK_STATUS(luarun_function_new(NULL, never_called, NULL, NULL, &out), bad);
+  CHECK_STATUS(luarun_function_new(state, NULL, NULL, NULL, &out), bad);
+  CHECK_STATUS(luarun_function_new(state, never_called, NULL, NULL, NULL), bad);
+  CHECK_STATUS(luarun_register_function(NULL, "f", never_called, NULL, NULL), bad);
+  CHECK_STATUS(luarun_register_function(state, NULL, never_called, NULL, NULL), bad);
+  CHECK_STATUS(luarun_callback_return_value(NULL, &v), bad);
+  CHECK_STATUS(luarun_callback_set_error(NULL, S("x")), bad);
+  CHECK_STATUS(luarun_value_copy(NULL, &out), bad);
+  CHECK_STATUS(luarun_value_copy(&v, NULL), bad);
+  CHECK_STATUS(luarun_value_tostring(NULL, &v, &out), bad);
+  CHECK_STATUS(luarun_value_tostring(state, NULL, &out), bad);
+  CHECK_STATUS(luarun_value_tostring(state, &v, NULL), bad);
+  /* a handle-kind value without a handle, and an unknown kind */
+  v.kind = LUARUN_TABLE;
+  CHECK_STATUS(luarun_set_global(state, "x", &v), bad);
+  v.kind = 99;
+  CHECK_STATUS(luarun_set_global(state, "x", &v), bad);
+  CHECK(strstr(luarun_last_error(), "kind") != NULL);
+  luarun_value_free(&t);
+  luarun_value_free(&f);
+  luarun_state_free(state);
+}
+
+static void values_cannot_move_between_states(void) {
+  luarun_state *a = new_state();
+  luarun_state *b = new_state();
+  luarun_value t;
+  CHECK_OK(luarun_table_new(a, 0, 0, &t));
+  CHECK_STATUS(luarun_set_global(b, "t", &t), LUARUN_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(luarun_last_error(), "different luarun state") != NULL);
+  luarun_value_free(&t);
+  luarun_state_free(a);
+  luarun_state_free(b);
+}
+
+static void copies_and_tostring_follow_ownership_rules(void) {
+  luarun_state *state = new_state();
+  luarun_value s, copy, text, t;
+  CHECK_OK(luarun_eval(state, S("'shared'"), &s));
+  CHECK_OK(luarun_value_copy(&s, &copy));
+  luarun_value_free(&s);
+  CHECK(copy.kind == LUARUN_STRING && strcmp(copy.string, "shared") == 0);
+  luarun_value_free(&copy);
+  CHECK_OK(luarun_eval(state, S("setmetatable({}, {__tostring = function() return 'custom' end})"), &t));
+  CHECK_OK(luarun_value_tostring(state, &t, &text));
+  CHECK(text.kind == LUARUN_STRING && strcmp(text.string, "custom") == 0);
+  luarun_value_free(&text);
+  luarun_value_free(&t);
+  luarun_state_free(state);
+}
+
 static void exec_and_eval_exchange_every_value_kind(void) {
   luarun_state *state = new_state();
   luarun_value v;
@@ -327,6 +423,9 @@ static void interrupt_from_another_thread(void) {
 int main(void) {
   RUN_TEST(versions_and_status_names);
   RUN_TEST(null_arguments_are_invalid_not_crashes);
+  RUN_TEST(every_null_pointer_is_reported_by_name);
+  RUN_TEST(values_cannot_move_between_states);
+  RUN_TEST(copies_and_tostring_follow_ownership_rules);
   RUN_TEST(exec_and_eval_exchange_every_value_kind);
   RUN_TEST(errors_carry_status_message_and_traceback);
   RUN_TEST(tables_get_set_length_and_iterate);

@@ -1,0 +1,1 @@
+coroutine.wrap(function() error(setmetatable({}, {__tostring = function() while true do end end})) end)()
