@@ -15,6 +15,11 @@ else
 LIB_EXT    := so
 endif
 LIB        := $(RELEASE)/libluarun.$(LIB_EXT)
+LIB_LUAJIT := $(RELEASE)/libluarun_luajit.$(LIB_EXT)
+# The LuaJIT flavor builds in its own target directory (cargo features are per build),
+# then its libraries are copied next to the default ones under the _luajit name.
+LUAJIT_TARGET_DIR := $(TARGET_DIR)/luajit
+LUAJIT_FLAGS := --no-default-features --features luajit --target-dir $(LUAJIT_TARGET_DIR)
 BUILD      := build
 
 CFLAGS_STRICT   := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -g
@@ -28,9 +33,12 @@ C_HEADERS := include/luarun.h $(wildcard tests/c/*.h)
 
 all: build
 
-## build: release build of the shared and static library
+## build: release build of both flavors: libluarun (Lua 5.4) and libluarun_luajit
 build:
 	$(CARGO) build --release
+	$(CARGO) build --release $(LUAJIT_FLAGS)
+	cp $(LUAJIT_TARGET_DIR)/release/libluarun.$(LIB_EXT) $(LIB_LUAJIT)
+	cp $(LUAJIT_TARGET_DIR)/release/libluarun.a $(RELEASE)/libluarun_luajit.a
 
 $(LIB): build
 
@@ -52,9 +60,12 @@ test: lint test-rust test-c
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets $(LUAJIT_FLAGS) -- -D warnings
 
+## test-rust: the Rust tests against both flavors
 test-rust:
 	$(CARGO) test
+	$(CARGO) test $(LUAJIT_FLAGS)
 
 test-c: $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ./$$t; done
@@ -66,8 +77,8 @@ header:
 ## install: library, header and pkg-config file under PREFIX
 install: build
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(RELEASE)/libluarun.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIB) $(LIB_LUAJIT) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(RELEASE)/libluarun.a $(RELEASE)/libluarun_luajit.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/luarun.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|g' \
 	    luarun.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/luarun.pc

@@ -37,7 +37,7 @@ fn interrupt_latency(code: &str, runs: usize) -> (Duration, Duration) {
         let sender = thread::spawn(move || {
             thread::sleep(Duration::from_millis(10));
             let sent = Instant::now();
-            stopper.interrupt();
+            stopper.interrupt().unwrap();
             sent
         });
         let result = state.exec(code.as_bytes(), None);

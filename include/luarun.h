@@ -308,6 +308,13 @@ extern "C" {
 const char *luarun_version(void);
 
 /**
+ * Which Lua this library embeds: "Lua 5.4" for the default flavor (libluarun),
+ * "LuaJIT 2.1.<release>" for the LuaJIT flavor (libluarun_luajit). Both export the same
+ * C API. Static storage, never NULL.
+ */
+const char *luarun_lua_version(void);
+
+/**
  * ABI version of the library (see `LUARUN_ABI_VERSION`). A program built against a
  * header whose `LUARUN_ABI_VERSION` differs must not use this library.
  */
@@ -486,9 +493,14 @@ enum luarun_status luarun_load(struct luarun_state *state,
 
 /**
  * Asks the call running on `state` to stop; it returns `LUARUN_ERR_INTERRUPTED` within
- * about 1000 VM instructions, and Lua cannot catch it. If no call is running, the next
- * call on the state fails with `LUARUN_ERR_INTERRUPTED` at once, so an interrupt sent
- * just before a call starts is not lost. Any thread, any time; never blocks.
+ * a fraction of a millisecond, and Lua cannot catch it (loops inside coroutines and
+ * `pcall` stop too). If no call is running, the next call on the state fails with
+ * `LUARUN_ERR_INTERRUPTED` at once, so an interrupt sent just before a call starts is
+ * not lost. Any thread, any time; never blocks for long.
+ *
+ * LuaJIT flavor: a state created without limits runs with the JIT compiler on, whose
+ * compiled loops cannot be interrupted; there this returns `LUARUN_ERR_UNSUPPORTED` and
+ * does nothing. Give the state a time or instruction limit to make it interruptible.
  *
  * # Safety
  * `state` must be a live state.

@@ -10,8 +10,10 @@
 //!
 //! The running coroutine is known because the prelude's `coroutine.resume` and
 //! `coroutine.wrap` call [`enter_coroutine`] / [`leave_coroutine`] around each resume.
-//! The hook finds its guard through the thread's extra space (`lua_getextraspace`),
-//! which Lua copies into every coroutine created from the main thread.
+//! On Lua 5.4 the hook finds its guard through the thread's extra space
+//! (`lua_getextraspace`, copied into every coroutine created from the main thread); on
+//! LuaJIT, which has no extra space but whose hooks are global to all coroutines, through
+//! the registry.
 
 use std::ffi::{c_int, c_void};
 use std::ptr;
@@ -73,12 +75,53 @@ unsafe extern "C-unwind" fn limit_hook(state: *mut ffi::lua_State, _debug: *mut 
     }
 }
 
+#[cfg(feature = "lua54")]
 unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
     *(ffi::lua_getextraspace(state) as *const *const LimitGuard)
 }
 
+#[cfg(feature = "lua54")]
+unsafe fn store_guard(main: *mut ffi::lua_State, guard: *const LimitGuard) {
+    *(ffi::lua_getextraspace(main) as *mut *const c_void) = guard.cast();
+}
+
+#[cfg(feature = "lua54")]
+unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
+    ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
+    let main = ffi::lua_tothread(state, -1);
+    ffi::lua_pop(state, 1);
+    main
+}
+
+/// Registry key of the guard pointer on LuaJIT: the address of this static.
+#[cfg(feature = "luajit")]
+static GUARD_KEY: u8 = 0;
+
+#[cfg(feature = "luajit")]
+unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
+    ffi::lua_pushlightuserdata(state, &GUARD_KEY as *const u8 as *mut c_void);
+    ffi::lua_rawget(state, ffi::LUA_REGISTRYINDEX);
+    let guard = ffi::lua_touserdata(state, -1);
+    ffi::lua_pop(state, 1);
+    guard as *const LimitGuard
+}
+
+#[cfg(feature = "luajit")]
+unsafe fn store_guard(main: *mut ffi::lua_State, guard: *const LimitGuard) {
+    ffi::lua_pushlightuserdata(main, &GUARD_KEY as *const u8 as *mut c_void);
+    ffi::lua_pushlightuserdata(main, guard as *mut c_void);
+    ffi::lua_rawset(main, ffi::LUA_REGISTRYINDEX);
+}
+
+#[cfg(feature = "luajit")]
+unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
+    // mlua runs setup code on the main thread; LuaJIT hooks are global anyway.
+    state
+}
+
+#[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
 unsafe fn set_hook(thread: *mut ffi::lua_State, interval: c_int) {
-    ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, interval);
+    let _ = ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, interval);
 }
 
 /// Records the guard in the main thread's extra space and, for states with limits,
@@ -91,14 +134,14 @@ pub fn install(lua: &mlua::Lua, guard: &Arc<LimitGuard>) -> mlua::Result<()> {
     // SAFETY: runs with mlua's lock held on a valid state; the stack is balanced.
     unsafe {
         lua.exec_raw::<()>((), |state| {
-            ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
-            let main = ffi::lua_tothread(state, -1);
-            ffi::lua_pop(state, 1);
-            for thread in [main, state] {
-                *(ffi::lua_getextraspace(thread) as *mut *const c_void) = guard_ptr.cast();
-                if permanent {
-                    set_hook(thread, interval);
-                }
+            let main = main_thread(state);
+            store_guard(main, guard_ptr);
+            if main != state {
+                store_guard(state, guard_ptr);
+            }
+            if permanent {
+                set_hook(main, interval);
+                set_hook(state, interval);
             }
             let mut running = guard.running().lock();
             running.main = main;
@@ -125,7 +168,8 @@ pub fn disarm(guard: &LimitGuard) {
     let running = guard.running().lock();
     if !running.main.is_null() {
         // SAFETY: the main thread lives as long as the state.
-        unsafe { ffi::lua_sethook(running.main, None, 0, 0) };
+        #[allow(clippy::let_unit_value)]
+        let _ = unsafe { ffi::lua_sethook(running.main, None, 0, 0) };
     }
 }
 

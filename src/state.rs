@@ -53,20 +53,29 @@ impl Libraries {
 
     fn to_mlua(self) -> StdLib {
         let table = [
+            #[cfg(feature = "lua54")]
             (Self::COROUTINE, StdLib::COROUTINE),
             (Self::TABLE, StdLib::TABLE),
             (Self::STRING, StdLib::STRING),
             (Self::MATH, StdLib::MATH),
+            #[cfg(feature = "lua54")]
             (Self::UTF8, StdLib::UTF8),
             (Self::OS, StdLib::OS),
             (Self::IO, StdLib::IO),
             (Self::PACKAGE, StdLib::PACKAGE),
             (Self::DEBUG, StdLib::DEBUG),
         ];
+        // LuaJIT: `coroutine` is part of base (removed afterwards when not asked for),
+        // `utf8` does not exist, `bit` is always open, and `jit` is opened so that
+        // limited states can switch the compiler off.
+        #[cfg(feature = "luajit")]
+        let always = StdLib::BIT | StdLib::JIT;
+        #[cfg(not(feature = "luajit"))]
+        let always = StdLib::NONE;
         table
             .iter()
             .filter(|(ours, _)| self.has(*ours))
-            .fold(StdLib::NONE, |acc, (_, theirs)| acc | *theirs)
+            .fold(always, |acc, (_, theirs)| acc | *theirs)
     }
 }
 
@@ -125,6 +134,10 @@ pub struct State {
     raw_next: Function,
     /// The original `tostring`.
     raw_tostring: Function,
+    /// LuaJIT's compiler is on (only in LuaJIT states without limits).
+    jit_enabled: bool,
+    /// The memory limit, restored after a recovery collection.
+    memory_limit: Option<usize>,
 }
 
 impl State {
@@ -139,6 +152,7 @@ impl State {
             Lua::new_with(libs, LuaOptions::new()).map_err(|e| convert_error(&e))?
         };
         let guard = Arc::new(LimitGuard::new(options.call_limits));
+        let jit_enabled = cfg!(feature = "luajit") && options.call_limits == CallLimits::default();
         crate::hook::install(&lua, &guard).map_err(|e| convert_error(&e))?;
 
         let setup = |lua: &Lua| -> mlua::Result<(Function, Function, Function)> {
@@ -146,6 +160,18 @@ impl State {
             if !options.libraries.has(Libraries::IO) {
                 globals.raw_set("dofile", mlua::Nil)?;
                 globals.raw_set("loadfile", mlua::Nil)?;
+            }
+            #[cfg(feature = "luajit")]
+            if !options.libraries.has(Libraries::COROUTINE) {
+                globals.raw_set("coroutine", mlua::Nil)?;
+            }
+            if jit_enabled {
+                // Only the Lua 5.4 flavor has no JIT; nothing to switch off.
+            } else if let Ok(jit) = globals.raw_get::<mlua::Table>("jit") {
+                // Hooks never run inside compiled traces: limits need the interpreter.
+                jit.get::<Function>("off")?.call::<()>(())?;
+                jit.get::<Function>("flush")?.call::<()>(())?;
+                globals.raw_set("jit", mlua::Nil)?;
             }
             let raw_next: Function = globals.raw_get("next")?;
             let raw_tostring: Function = globals.raw_get("tostring")?;
@@ -195,6 +221,8 @@ impl State {
             wrap_host_function,
             raw_next,
             raw_tostring,
+            jit_enabled,
+            memory_limit: options.memory_limit,
         }))
     }
 
@@ -241,7 +269,21 @@ impl State {
             depth: &depth,
             guard: &self.guard,
         };
-        work(&self.lua).map_err(|e| self.classify(e))
+        let result = work(&self.lua).map_err(|e| self.classify(e));
+        if matches!(&result, Err(e) if e.kind == ErrorKind::Memory) {
+            self.recover_memory();
+        }
+        result
+    }
+
+    /// After a memory error, collects garbage with the limit lifted: a collection may
+    /// itself need a little memory, and LuaJIT states otherwise stay stuck at the limit.
+    fn recover_memory(&self) {
+        if let Some(limit) = self.memory_limit {
+            let _ = self.lua.set_memory_limit(0);
+            let _ = self.lua.gc_collect();
+            let _ = self.lua.set_memory_limit(limit);
+        }
     }
 
     fn classify(&self, error: mlua::Error) -> Error {
@@ -295,8 +337,26 @@ impl State {
 
     /// Stops the running call (or the next one, if none is running) with
     /// [`ErrorKind::Interrupted`]. Safe from any thread at any time.
-    pub fn interrupt(&self) {
+    ///
+    /// On LuaJIT, compiled loops never run hooks: a state whose JIT compiler is on (no
+    /// limits set) refuses with [`ErrorKind::Unsupported`] rather than promise a stop it
+    /// cannot deliver.
+    pub fn interrupt(&self) -> Result<()> {
+        if self.jit_enabled {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "this LuaJIT state runs with the JIT compiler on, and compiled loops cannot \
+                 be interrupted; create it with a time or instruction limit (which turns the \
+                 JIT off) to make it interruptible",
+            ));
+        }
         self.guard.request_interrupt();
+        Ok(())
+    }
+
+    /// Whether LuaJIT's compiler is on in this state (never on Lua 5.4).
+    pub fn jit_enabled(&self) -> bool {
+        self.jit_enabled
     }
 
     /// Bytes of memory the state holds now.
@@ -364,6 +424,18 @@ impl Drop for State {
         // Anything that runs while Lua closes the state must not loop forever.
         self.guard.close();
     }
+}
+
+/// The embedded Lua's name and version, e.g. "Lua 5.4" or "LuaJIT 2.1.1744318430".
+pub fn lua_version() -> Result<String> {
+    #[cfg(feature = "luajit")]
+    let lua = Lua::new_with(StdLib::JIT, LuaOptions::new());
+    #[cfg(not(feature = "luajit"))]
+    let lua = Lua::new_with(StdLib::NONE, LuaOptions::new());
+    let lua = lua.map_err(|e| convert_error(&e))?;
+    lua.load("return jit and jit.version or _VERSION")
+        .eval::<String>()
+        .map_err(|e| convert_error(&e))
 }
 
 /// The chunk name Lua would show for a string chunk: `[string "first line..."]`.

@@ -203,6 +203,22 @@ pub extern "C" fn luarun_version() -> *const c_char {
     concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
+/// Which Lua this library embeds: "Lua 5.4" for the default flavor (libluarun),
+/// "LuaJIT 2.1.<release>" for the LuaJIT flavor (libluarun_luajit). Both export the same
+/// C API. Static storage, never NULL.
+#[no_mangle]
+pub extern "C" fn luarun_lua_version() -> *const c_char {
+    static VERSION: std::sync::OnceLock<CString> = std::sync::OnceLock::new();
+    boundary_or(c"unknown".as_ptr(), || {
+        VERSION
+            .get_or_init(|| {
+                let text = crate::state::lua_version().unwrap_or_else(|_| "unknown".into());
+                CString::new(text).unwrap_or_default()
+            })
+            .as_ptr()
+    })
+}
+
 /// ABI version of the library (see `LUARUN_ABI_VERSION`). A program built against a
 /// header whose `LUARUN_ABI_VERSION` differs must not use this library.
 #[no_mangle]

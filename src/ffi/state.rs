@@ -259,18 +259,20 @@ pub unsafe extern "C" fn luarun_load(
 }
 
 /// Asks the call running on `state` to stop; it returns `LUARUN_ERR_INTERRUPTED` within
-/// about 1000 VM instructions, and Lua cannot catch it. If no call is running, the next
-/// call on the state fails with `LUARUN_ERR_INTERRUPTED` at once, so an interrupt sent
-/// just before a call starts is not lost. Any thread, any time; never blocks.
+/// a fraction of a millisecond, and Lua cannot catch it (loops inside coroutines and
+/// `pcall` stop too). If no call is running, the next call on the state fails with
+/// `LUARUN_ERR_INTERRUPTED` at once, so an interrupt sent just before a call starts is
+/// not lost. Any thread, any time; never blocks for long.
+///
+/// LuaJIT flavor: a state created without limits runs with the JIT compiler on, whose
+/// compiled loops cannot be interrupted; there this returns `LUARUN_ERR_UNSUPPORTED` and
+/// does nothing. Give the state a time or instruction limit to make it interruptible.
 ///
 /// # Safety
 /// `state` must be a live state.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_state_interrupt(state: *mut luarun_state) -> luarun_status {
-    boundary(|| {
-        arg_state(state)?.interrupt();
-        Ok(())
-    })
+    boundary(|| arg_state(state)?.interrupt())
 }
 
 /// Writes the number of bytes the state's Lua heap holds to `*bytes_out`.
