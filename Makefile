@@ -35,7 +35,7 @@ VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
 .PHONY: all build demo test lint test-rust test-c header install clean
-.PHONY: test-cpp test-node sanitize
+.PHONY: test-cpp test-node sanitize bench-cpp
 
 all: build
 
@@ -100,6 +100,14 @@ test-node: build
 	else \
 	  echo "SKIPPED test-node: node and npm not found (apt-get install nodejs npm)"; \
 	fi
+
+## bench-cpp: what luarun.hpp costs per call versus the raw C API (ratios, one run)
+bench-cpp: $(BUILD)/benches/cpp_call_overhead
+	./$(BUILD)/benches/cpp_call_overhead 1000000
+
+$(BUILD)/benches/%: benches/%.cpp bindings/cpp/luarun.hpp include/luarun.h | build
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
 
 ## sanitize: C and C++ tests under ASan + UBSan, then under valgrind memcheck
 sanitize: $(ASAN_TESTS) $(C_TESTS) $(CXX_TESTS)
