@@ -45,6 +45,12 @@ namespace detail {
 inline void check(luarun_status status) {
   if (status != LUARUN_OK) throw_last_error(status);
 }
+/// A C string argument as bytes; NULL is refused rather than read.
+inline std::string_view c_string_bytes(const char *s) {
+  if (s == nullptr)
+    throw Error(LUARUN_ERR_INVALID_ARGUMENT, "a NULL const char* is no string; pass nullptr for nil");
+  return std::string_view(s);
+}
 }  // namespace detail
 
 /// A NUL-terminated name (of a global or a chunk), from a literal or a std::string,
@@ -90,7 +96,7 @@ class Value {
   }
   Value(std::string_view s) : bytes_(s) { point_at_bytes(); }
   Value(const std::string &s) : bytes_(s) { point_at_bytes(); }
-  Value(const char *s) : Value(checked_c_string(s)) {}
+  Value(const char *s) : Value(detail::c_string_bytes(s)) {}
   inline Value(const Table &t);
   inline Value(const Function &f);
 
@@ -162,10 +168,6 @@ class Value {
   const luarun_value &raw() const noexcept { return raw_; }
 
  private:
-  static std::string_view checked_c_string(const char *s) {
-    if (s == nullptr) throw Error(LUARUN_ERR_INVALID_ARGUMENT, "a NULL const char* is no string; use nullptr for nil");
-    return std::string_view(s);
-  }
   void point_at_bytes() noexcept {
     raw_.kind = LUARUN_STRING;
     raw_.string = bytes_.data();
@@ -220,20 +222,23 @@ inline luarun_value to_c_arg(const Value &v) noexcept { return v.raw(); }
 inline luarun_value to_c_arg(std::nullptr_t) noexcept { return borrowed(LUARUN_NIL); }
 inline luarun_value to_c_arg(std::string_view s) noexcept { return borrowed_string(s.data(), s.size()); }
 inline luarun_value to_c_arg(const std::string &s) noexcept { return borrowed_string(s.data(), s.size()); }
-inline luarun_value to_c_arg(const char *s) {
-  if (s == nullptr) throw Error(LUARUN_ERR_INVALID_ARGUMENT, "a NULL const char* is no string; use nullptr for nil");
-  return borrowed_string(s, std::strlen(s));
-}
+inline luarun_value to_c_arg(const char *s) { return to_c_arg(c_string_bytes(s)); }
 template <class T>
 luarun_value to_c_arg(const T &arg) {
   if constexpr (std::is_same_v<T, bool>) {
     luarun_value v = borrowed(LUARUN_BOOLEAN);
     v.boolean = arg;
     return v;
-  } else {
-    static_assert(std::is_arithmetic_v<T>, "luarun arguments: bool, integers, floating point, strings, "
-                                           "nullptr, Value, Table or Function");
+  } else if constexpr (std::is_arithmetic_v<T>) {
     return Value(arg).raw();  // a number holds no resources: the copy is the value
+  } else if constexpr (std::is_convertible_v<const T &, const char *>) {
+    return to_c_arg(static_cast<const char *>(arg));  // char *, char arrays
+  } else {
+    static_assert(std::is_convertible_v<const T &, std::string_view>,
+                  "luarun arguments: bool, integers, floating point, strings, nullptr, Value, Table, "
+                  "Function");
+    const std::string_view bytes = arg;
+    return borrowed_string(bytes.data(), bytes.size());
   }
 }
 

@@ -35,6 +35,11 @@ static void exec_eval_and_call_exchange_every_value_kind() {
   CHECK(back[7].is_nil());
   CHECK(back[8].as_integer() == 3);
   CHECK(lua.call("echo").empty());
+  char mutable_text[] = "char array";
+  char *mutable_pointer = mutable_text;
+  CHECK(lua.call("echo", mutable_text)[0].as_string() == "char array");
+  CHECK(lua.call("echo", mutable_pointer)[0].as_string() == "char array");
+  CHECK(lua.call("echo", 'A', 2.5f, static_cast<unsigned char>(200))[2].as_integer() == 200);
 }
 
 static void strings_hold_any_bytes_both_ways() {
