@@ -28,8 +28,19 @@ LINK_LUARUN     := -L$(RELEASE) -lluarun -Wl,-rpath,$(abspath $(RELEASE)) -pthre
 
 C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/c/%,$(wildcard tests/c/test_*.c))
 C_HEADERS := include/luarun.h $(wildcard tests/c/*.h)
+CXX_TESTS    := $(patsubst tests/cpp/%.cpp,$(BUILD)/cpp/%,$(wildcard tests/cpp/test_*.cpp))
+CXX_HEADERS  := bindings/cpp/luarun.hpp $(C_HEADERS) $(wildcard tests/cpp/*.hpp)
+CXX_INCLUDES := -Iinclude -Ibindings/cpp -Itests/c -Itests/cpp
+CXX_EXAMPLES := $(patsubst examples/%.cpp,$(BUILD)/examples/cpp/%,$(wildcard examples/*.cpp))
+# `make sanitize`: the C and C++ tests rebuilt with ASan + UBSan, then the plain builds
+# under valgrind memcheck (skipped with a message where valgrind is absent).
+SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_TESTS     := $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(C_TESTS) $(CXX_TESTS))
+VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
+                  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
 .PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits
+.PHONY: test-cpp test-node sanitize bench-cpp
 
 all: build
 
@@ -50,6 +61,22 @@ $(BUILD)/examples/%: examples/%.c include/luarun.h | build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ $(LINK_LUARUN)
 
+$(BUILD)/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_STRICT) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
+
+$(BUILD)/examples/cpp/%: examples/%.cpp bindings/cpp/luarun.hpp include/luarun.h | build
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
+
+$(BUILD)/asan/c/%: tests/c/%.c $(C_HEADERS) | build
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_STRICT) $(SANITIZE_FLAGS) -Iinclude -Itests/c $< -o $@ $(LINK_LUARUN)
+
+$(BUILD)/asan/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_STRICT) $(SANITIZE_FLAGS) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
+
 ## demo: build, then run the demo program
 demo: $(BUILD)/examples/hello
 	./$(BUILD)/examples/hello
@@ -69,6 +96,39 @@ test-rust:
 
 test-c: $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ./$$t; done
+
+## test-cpp: the C++ wrapper's tests (bindings/cpp/luarun.hpp) and examples
+test: test-cpp test-node
+test-cpp: $(CXX_TESTS) $(CXX_EXAMPLES)
+	@set -e; for t in $(CXX_TESTS); do echo "== $$t"; ./$$t; done
+	@set -e; for e in $(CXX_EXAMPLES); do echo "== $$e"; ./$$e > /dev/null; done
+
+## test-node: the Node.js binding (koffi, pinned in bindings/node/package-lock.json)
+test-node: build
+	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
+	  cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && \
+	  LUARUN_LIBRARY=$(abspath $(LIB)) node --test; \
+	else \
+	  echo "SKIPPED test-node: node and npm not found (apt-get install nodejs npm)"; \
+	fi
+
+## bench-cpp: what luarun.hpp costs per call versus the raw C API (ratios, one run)
+bench-cpp: $(BUILD)/benches/cpp_call_overhead
+	./$(BUILD)/benches/cpp_call_overhead 1000000
+
+$(BUILD)/benches/%: benches/%.cpp bindings/cpp/luarun.hpp include/luarun.h | build
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
+
+## sanitize: C and C++ tests under ASan + UBSan, then under valgrind memcheck
+sanitize: $(ASAN_TESTS) $(C_TESTS) $(CXX_TESTS)
+	@set -e; for t in $(ASAN_TESTS); do echo "== asan $$t"; \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./$$t; done
+	@if command -v valgrind >/dev/null 2>&1; then \
+	  set -e; for t in $(C_TESTS) $(CXX_TESTS); do echo "== valgrind $$t"; $(VALGRIND) ./$$t; done; \
+	else \
+	  echo "SKIPPED valgrind: not installed (apt-get install valgrind)"; \
+	fi
 
 ## header: regenerate include/luarun.h with the pinned cbindgen (a dev-dependency)
 header:

@@ -1,0 +1,51 @@
+'use strict';
+// Loads libluarun and declares the C functions this binding uses, in one place, from
+// the shapes in include/luarun.h. Nothing here but declarations.
+const path = require('node:path');
+const fs = require('node:fs');
+const koffi = require('koffi');
+
+const LIBRARY_NAMES = { linux: 'libluarun.so', darwin: 'libluarun.dylib', win32: 'luarun.dll' };
+
+/** Finds the shared library: $LUARUN_LIBRARY, else the repository's target/release. */
+function findLibrary() {
+  if (process.env.LUARUN_LIBRARY) return process.env.LUARUN_LIBRARY;
+  const name = LIBRARY_NAMES[process.platform] || 'libluarun.so';
+  const built = path.resolve(__dirname, '..', '..', 'target', 'release', name);
+  if (fs.existsSync(built)) return built;
+  throw new Error(`${name} not found: run \`make build\` or set LUARUN_LIBRARY to its path`);
+}
+
+const lib = koffi.load(findLibrary());
+
+const luarun_state = koffi.opaque('luarun_state');
+
+// `string` is declared as a plain pointer, not `const char *`: koffi would read a
+// `const char *` field as a NUL-terminated string, and Lua strings may hold NUL bytes.
+const luarun_value = koffi.struct('luarun_value', {
+  kind: 'uint32_t',
+  boolean: 'bool',
+  integer: 'int64_t',
+  number: 'double',
+  string: 'const void *',
+  string_len: 'size_t',
+  handle: 'void *',
+});
+
+const c = {
+  abi_version: lib.func('uint32_t luarun_abi_version(void)'),
+  version: lib.func('const char *luarun_version(void)'),
+  last_error: lib.func('const char *luarun_last_error(void)'),
+  status_name: lib.func('const char *luarun_status_name(int status)'),
+  type_name: lib.func('const char *luarun_type_name(uint32_t kind)'),
+  state_new: lib.func('int luarun_state_new(const void *options, _Out_ luarun_state **state_out)'),
+  state_free: lib.func('void luarun_state_free(luarun_state *state)'),
+  state_interrupt: lib.func('int luarun_state_interrupt(luarun_state *state)'),
+  exec: lib.func('int luarun_exec(luarun_state *state, const char *code, size_t len)'),
+  eval: lib.func('int luarun_eval(luarun_state *state, const char *expr, size_t len, _Out_ luarun_value *result_out)'),
+  call_global: lib.func('int luarun_call_global(luarun_state *state, const char *name, const luarun_value *args, ' +
+                        'size_t nargs, _Out_ luarun_value *results_out, size_t results_cap, _Out_ size_t *nresults_out)'),
+  value_free: lib.func('void luarun_value_free(_Inout_ luarun_value *value)'),
+};
+
+module.exports = { koffi, lib, c, luarun_value };

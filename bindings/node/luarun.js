@@ -1,0 +1,100 @@
+'use strict';
+// A small Node.js binding for luarun over its C API (see ffi.js for the declarations).
+const { koffi, c } = require('./ffi');
+
+const LUARUN_OK = 0;
+const KIND = { NIL: 0, BOOLEAN: 1, INTEGER: 2, NUMBER: 3, STRING: 4 };
+
+/** A failed luarun call: `status` is the LUARUN_ERR_* number, `statusName` its name. */
+class LuarunError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.name = 'LuarunError';
+    this.status = status;
+    this.statusName = c.status_name(status);
+  }
+}
+
+function check(status) {
+  // luarun_last_error is per thread: read it right after the failing call, on this thread.
+  if (status !== LUARUN_OK) throw new LuarunError(status, c.last_error());
+}
+
+/** A borrowed C value for one argument; strings point into a Buffer the caller keeps. */
+function toC(value, keepAlive) {
+  if (value === null || value === undefined) return { kind: KIND.NIL };
+  switch (typeof value) {
+    case 'boolean': return { kind: KIND.BOOLEAN, boolean: value };
+    case 'bigint': return { kind: KIND.INTEGER, integer: value, number: Number(value) };
+    case 'number':
+      return Number.isSafeInteger(value) ? { kind: KIND.INTEGER, integer: value, number: value }
+                                         : { kind: KIND.NUMBER, number: value };
+    case 'string': {
+      const bytes = Buffer.from(value, 'utf8');
+      keepAlive.push(bytes);
+      return { kind: KIND.STRING, string: bytes, string_len: bytes.length };
+    }
+    default: throw new TypeError(`luarun: cannot pass a ${typeof value} to Lua`);
+  }
+}
+
+/** Converts an owned C value to JS (strings decoded as UTF-8) and frees it. */
+function fromC(value) {
+  try {
+    switch (value.kind) {
+      case KIND.NIL: return null;
+      case KIND.BOOLEAN: return value.boolean;
+      case KIND.INTEGER: return value.integer;
+      case KIND.NUMBER: return value.number;
+      case KIND.STRING:
+        if (value.string_len === 0) return '';
+        return Buffer.from(koffi.view(value.string, value.string_len)).toString('utf8');
+      default: throw new LuarunError(7, `luarun: this binding does not hand out ${c.type_name(value.kind)} values`);
+    }
+  } finally {
+    c.value_free(value);
+  }
+}
+
+/** A Lua state (safe defaults). Call close() when done. */
+class State {
+  constructor() {
+    const out = [null];
+    check(c.state_new(null, out));
+    this.handle = out[0];
+  }
+
+  /** Runs Lua code. */
+  exec(code) {
+    check(c.exec(this.handle, code, Buffer.byteLength(code)));
+  }
+
+  /** The first value of a Lua expression: null, boolean, number, string. */
+  eval(expression) {
+    const out = {};
+    check(c.eval(this.handle, expression, Buffer.byteLength(expression), out));
+    return fromC(out);
+  }
+
+  /** Calls the global function `name`; returns its first result. */
+  call(name, ...args) {
+    const keepAlive = [];
+    const cArgs = args.map((arg) => toC(arg, keepAlive));
+    const results = [{}];
+    const count = [0];
+    check(c.call_global(this.handle, name, cArgs, cArgs.length, results, 1, count));
+    return count[0] === 0 ? null : fromC(results[0]);
+  }
+
+  /** Stops the running call with LUARUN_ERR_INTERRUPTED (or the next one). */
+  interrupt() {
+    check(c.state_interrupt(this.handle));
+  }
+
+  close() {
+    c.state_free(this.handle);
+    this.handle = null;
+  }
+}
+
+module.exports = { State, LuarunError, version: () => c.version(), abiVersion: () => c.abi_version() };
