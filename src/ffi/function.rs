@@ -107,20 +107,33 @@ impl HostCallback {
     }
 }
 
-fn new_host_function(
-    state: &Arc<State>,
-    callback: luarun_callback,
-    user_data: *mut c_void,
-    user_data_free: luarun_user_data_free,
-) -> Result<mlua::Function> {
-    let Some(callback) = callback else {
-        return Err(Error::invalid_argument("callback must not be NULL"));
-    };
-    let host = HostCallback {
-        callback,
-        user_data,
-        free: user_data_free,
-    };
+impl HostCallback {
+    /// Takes ownership of `user_data` at once: from here on every path, success or
+    /// failure, ends with `user_data_free(user_data)` exactly once (on failure when the
+    /// value is dropped). A NULL callback is an error.
+    fn adopt(
+        callback: luarun_callback,
+        user_data: *mut c_void,
+        free: luarun_user_data_free,
+    ) -> Result<Self> {
+        match callback {
+            Some(callback) => Ok(HostCallback {
+                callback,
+                user_data,
+                free,
+            }),
+            None => {
+                if let Some(free) = free {
+                    // SAFETY: the embedder gave us this function for this user data.
+                    unsafe { free(user_data) };
+                }
+                Err(Error::invalid_argument("callback must not be NULL"))
+            }
+        }
+    }
+}
+
+fn new_host_function(state: &Arc<State>, host: HostCallback) -> Result<mlua::Function> {
     // Weak: the function lives inside the state, a strong reference would keep the state
     // alive forever.
     let weak: Weak<State> = Arc::downgrade(state);
@@ -146,15 +159,14 @@ pub unsafe extern "C" fn luarun_function_new(
     user_data_free: luarun_user_data_free,
     function_out: *mut luarun_value,
 ) -> luarun_status {
-    let status = boundary(|| {
+    boundary(|| {
+        let host = HostCallback::adopt(callback, user_data, user_data_free)?;
         let state = arg_state(state)?;
         check_out(function_out, "function_out")?;
-        let function = new_host_function(state, callback, user_data, user_data_free)?;
+        let function = new_host_function(state, host)?;
         function_out.write(to_c(state, mlua::Value::Function(function)));
         Ok(())
-    });
-    free_user_data_on_early_failure(status, callback, user_data, user_data_free);
-    status
+    })
 }
 
 /// Makes `callback` callable from Lua as the global function `name`. `user_data` is
@@ -172,30 +184,13 @@ pub unsafe extern "C" fn luarun_register_function(
     user_data: *mut c_void,
     user_data_free: luarun_user_data_free,
 ) -> luarun_status {
-    let status = boundary(|| {
+    boundary(|| {
+        let host = HostCallback::adopt(callback, user_data, user_data_free)?;
         let state = arg_state(state)?;
         let name = arg_name(name, "name")?;
-        let function = new_host_function(state, callback, user_data, user_data_free)?;
+        let function = new_host_function(state, host)?;
         state.run(|lua| lua.globals().set(name, function))
-    });
-    free_user_data_on_early_failure(status, callback, user_data, user_data_free);
-    status
-}
-
-/// When argument checks fail before a HostCallback took ownership, the user data would
-/// leak; when a HostCallback was built, its Drop already freed it. Only the former case
-/// lacks a callback or a state, so free only when the callback was never wrapped.
-unsafe fn free_user_data_on_early_failure(
-    status: luarun_status,
-    callback: luarun_callback,
-    user_data: *mut c_void,
-    user_data_free: luarun_user_data_free,
-) {
-    if status != luarun_status::LUARUN_OK && callback.is_none() {
-        if let Some(free) = user_data_free {
-            free(user_data);
-        }
-    }
+    })
 }
 
 /// Adds one result to the host callback's return values (copied into Lua).

@@ -322,8 +322,14 @@ static void host_callbacks_return_values_and_raise_catchable_errors(void) {
   CHECK_STATUS(luarun_register_function(state, "bad", NULL, NULL, count_free),
                LUARUN_ERR_INVALID_ARGUMENT);
   CHECK(freed_user_data == 1); /* freed at once when registration fails */
+  CHECK_STATUS(luarun_register_function(state, NULL, add_callback, &base, count_free),
+               LUARUN_ERR_INVALID_ARGUMENT);
+  CHECK(freed_user_data == 2); /* whichever argument was wrong */
+  CHECK_STATUS(luarun_register_function(NULL, "x", add_callback, &base, count_free),
+               LUARUN_ERR_INVALID_ARGUMENT);
+  CHECK(freed_user_data == 3);
   luarun_state_free(state);
-  CHECK(freed_user_data == 2); /* and when the state closes */
+  CHECK(freed_user_data == 4); /* and when the state closes */
 }
 
 static void sandbox_leaves_out_unsafe_libraries(void) {
