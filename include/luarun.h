@@ -215,6 +215,52 @@ typedef int (*luarun_callback)(void *user_data,
 typedef void (*luarun_user_data_free)(void *user_data);
 
 /**
+ * What a host object does when Lua uses it. Fill with `luarun_host_object_class_default`,
+ * then set the callbacks you support; the struct is copied when an object is created.
+ *
+ * Every callback has the `luarun_callback` shape and gets the object's `user_data`; the
+ * object itself is not among `args`. Results go through `luarun_callback_return_value`,
+ * failures through `luarun_callback_set_error` plus a non-OK status, exactly as for host
+ * functions (Lua sees an ordinary error it can `pcall`). A NULL callback makes that
+ * operation a Lua error ("this host object cannot be indexed"), except `tostring`,
+ * which then gives `host object: 0x...`.
+ */
+typedef struct luarun_host_object_class {
+  /**
+   * `sizeof(luarun_host_object_class)`, set by `luarun_host_object_class_default`.
+   */
+  uint32_t struct_size;
+  /**
+   * `obj[key]` and `obj.key`: `args` = {key}; return one value.
+   */
+  luarun_callback index;
+  /**
+   * `obj[key] = value`: `args` = {key, value}; return nothing.
+   */
+  luarun_callback newindex;
+  /**
+   * `obj(...)`: `args` = the call's arguments; return any number of values.
+   * (`obj:method(...)` is an index followed by a call of what the index returned.)
+   */
+  luarun_callback call;
+  /**
+   * `tostring(obj)`: no arguments; return one string.
+   */
+  luarun_callback tostring;
+  /**
+   * `#obj`: no arguments; return one integer.
+   */
+  luarun_callback length;
+  /**
+   * String keys starting with this NUL-terminated prefix are refused on index and
+   * assignment before any callback runs, so sandboxed scripts cannot reach private
+   * members (for Python: `__class__`, `__globals__`). Default `"_"`; NULL or `""`
+   * refuses nothing. Copied at creation.
+   */
+  const char *refused_prefix;
+} luarun_host_object_class;
+
+/**
  * How to create a state. Fill with `luarun_options_default`, then change fields.
  */
 typedef struct luarun_options {
@@ -407,6 +453,42 @@ enum luarun_status luarun_call_global(struct luarun_state *state,
                                       struct luarun_value *results_out,
                                       size_t results_cap,
                                       size_t *nresults_out);
+
+/**
+ * Fills `*class_out` with the defaults: no callbacks, `refused_prefix` `"_"`,
+ * `struct_size` set. Does nothing when `class_out` is NULL.
+ *
+ * # Safety
+ * `class_out` must be NULL or writable.
+ */
+void luarun_host_object_class_default(struct luarun_host_object_class *class_out);
+
+/**
+ * Creates a host object (a Lua userdata) whose operations call the callbacks of
+ * `object_class` with `user_data`. `user_data_free(user_data)` runs once Lua no longer references the
+ * object (collected, or its state closed); if creation fails it is called at once.
+ * Free `*object_out` with `luarun_value_free`.
+ *
+ * # Safety
+ * `state` valid; `object_class` valid with its `struct_size` set; `object_out` writable;
+ * callbacks and `user_data_free` as for `luarun_function_new`.
+ */
+enum luarun_status luarun_host_object_new(struct luarun_state *state,
+                                          const struct luarun_host_object_class *object_class,
+                                          void *user_data,
+                                          luarun_user_data_free user_data_free,
+                                          struct luarun_value *object_out);
+
+/**
+ * If `value` is a host object created by `luarun_host_object_new`, writes its
+ * `user_data` to `*user_data_out`; otherwise fails with `LUARUN_ERR_TYPE` (bindings use
+ * this to turn their own objects coming back from Lua into the original objects).
+ *
+ * # Safety
+ * `value` valid; `user_data_out` writable.
+ */
+enum luarun_status luarun_host_object_user_data(const struct luarun_value *value,
+                                                void **user_data_out);
 
 /**
  * Fills `*options_out` with the defaults: safe libraries, no limits, no bytecode, no

@@ -5,5 +5,6 @@
 
 pub mod error;
 pub mod ffi;
+pub mod host_object;
 pub mod limits;
 pub mod state;
