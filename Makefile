@@ -75,3 +75,36 @@ install: build
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+# --- Python binding (bindings/python, tests/python) ---------------------------------
+PY_VENV  := $(BUILD)/venv
+PY_READY := $(PY_VENV)/.ready
+
+.PHONY: test-python test-wheel bench-python demo-python
+
+test: test-python
+
+# A private venv with pytest (numpy and Pillow when available: their tests skip
+# without them), so the tests run on a fresh machine.
+$(PY_READY):
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PY_VENV)/bin/python -m pip install -q pytest
+	$(PY_VENV)/bin/python -m pip install -q numpy Pillow || echo "numpy/Pillow unavailable: their tests will skip"
+	touch $@
+
+## test-python: pytest of the Python package against the freshly built library
+test-python: build $(PY_READY)
+	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python -m pytest -q tests/python
+
+## test-wheel: `pip wheel` / `pip install ./bindings/python` into a fresh venv, then import
+test-wheel: $(PY_READY)
+	LUARUN_TEST_WHEEL=1 $(PY_VENV)/bin/python -m pytest -q tests/python/test_wheel.py
+
+## bench-python: call overhead and thread scaling from Python
+bench-python: build $(PY_READY)
+	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/benchmarks/bench_calls.py
+
+## demo-python: the seed comparison table (pure Python, Lua per thread, luarun engines)
+demo-python: build $(PY_READY)
+	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/examples/seed_demo.py

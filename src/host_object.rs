@@ -138,7 +138,11 @@ fn metamethod_function(state: &Arc<State>, operation: HostOperation) -> Result<F
             .as_ref()
             .and_then(host_object_handler)
             .ok_or_else(|| "expected a host object as the first argument".to_string())?;
-        let args: MultiValue = args.collect();
+        // Lua passes `#obj`'s operand twice; tostring and length take no arguments.
+        let args: MultiValue = match operation {
+            HostOperation::ToString | HostOperation::Length => MultiValue::new(),
+            _ => args.collect(),
+        };
         if matches!(operation, HostOperation::Index | HostOperation::NewIndex) {
             refuse_private_name(handler.as_ref(), args.front())?;
         }

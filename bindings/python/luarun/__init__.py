@@ -29,15 +29,15 @@ from ._errors import (
     LuaTypeError,
     Unsupported,
 )
-from ._ffi import lib as _lib
+from ._ffi import lib as _library
 from ._host import default_attribute_filter
 from ._objects import LuaFunction, LuaObject, LuaTable
 from ._render import mandelbrot, mandelbrot_buffer_size, to_image, to_pbm
 from ._runtime import ALL_LIBS, SAFE_LIBS, Lua
 
-__version__ = _lib.luarun_version().decode()
+__version__ = _library.luarun_version().decode()
 #: Path of the loaded shared library.
-library_path = _lib.path
+library_path = _library.path
 
 __all__ = [
     "ALL_LIBS",

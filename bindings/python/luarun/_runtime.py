@@ -55,8 +55,9 @@ def _chunk_name(code: bytes) -> bytes:
     """The name Lua shows for a string chunk (as the C library derives it)."""
     first_line = code.split(b"\n", 1)[0]
     shown = first_line[:40]
-    ellipsis = b"..." if len(shown) < len(code) else b""
-    return b'=[string "' + shown.replace(b'"', b"'") + ellipsis + b'"]'
+    ellipsis = "..." if len(shown) < len(code) else ""
+    text = shown.decode("utf-8", "replace").replace('"', "'").replace("\0", "\\0")
+    return f'=[string "{text}{ellipsis}"]'.encode()
 
 
 class Lua(Managed):
@@ -134,6 +135,8 @@ class Lua(Managed):
     def _load(self, code: str | bytes, name: str | bytes | None) -> luarun_value:
         ctx = self._check()
         data = code.encode(ctx.encoding or "utf-8") if isinstance(code, str) else bytes(code)
+        # Named here, not by the library: a binary chunk's first "line" may hold NULs.
+        name = _chunk_name(data) if name is None else name
         if isinstance(name, str):
             name = name.encode()
         function = luarun_value()
