@@ -83,6 +83,7 @@ PY_READY := $(PY_VENV)/.ready
 .PHONY: test-python test-wheel bench-python demo-python
 
 test: test-python
+demo: demo-python
 
 # A private venv with pytest (numpy and Pillow when available: their tests skip
 # without them), so the tests run on a fresh machine.
@@ -107,4 +108,4 @@ bench-python: build $(PY_READY)
 
 ## demo-python: the seed comparison table (pure Python, Lua per thread, luarun engines)
 demo-python: build $(PY_READY)
-	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/examples/seed_demo.py
+	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/examples/seed_demo.py --out $(BUILD)
