@@ -77,14 +77,15 @@ pub fn create_host_object(
     state: &Arc<State>,
     handler: Arc<dyn HostObjectHandler>,
 ) -> Result<AnyUserData> {
-    if state
-        .lua()
-        .app_data_ref::<HostObjectTypeRegistered>()
-        .is_none()
-    {
-        register_host_object_type(state)?;
-    }
-    state.run(|lua| lua.create_any_userdata(HostObject(handler)))
+    // Checked and registered under the state's call lock: registering twice would
+    // invalidate the objects created in between.
+    state.run(|lua| {
+        let registered = lua.app_data_ref::<HostObjectTypeRegistered>().is_some();
+        if !registered {
+            register_host_object_type(state).map_err(mlua::Error::external)?;
+        }
+        lua.create_any_userdata(HostObject(handler))
+    })
 }
 
 /// The handler behind `value` when it is a host object.
@@ -181,4 +182,132 @@ fn refuse_private_name(
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Options;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Answers index with the key repeated, counts drops, supports no calls.
+    struct Echo {
+        drops: Arc<AtomicUsize>,
+    }
+
+    impl Drop for Echo {
+        fn drop(&mut self) {
+            self.drops.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    impl HostObjectHandler for Echo {
+        fn supports(&self, operation: HostOperation) -> bool {
+            matches!(operation, HostOperation::Index | HostOperation::Length)
+        }
+
+        fn handle(
+            &self,
+            state: &Arc<State>,
+            operation: HostOperation,
+            args: MultiValue,
+        ) -> std::result::Result<MultiValue, String> {
+            let result = match operation {
+                HostOperation::Index => {
+                    let key = args.front().cloned().unwrap_or(Value::Nil);
+                    let text = state.to_string(key).map_err(|e| e.message)?;
+                    let doubled = text.to_string_lossy().repeat(2);
+                    Value::String(
+                        state
+                            .lua()
+                            .create_string(doubled)
+                            .map_err(|e| e.to_string())?,
+                    )
+                }
+                _ => Value::Integer(args.len() as i64),
+            };
+            Ok(MultiValue::from_vec(vec![result]))
+        }
+
+        fn refused_prefix(&self) -> Option<&[u8]> {
+            Some(b"_")
+        }
+
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    fn state_with_echo() -> (Arc<State>, Arc<AtomicUsize>) {
+        let state = State::new(&Options::default()).expect("state");
+        let drops = Arc::new(AtomicUsize::new(0));
+        let object = create_host_object(
+            &state,
+            Arc::new(Echo {
+                drops: Arc::clone(&drops),
+            }),
+        )
+        .expect("host object");
+        state
+            .run(|lua| lua.globals().set("echo", object))
+            .expect("set global");
+        (state, drops)
+    }
+
+    fn eval(state: &State, code: &str) -> Value {
+        state.eval(code.as_bytes(), None).expect(code)
+    }
+
+    #[test]
+    fn index_goes_to_the_handler_without_the_object_itself() {
+        let (state, _) = state_with_echo();
+        let value = eval(&state, "echo.ab .. echo[7]");
+        assert_eq!(value.to_string().unwrap(), "abab77");
+    }
+
+    #[test]
+    fn length_gets_no_arguments_although_lua_passes_the_operand_twice() {
+        let (state, _) = state_with_echo();
+        assert_eq!(eval(&state, "#echo").as_integer(), Some(0));
+    }
+
+    #[test]
+    fn refused_names_never_reach_the_handler_and_raise_catchable_errors() {
+        let (state, _) = state_with_echo();
+        let message = eval(&state, "select(2, pcall(function() return echo._x end))");
+        let message = message.to_string().unwrap();
+        assert!(
+            message.contains("'_x' is not accessible from Lua"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn unsupported_operations_fail_and_tostring_falls_back() {
+        let (state, _) = state_with_echo();
+        let message = eval(&state, "select(2, pcall(function() echo.x = 1 end))");
+        assert!(message
+            .to_string()
+            .unwrap()
+            .ends_with("this host object cannot be assigned to"));
+        let text = eval(&state, "tostring(echo)").to_string().unwrap();
+        assert!(text.starts_with("host object: 0x"), "{text}");
+    }
+
+    #[test]
+    fn the_handler_is_dropped_when_lua_collects_the_object() {
+        let (state, drops) = state_with_echo();
+        assert_eq!(drops.load(Ordering::SeqCst), 0);
+        state
+            .exec(b"echo = nil collectgarbage() collectgarbage()", None)
+            .expect("collect");
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn host_objects_are_recognised_and_other_values_are_not() {
+        let (state, _) = state_with_echo();
+        assert!(host_object_handler(&eval(&state, "echo")).is_some());
+        assert!(host_object_handler(&eval(&state, "{}")).is_none());
+    }
 }
