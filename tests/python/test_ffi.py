@@ -74,3 +74,22 @@ def test_missing_library_error_lists_every_place_searched(monkeypatch, tmp_path)
     assert "nope.so (no such file)" in message
     assert str(tmp_path) in message and "t.so (missing)" in message
     assert "pip install ./bindings/python" in message
+
+
+@pytest.mark.parametrize(
+    "struct_type, default_name",
+    [
+        (_ffi.luarun_options, "luarun_options_default"),
+        (_ffi.luarun_host_object_class, "luarun_host_object_class_default"),
+        (_ffi.luarun_mandelbrot, "luarun_mandelbrot_default"),
+    ],
+)
+def test_ctypes_structs_have_the_size_the_library_declares(struct_type, default_name):
+    import ctypes
+
+    if not _ffi.lib.has(default_name):
+        pytest.skip(f"the loaded library has no {default_name}")
+    scratch = ctypes.create_string_buffer(1024)
+    getattr(_ffi.lib, default_name)(ctypes.cast(scratch, ctypes.POINTER(struct_type)))
+    declared = ctypes.c_uint32.from_buffer(scratch).value
+    assert declared == ctypes.sizeof(struct_type), "update the struct in _ffi.py"

@@ -114,3 +114,10 @@ def test_lua_function_values_can_be_stored_and_called_from_lua(lua):
     double = lua.eval("function(x) return 2 * x end")
     lua.globals().double = double
     assert lua.eval("double(21)") == 42
+
+
+def test_lua_type_names_proxies_like_lupa(lua):
+    assert luarun.lua_type(lua.eval("{}")) == "table"
+    assert luarun.lua_type(lua.eval("print")) == "function"
+    assert luarun.lua_type(lua.eval("coroutine.create(print)")) == "thread"
+    assert luarun.lua_type(42) is None and luarun.lua_type({}) is None

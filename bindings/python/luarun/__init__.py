@@ -31,7 +31,7 @@ from ._errors import (
 )
 from ._ffi import lib as _library
 from ._host import default_attribute_filter
-from ._objects import LuaFunction, LuaObject, LuaTable
+from ._objects import LuaFunction, LuaObject, LuaTable, lua_type
 from ._render import mandelbrot, mandelbrot_buffer_size, to_image, to_pbm
 from ._runtime import ALL_LIBS, SAFE_LIBS, Lua
 
@@ -61,6 +61,7 @@ __all__ = [
     "Unsupported",
     "default_attribute_filter",
     "library_path",
+    "lua_type",
     "mandelbrot",
     "mandelbrot_buffer_size",
     "to_image",

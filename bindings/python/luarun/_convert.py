@@ -126,8 +126,6 @@ def _string_value(data: bytes, temps: Temps) -> luarun_value:
 
 def to_lua(ctx: Context, obj: Any, temps: Temps) -> luarun_value:
     """Converts ``obj`` for a C call. Anything the value needs lives in ``temps``."""
-    from . import _host, _objects  # circular: those modules convert values too
-
     value = luarun_value()
     if obj is None:
         return value
@@ -177,8 +175,6 @@ def to_python(ctx: Context, value: luarun_value, owned: bool) -> Any:
         if owned:
             lib.luarun_value_free(byref(value))
         return ctx.decode(data)
-    from . import _host, _objects
-
     if kind == _ffi.USERDATA:
         found, obj = _host.lookup_host_object(ctx, value)
         if found:
@@ -225,3 +221,7 @@ def results_to_python(ctx: Context, results: Any, count: int) -> Any:
     if count == 1:
         return values[0]
     return tuple(values)
+
+
+# Imported last: both modules use the conversions above.
+from . import _host, _objects  # noqa: E402

@@ -61,6 +61,8 @@ ENGINE_LUA = 1
 PIXELS_BITS = 0
 PIXELS_COUNTS_U32 = 1
 PIXELS_RGB8 = 2
+PIXELS_COUNTS_U16 = 3
+PIXELS_COUNTS_U8 = 4
 
 
 class luarun_value(Structure):
@@ -134,6 +136,10 @@ class luarun_mandelbrot(Structure):
         ("progress_user_data", c_void_p),
         ("lua_kernel", c_char_p),
         ("lua_kernel_len", c_size_t),
+        ("x_offset", c_uint32),
+        ("y_offset", c_uint32),
+        ("image_width", c_uint32),
+        ("image_height", c_uint32),
     ]
 
 
@@ -244,6 +250,17 @@ class _Library:
 
 
 lib = _Library()
+
+
+def filled_defaults(struct_type: type[Structure], default_function: object) -> Structure:
+    """A ``struct_type`` filled by its ``*_default`` function. The library writes its own
+    ``sizeof``, which may exceed ours when it is newer, so it writes into scratch space and
+    we keep our part, announcing our size (the library accepts older, smaller structs)."""
+    scratch = ctypes.create_string_buffer(max(1024, 2 * ctypes.sizeof(struct_type)))
+    default_function(ctypes.cast(scratch, POINTER(struct_type)))  # type: ignore[operator]
+    filled = struct_type.from_buffer_copy(scratch.raw[: ctypes.sizeof(struct_type)])
+    filled.struct_size = ctypes.sizeof(struct_type)  # type: ignore[attr-defined]
+    return filled
 
 
 def declared_functions() -> list[str]:

@@ -219,8 +219,9 @@ _CALLBACKS = {
 
 
 def _host_class(refused_prefix: bytes | None) -> _ffi.luarun_host_object_class:
-    object_class = _ffi.luarun_host_object_class()
-    lib.luarun_host_object_class_default(byref(object_class))
+    object_class = _ffi.filled_defaults(
+        _ffi.luarun_host_object_class, lib.luarun_host_object_class_default
+    )
     for name, callback in _CALLBACKS.items():
         setattr(object_class, name, callback)
     object_class.refused_prefix = refused_prefix

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from ._convert import MAX_RESULTS, Context, Temps, results_to_python, to_lua, to_python
 from ._errors import Error, InvalidArgument
+from . import _ffi
 from ._ffi import lib, luarun_value
 from ._managed import Managed
 
@@ -29,6 +30,8 @@ class LuaObject(Managed):
         object.__setattr__(proxy, "_runtime", runtime)
         object.__setattr__(proxy, "_value", value)
         object.__setattr__(proxy, "_closed", False)
+        if value.kind == _ffi.THREAD:
+            object.__setattr__(proxy, "_lua_type", "thread")
         runtime._ctx.proxies.add(proxy)
         return proxy
 
@@ -76,6 +79,12 @@ class LuaObject(Managed):
             return f"<{type(self).__name__}>"
 
 
+def lua_type(obj: Any) -> str | None:
+    """The Lua type of a proxy (``"table"``, ``"function"``, ``"userdata"``,
+    ``"thread"``), None for anything else (as ``lupa.lua_type``)."""
+    return obj._lua_type if isinstance(obj, LuaObject) else None
+
+
 class LuaFunction(LuaObject):
     """A Lua function. Calling it returns None for no results, the value for one, a
     tuple for several (as lupa does)."""
@@ -94,7 +103,7 @@ def call_value(ctx: Context, function: luarun_value, args: tuple[Any, ...]) -> A
     count = ctypes.c_size_t()
     results = ctx.results_buffer()
     try:
-        c_args = (luarun_value * len(args))(*[to_lua(ctx, a, temps) for a in args])
+        c_args = (luarun_value * len(args))(*[to_lua(ctx, a, temps) for a in args]) if args else None
         status = lib.luarun_call(
             byref(function), c_args, len(args), results, MAX_RESULTS, byref(count)
         )

@@ -21,6 +21,8 @@ _FORMATS = {
     "bits": _ffi.PIXELS_BITS,
     "counts": _ffi.PIXELS_COUNTS_U32,
     "rgb": _ffi.PIXELS_RGB8,
+    "counts16": _ffi.PIXELS_COUNTS_U16,
+    "counts8": _ffi.PIXELS_COUNTS_U8,
 }
 
 
@@ -41,9 +43,10 @@ def _params(
     engine: str | int,
     format: str | int,
     lua_kernel: str | bytes | None,
+    offset: Sequence[int] = (0, 0),
+    image_size: Sequence[int] | None = None,
 ) -> _ffi.luarun_mandelbrot:
-    params = _ffi.luarun_mandelbrot()
-    lib.luarun_mandelbrot_default(byref(params))
+    params = _ffi.filled_defaults(_ffi.luarun_mandelbrot, lib.luarun_mandelbrot_default)
     params.width = width
     params.height = width if height is None else height
     params.max_iter = max_iter
@@ -53,6 +56,9 @@ def _params(
     params.threads = threads
     params.engine = _choice(_ENGINES, engine, "engine")
     params.format = _choice(_FORMATS, format, "pixel format")
+    params.x_offset, params.y_offset = offset
+    if image_size is not None:
+        params.image_width, params.image_height = image_size
     if lua_kernel is not None:
         kernel = lua_kernel.encode() if isinstance(lua_kernel, str) else bytes(lua_kernel)
         params.lua_kernel = kernel
@@ -114,6 +120,8 @@ def mandelbrot(
     out: Any = None,
     progress: Callable[[int, int], Any] | None = None,
     lua_kernel: str | bytes | None = None,
+    offset: Sequence[int] = (0, 0),
+    image_size: Sequence[int] | None = None,
 ) -> Any:
     """Renders the Mandelbrot set (bit-exact across engines and thread counts).
 
@@ -124,17 +132,24 @@ def mandelbrot(
     :param engine: ``"native"`` (SIMD) or ``"lua"`` (a Lua kernel on a pool of states).
     :param format: ``"bits"`` (PBM P4 body: 1 bit per pixel, 1 = in the set, rows
         padded to whole bytes), ``"counts"`` (one native-endian uint32 per pixel) or
-        ``"rgb"`` (3 bytes per pixel, in-set pixels black).
+        ``"rgb"`` (3 bytes per pixel, in-set pixels black), ``"counts16"`` /
+        ``"counts8"`` (uint16 / uint8 counts, saturated).
     :param out: writable buffer to fill (at least :func:`mandelbrot_buffer_size`
         bytes); a new ``bytearray`` when None. View counts with
         ``numpy.frombuffer(out, numpy.uint32).reshape(height, width)``.
     :param progress: ``progress(rows_done, rows_total)``, called as rows finish (from
-        worker threads); return True to cancel, which raises :class:`Cancelled`. An
+        worker threads, one call at a time, at most ~256 times); return True to cancel, which raises :class:`Cancelled`. An
         exception it raises cancels the render and is re-raised here.
-    :param lua_kernel: Lua source replacing the built-in kernel of the Lua engine.
+    :param lua_kernel: Lua source replacing the built-in kernel of the Lua engine (it
+        defines ``mandelbrot_row(y, p)`` like ``lua/mandelbrot.lua``).
+    :param offset: ``(x, y)`` of this tile in the whole image (default ``(0, 0)``).
+    :param image_size: ``(width, height)`` of the whole image when rendering a tile;
+        tiles give exactly the pixels of rendering the image whole.
     :returns: ``out`` (or the new bytearray).
     """
-    params = _params(width, height, max_iter, viewport, threads, engine, format, lua_kernel)
+    params = _params(
+        width, height, max_iter, viewport, threads, engine, format, lua_kernel, offset, image_size
+    )
     needed = lib.luarun_mandelbrot_buffer_size(byref(params))
     if needed == 0:
         raise _explain_invalid(params)
@@ -173,7 +188,7 @@ def to_pbm(pixels: Any, width: int, height: int | None = None) -> bytes:
 
 def to_image(pixels: Any, width: int, height: int | None = None, format: str = "bits") -> Any:
     """A Pillow image of a render: mode ``"1"`` for bits (in-set pixels black),
-    ``"RGB"`` for rgb, ``"I"`` (32-bit) for counts. Needs Pillow
+    ``"RGB"`` for rgb, ``"I"``, ``"I;16"``, ``"L"`` for counts, counts16, counts8. Needs Pillow
     (``pip install Pillow``)."""
     try:
         from PIL import Image
@@ -188,4 +203,8 @@ def to_image(pixels: Any, width: int, height: int | None = None, format: str = "
         return Image.frombytes("RGB", size, bytes(pixels))
     if format == "counts":
         return Image.frombytes("I", size, bytes(pixels), "raw", "I")
+    if format == "counts16":
+        return Image.frombytes("I;16", size, bytes(pixels))
+    if format == "counts8":
+        return Image.frombytes("L", size, bytes(pixels))
     raise InvalidArgument(f"unknown pixel format {format!r}; choose from {', '.join(_FORMATS)}")

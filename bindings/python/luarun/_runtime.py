@@ -92,8 +92,7 @@ class Lua(Managed):
         allow_bytecode: bool = False,
         attribute_filter: Callable[[Any, str, bool], str] | None = None,
     ) -> None:
-        options = _ffi.luarun_options()
-        lib.luarun_options_default(byref(options))
+        options = _ffi.filled_defaults(_ffi.luarun_options, lib.luarun_options_default)
         options.libraries = _library_bits(libs)
         if memory_limit is not None:
             if memory_limit <= 0:
