@@ -80,6 +80,11 @@ class Lua(Managed):
     :param attribute_filter: ``f(obj, name, is_setting) -> name`` decides which Python
         attributes Lua may use on Python objects (raise ``AttributeError`` to refuse).
         Default: names starting with ``_`` are refused.
+
+    Close the runtime (``close()`` or ``with``) when done: a Python function handed to
+    Lua that refers back to its runtime keeps both alive until then. Proxies
+    (:class:`LuaTable`, :class:`LuaFunction`) keep their runtime open while they live,
+    and are released when it closes.
     """
 
     def __init__(
