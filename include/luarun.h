@@ -252,6 +252,12 @@ typedef struct luarun_host_object_class {
    */
   luarun_callback length;
   /**
+   * `pairs(obj)`: no arguments; return one function (for example made with
+   * `luarun_function_new`) that Lua calls repeatedly and that returns the next key and
+   * value, or nothing when done.
+   */
+  luarun_callback pairs;
+  /**
    * String keys starting with this NUL-terminated prefix are refused on index and
    * assignment before any callback runs, so sandboxed scripts cannot reach private
    * members (for Python: `__class__`, `__globals__`). Default `"_"`; NULL or `""`

@@ -26,6 +26,9 @@ pub enum HostOperation {
     ToString,
     /// `#obj` (no arguments; one integer result).
     Length,
+    /// `pairs(obj)` (no arguments; one result: an iterator function Lua calls until it
+    /// returns nil).
+    Pairs,
 }
 
 impl HostOperation {
@@ -37,6 +40,7 @@ impl HostOperation {
             HostOperation::Call => "called",
             HostOperation::ToString => "converted to a string",
             HostOperation::Length => "measured with #",
+            HostOperation::Pairs => "iterated with pairs",
         }
     }
 }
@@ -106,6 +110,7 @@ fn register_host_object_type(state: &Arc<State>) -> Result<()> {
         (MetaMethod::Call, HostOperation::Call),
         (MetaMethod::ToString, HostOperation::ToString),
         (MetaMethod::Len, HostOperation::Length),
+        (MetaMethod::Pairs, HostOperation::Pairs),
     ];
     let mut metamethods: Vec<(MetaMethod, Function)> = Vec::new();
     for (metamethod, operation) in operations {
@@ -139,9 +144,11 @@ fn metamethod_function(state: &Arc<State>, operation: HostOperation) -> Result<F
             .as_ref()
             .and_then(host_object_handler)
             .ok_or_else(|| "expected a host object as the first argument".to_string())?;
-        // Lua passes `#obj`'s operand twice; tostring and length take no arguments.
+        // Lua passes `#obj`'s operand twice; tostring, length and pairs take no arguments.
         let args: MultiValue = match operation {
-            HostOperation::ToString | HostOperation::Length => MultiValue::new(),
+            HostOperation::ToString | HostOperation::Length | HostOperation::Pairs => {
+                MultiValue::new()
+            }
             _ => args.collect(),
         };
         if matches!(operation, HostOperation::Index | HostOperation::NewIndex) {

@@ -39,6 +39,10 @@ pub struct luarun_host_object_class {
     pub tostring: luarun_callback,
     /// `#obj`: no arguments; return one integer.
     pub length: luarun_callback,
+    /// `pairs(obj)`: no arguments; return one function (for example made with
+    /// `luarun_function_new`) that Lua calls repeatedly and that returns the next key and
+    /// value, or nothing when done.
+    pub pairs: luarun_callback,
     /// String keys starting with this NUL-terminated prefix are refused on index and
     /// assignment before any callback runs, so sandboxed scripts cannot reach private
     /// members (for Python: `__class__`, `__globals__`). Default `"_"`; NULL or `""`
@@ -55,6 +59,7 @@ impl luarun_host_object_class {
             call: None,
             tostring: None,
             length: None,
+            pairs: None,
             refused_prefix: c"_".as_ptr(),
         }
     }
@@ -90,6 +95,7 @@ impl CHostObject {
             HostOperation::Call => self.class.call,
             HostOperation::ToString => self.class.tostring,
             HostOperation::Length => self.class.length,
+            HostOperation::Pairs => self.class.pairs,
         }
     }
 }

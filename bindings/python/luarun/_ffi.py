@@ -113,6 +113,7 @@ class luarun_host_object_class(Structure):
         ("call", luarun_callback),
         ("tostring", luarun_callback),
         ("length", luarun_callback),
+        ("pairs", luarun_callback),
         ("refused_prefix", c_char_p),
     ]
 

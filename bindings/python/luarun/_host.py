@@ -2,8 +2,8 @@
 
 Plain functions become Lua functions (``luarun_function_new``); any other object becomes
 a host object (``luarun_host_object_new``) whose ``obj.name``, ``obj[key]``,
-``obj[key] = v``, ``obj(...)``, ``obj:method(...)``, ``tostring(obj)`` and ``#obj``
-dispatch back here.
+``obj[key] = v``, ``obj(...)``, ``obj:method(...)``, ``tostring(obj)``, ``#obj`` and
+``pairs(obj)`` dispatch back here.
 
 Every C callback below is created once per process and never freed, so Lua can call it
 whatever Python collects. The ``user_data`` Lua keeps is a token into ``_registry``; the
@@ -209,12 +209,24 @@ def _length(ctx: Context, obj: Any) -> tuple[int]:
     return (len(obj),)
 
 
+def _pairs(ctx: Context, obj: Any) -> tuple[Any]:
+    """``pairs(obj)``: mappings give their items, other iterables ``(index, item)``
+    from 0, as Python indexes them."""
+    items = iter(obj.items()) if isinstance(obj, Mapping) else enumerate(obj)
+
+    def step(*_ignored: Any) -> tuple[Any, Any] | None:
+        return next(items, None)
+
+    return (step,)
+
+
 _CALLBACKS = {
     "index": _operation(_index),
     "newindex": _operation(_newindex),
     "call": _operation(_call),
     "tostring": _operation(_tostring),
     "length": _operation(_length),
+    "pairs": _operation(_pairs),
 }
 
 
