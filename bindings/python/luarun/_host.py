@@ -243,9 +243,14 @@ def _host_class(refused_prefix: bytes | None) -> _ffi.luarun_host_object_class:
 # Attribute-style objects: the core itself refuses "_" names before Python runs (the
 # Python filter checks again). Containers: item keys are data, so the core lets every
 # key through and only the attribute fallback is filtered. With a custom filter the core
-# refuses nothing and the filter decides.
-_GUARDED_CLASS = _host_class(PRIVATE_PREFIX.encode())
-_OPEN_CLASS = _host_class(None)
+# refuses nothing and the filter decides. Built on first use.
+_classes: dict[bool, _ffi.luarun_host_object_class] = {}
+
+
+def _class_for(guarded: bool) -> _ffi.luarun_host_object_class:
+    if guarded not in _classes:
+        _classes[guarded] = _host_class(PRIVATE_PREFIX.encode() if guarded else None)
+    return _classes[guarded]
 
 # Never freed: Lua may call these until the last state is gone.
 for _callback in (_release, _call_function, *_CALLBACKS.values()):
@@ -265,7 +270,7 @@ def new_host_object(ctx: Context, obj: Any) -> luarun_value:
     """A host object for ``obj`` (an owned value)."""
     ctx.check_open()
     guarded = ctx.attribute_filter is None and not isinstance(obj, (Mapping, Sequence))
-    object_class = _GUARDED_CLASS if guarded else _OPEN_CLASS
+    object_class = _class_for(guarded)
     out = luarun_value()
     token = _register(ctx, obj)
     check(
