@@ -19,11 +19,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import threading
 import time
 from pathlib import Path
 
-import luarun
+try:
+    import luarun
+except ImportError:  # a checkout without `pip install`: use the package in the tree
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import luarun
 from luarun import _ffi
 
 LUA_BAND_KERNEL = """
