@@ -94,6 +94,9 @@ def test_numpy_arrays_are_filled_without_copying():
     rgb = np.empty((40, 50, 3), dtype=np.uint8)
     luarun.mandelbrot(50, 40, format="rgb", out=rgb)
     assert (rgb[counts == 50] == 0).all()
+    pixels = np.zeros(40 * 50, dtype=[("r", "u1"), ("g", "u1"), ("b", "u1")])
+    luarun.mandelbrot(50, 40, format="rgb", out=pixels)
+    assert (pixels["r"].reshape(40, 50) == rgb[:, :, 0]).all()
 
 
 def test_a_too_small_buffer_is_refused_with_the_sizes():
@@ -118,9 +121,11 @@ def test_invalid_parameters_raise_invalid_argument():
         luarun.mandelbrot(8, viewport=(0, 1))
 
 
-def test_progress_reports_rows_until_done():
+@pytest.mark.parametrize("engine", ["native", "lua"])
+def test_progress_reports_rows_until_done(engine):
     calls = []
-    luarun.mandelbrot(64, threads=2, progress=lambda done, total: calls.append((done, total)))
+    report = lambda done, total: calls.append((done, total))  # noqa: E731
+    luarun.mandelbrot(64, threads=2, engine=engine, progress=report)
     assert calls and calls[-1] == (64, 64)
     assert all(total == 64 for _, total in calls)
 

@@ -101,11 +101,14 @@ def _writable_address(out: Any, needed: int) -> tuple[int, int, Any]:
         raise TypeError("out is read-only; pass a writable buffer such as a bytearray")
     if not view.c_contiguous:
         raise InvalidArgument("out must be C-contiguous (numpy: np.ascontiguousarray)")
-    view = view.cast("B")
     if view.nbytes == 0:
         return 0, 0, view
-    window = (ctypes.c_char * view.nbytes).from_buffer(view)
-    return ctypes.addressof(window), view.nbytes, (view, window)
+    try:
+        target: Any = view.cast("B")
+    except (TypeError, ValueError):  # formats memoryview cannot cast (numpy records)
+        target = out
+    window = (ctypes.c_char * view.nbytes).from_buffer(target)
+    return ctypes.addressof(window), view.nbytes, (view, target, window)
 
 
 def mandelbrot(
@@ -146,6 +149,11 @@ def mandelbrot(
     :param image_size: ``(width, height)`` of the whole image when rendering a tile;
         tiles give exactly the pixels of rendering the image whole.
     :returns: ``out`` (or the new bytearray).
+
+    With a progress bar (tqdm)::
+
+        with tqdm(total=4000, unit="row") as bar:
+            luarun.mandelbrot(4000, progress=lambda done, total: bar.update(done - bar.n))
     """
     params = _params(
         width, height, max_iter, viewport, threads, engine, format, lua_kernel, offset, image_size
