@@ -149,3 +149,14 @@ def test_pairs_iterates_dict_items_and_indexed_list_items(lua):
 def test_pairs_over_a_generator_object_consumes_it(lua):
     lua.globals().squares = (n * n for n in range(4))
     assert lua.eval("(function() local s = 0 for _, v in pairs(squares) do s = s + v end return s end)()") == 14
+
+
+def test_introspection_attributes_that_lead_to_globals_are_refused(lua):
+    def generator():
+        yield 1
+
+    lua.globals().gen = generator()
+    lua.globals().Point = Point
+    for expression in ("gen.gi_frame", "gen.gi_code", "Point.mro"):
+        ok, message = lua.eval(f"pcall(function() return {expression} end)")
+        assert ok is False and "refused" in message, expression

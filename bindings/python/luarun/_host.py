@@ -32,14 +32,26 @@ _tokens = itertools.count(1)
 
 PRIVATE_PREFIX = "_"
 
+# Public names that still lead to frames, and from there to globals and builtins
+# (a generator's gi_frame.f_globals, a traceback's tb_frame, a class's mro()).
+INTROSPECTION_NAMES = frozenset(
+    """gi_frame gi_code gi_yieldfrom cr_frame cr_code cr_await cr_origin ag_frame ag_code
+    ag_await tb_frame tb_next f_back f_builtins f_code f_globals f_locals f_trace
+    co_code co_consts func_globals func_code mro""".split()
+)
+
 
 def default_attribute_filter(obj: Any, name: str, is_setting: bool) -> str:
     """The default ``attribute_filter``: refuses names starting with ``_`` so that Lua
-    cannot reach ``__class__``, ``__globals__`` and the like."""
+    cannot reach ``__class__``, ``__globals__`` and the like, and the introspection
+    attributes that lead to frames (``gi_frame``, ``f_globals``, ``tb_frame``, ``mro``
+    ...). A best effort: hand Lua only objects you mean to expose."""
     if name.startswith(PRIVATE_PREFIX):
         raise AttributeError(
             f"access to '{name}' is refused: names starting with '_' are private"
         )
+    if name in INTROSPECTION_NAMES:
+        raise AttributeError(f"access to '{name}' is refused: it leads to interpreter internals")
     return name
 
 
