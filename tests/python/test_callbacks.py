@@ -124,3 +124,26 @@ def test_function_wraps_any_callable_as_a_lua_function_value(lua):
     f = lua.function(Doubler())
     assert isinstance(f, luarun.LuaFunction)
     assert lua.eval("type(...) .. (...)(4)", f) == "function8"
+
+
+def test_closing_the_called_function_from_its_own_callback_is_safe(lua):
+    f = lua.eval("function() close_me() return 'finished' end")
+    lua.globals().close_me = f.close
+    assert f() == "finished"
+    assert f.closed
+
+
+def test_closing_the_runtime_from_one_of_its_callbacks_is_refused(lua):
+    lua.globals().close_runtime = lua.close
+    with pytest.raises(luarun.Error, match="cannot close this Lua runtime"):
+        lua.execute("close_runtime()")
+    assert lua.eval("'still open'") == "still open"
+
+
+def test_proxies_released_during_a_call_are_freed_when_it_returns(lua):
+    def drop(t):
+        t.close()
+
+    lua.globals().drop = drop
+    lua.execute("for i = 1, 100 do drop({}) end")
+    assert lua._ctx.deferred == []

@@ -25,6 +25,7 @@ from ._errors import Error, InvalidArgument, error_for_status, last_error_messag
 from ._ffi import lib, luarun_value
 
 MAX_RESULTS = 256
+_FREE_LOCK = threading.Lock()
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -47,6 +48,34 @@ class Context:
         self.local = threading.local()
         self.proxies: weakref.WeakSet[Any] = weakref.WeakSet()
         self.closed = False
+        # One entry per C call in progress that may run Lua (list append/pop are atomic
+        # under the GIL). While any runs, released values wait in `deferred`: the call
+        # may be using the very handle a callback or the collector lets go of.
+        self.calls: list[None] = []
+        self.deferred: list[luarun_value] = []
+
+    def enter_call(self) -> None:
+        self.calls.append(None)
+
+    def leave_call(self) -> None:
+        self.calls.pop()
+        if not self.calls and self.deferred:
+            self.free_deferred()
+
+    def release(self, value: luarun_value) -> None:
+        """Frees a proxy's value now, or after the calls in progress."""
+        if not self.calls:
+            lib.luarun_value_free(byref(value))
+            return
+        self.deferred.append(value)
+        if not self.calls:  # the last call ended meanwhile
+            self.free_deferred()
+
+    def free_deferred(self) -> None:
+        with _FREE_LOCK:
+            values, self.deferred = self.deferred, []
+        for value in values:
+            lib.luarun_value_free(byref(value))
 
     def runtime(self) -> Any:
         runtime = self.runtime_ref()

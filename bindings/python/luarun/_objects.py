@@ -39,7 +39,7 @@ class LuaObject(Managed):
         raise TypeError(f"{type(self).__name__} objects come from a luarun.Lua runtime")
 
     def _release(self) -> None:
-        lib.luarun_value_free(byref(self._value))
+        self._ctx.release(self._value)
 
     @property
     def _ctx(self) -> Context:
@@ -66,7 +66,12 @@ class LuaObject(Managed):
         ctx = self._ctx
         ctx.check_open()
         out = luarun_value()
-        ctx.check_call(lib.luarun_value_tostring(ctx.state, byref(self._value), byref(out)))
+        ctx.enter_call()
+        try:
+            status = lib.luarun_value_tostring(ctx.state, byref(self._value), byref(out))
+        finally:
+            ctx.leave_call()
+        ctx.check_call(status)
         text = to_python(ctx, out, owned=True)
         return text if isinstance(text, str) else text.decode("utf-8", "replace")
 
@@ -102,6 +107,7 @@ def call_value(ctx: Context, function: luarun_value, args: tuple[Any, ...]) -> A
     temps = Temps()
     count = ctypes.c_size_t()
     results = ctx.results_buffer()
+    ctx.enter_call()
     try:
         c_args = (luarun_value * len(args))(*[to_lua(ctx, a, temps) for a in args]) if args else None
         status = lib.luarun_call(
@@ -109,6 +115,7 @@ def call_value(ctx: Context, function: luarun_value, args: tuple[Any, ...]) -> A
         )
     finally:
         temps.free()
+        ctx.leave_call()
     ctx.check_call(status)
     return results_to_python(ctx, results, count.value)
 
@@ -126,11 +133,13 @@ class LuaTable(LuaObject):
         ctx = self._ctx
         temps = Temps()
         out = luarun_value()
+        ctx.enter_call()
         try:
             c_key = to_lua(ctx, key, temps)
             status = lib.luarun_table_get(byref(self._value), byref(c_key), byref(out))
         finally:
             temps.free()
+            ctx.leave_call()
         ctx.check_call(status)
         return to_python(ctx, out, owned=True)
 
@@ -138,12 +147,14 @@ class LuaTable(LuaObject):
         self._check_open()
         ctx = self._ctx
         temps = Temps()
+        ctx.enter_call()
         try:
             c_key = to_lua(ctx, key, temps)
             c_value = to_lua(ctx, value, temps)
             status = lib.luarun_table_set(byref(self._value), byref(c_key), byref(c_value))
         finally:
             temps.free()
+            ctx.leave_call()
         ctx.check_call(status)
 
     def __delitem__(self, key: Any) -> None:
@@ -154,8 +165,14 @@ class LuaTable(LuaObject):
 
     def __len__(self) -> int:
         self._check_open()
+        ctx = self._ctx
         length = ctypes.c_size_t()
-        self._ctx.check_call(lib.luarun_table_length(byref(self._value), byref(length)))
+        ctx.enter_call()
+        try:
+            status = lib.luarun_table_length(byref(self._value), byref(length))
+        finally:
+            ctx.leave_call()
+        ctx.check_call(status)
         return length.value
 
     def __getattr__(self, name: str) -> Any:
@@ -182,6 +199,7 @@ class LuaTable(LuaObject):
         key = luarun_value()
         try:
             while True:
+                self._check_open()  # the loop body may have closed the table
                 next_key = luarun_value()
                 value = luarun_value()
                 ctx.check_call(

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from . import _ffi, _host
 from ._convert import Context, Temps, to_lua, to_python
-from ._errors import InvalidArgument, check
+from ._errors import Error, InvalidArgument, check
 from ._ffi import lib, luarun_value
 from ._managed import Managed
 from ._objects import LuaFunction, LuaTable, call_value
@@ -119,6 +119,16 @@ class Lua(Managed):
         self._state = state
         self._closed = False
         self._ctx = Context(state, encoding, attribute_filter, self)
+
+    def close(self) -> None:
+        """Closes the state and releases every proxy of it. Refused while a call on this
+        runtime is running (from one of its callbacks, or on another thread)."""
+        if not self._closed and self._ctx.calls:
+            raise Error(
+                "cannot close this Lua runtime while a call on it is running; close it "
+                "after the call returns"
+            )
+        super().close()
 
     def _release(self) -> None:
         ctx = self._ctx
