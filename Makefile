@@ -24,7 +24,7 @@ LINK_LUARUN     := -L$(RELEASE) -lluarun -Wl,-rpath,$(abspath $(RELEASE)) -pthre
 C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/c/%,$(wildcard tests/c/test_*.c))
 C_HEADERS := include/luarun.h $(wildcard tests/c/*.h)
 
-.PHONY: all build demo test lint test-rust test-c header install clean
+.PHONY: all build demo test lint test-rust test-c header install clean bench
 
 all: build
 
@@ -42,9 +42,14 @@ $(BUILD)/examples/%: examples/%.c include/luarun.h | build
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ $(LINK_LUARUN)
 
-## demo: build, then run the demo program
-demo: $(BUILD)/examples/hello
+## demo: build, then run the demo programs (render writes build/mandelbrot.pbm and .ppm)
+demo: $(BUILD)/examples/hello $(BUILD)/examples/render
 	./$(BUILD)/examples/hello
+	./$(BUILD)/examples/render
+
+## bench: Mandelbrot render times and ratios (table on stdout, JSON in build/bench.json)
+bench:
+	$(CARGO) bench --bench mandelbrot
 
 ## test: formatting, lints, Rust tests (incl. header freshness), C tests
 test: lint test-rust test-c

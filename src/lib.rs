@@ -7,4 +7,6 @@ pub mod error;
 pub mod ffi;
 pub mod host_object;
 pub mod limits;
+pub mod mandelbrot;
+pub mod pool;
 pub mod state;
