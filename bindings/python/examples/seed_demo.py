@@ -5,6 +5,7 @@ Mandelbrot (Benchmarks Game rules, 50 iterations, PBM bits) at 320, 640 and 1280
 - pure Python (only with --python: ~55 s at 1280);
 - "seed style": one luarun.Lua state per Python thread, each running a Lua kernel over a
   band of rows and returning it as a string, the bands joined in Python (what lupa did);
+- the same kernel on a luarun.Pool (rows handed out one by one, written into the buffer);
 - luarun's Lua engine (a pool of Lua states writing rows straight into the buffer);
 - luarun's native engine (SIMD).
 
@@ -31,12 +32,10 @@ except ImportError:  # a checkout without `pip install`: use the package in the 
     import luarun
 from luarun import _ffi
 
-LUA_BAND_KERNEL = """
-local width, height, y_start, y_stop, max_iter = ...
-local bytes, n = {}, 0
-for y = y_start, y_stop - 1 do
+LUA_ROW_KERNEL = """
+function render_row(y, width, height, max_iter)
   local ci = y * (2.0 / height) - 1.0
-  local bits, bit_count = 0, 0
+  local bytes, n, bits, bit_count = {}, 0, 0, 0
   for x = 0, width - 1 do
     local cr = x * (2.0 / width) - 1.5
     local zr, zi, zrq, ziq = cr, ci, cr * cr, ci * ci
@@ -57,12 +56,16 @@ for y = y_start, y_stop - 1 do
   if bit_count > 0 then
     n = n + 1; bytes[n] = bits * (1 << (8 - bit_count))
   end
+  return string.char(table.unpack(bytes, 1, n))
 end
-local parts = {}
-for i = 1, n, 4096 do
-  parts[#parts + 1] = string.char(table.unpack(bytes, i, math.min(i + 4095, n)))
+
+function render_band(width, height, y_start, y_stop, max_iter)
+  local rows = {}
+  for y = y_start, y_stop - 1 do
+    rows[#rows + 1] = render_row(y, width, height, max_iter)
+  end
+  return table.concat(rows)
 end
-return table.concat(parts)
 """
 
 
@@ -100,7 +103,8 @@ def seed_style(size: int, threads: int) -> bytes:
 
     def work(i: int) -> None:
         with luarun.Lua() as lua:
-            bands[i] = lua.execute(LUA_BAND_KERNEL, size, size, edges[i], edges[i + 1], 50)
+            lua.execute(LUA_ROW_KERNEL)
+            bands[i] = lua.globals().render_band(size, size, edges[i], edges[i + 1], 50)
 
     workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
     for worker in workers:
@@ -108,6 +112,15 @@ def seed_style(size: int, threads: int) -> bytes:
     for worker in workers:
         worker.join()
     return b"".join(bands)
+
+
+def pool_rows(size: int, threads: int) -> bytearray:
+    """The same Lua kernel on a luarun.Pool: rows handed out one at a time, each written
+    straight into the output buffer."""
+    with luarun.Pool(threads) as pool:
+        pool.execute(LUA_ROW_KERNEL)
+        pool.execute(f"function row(y) return render_row(y, {size}, {size}, 50) end")
+        return pool.run("row", size, (size + 7) // 8)
 
 
 def timed(function, *args):
@@ -141,6 +154,8 @@ def main() -> None:
             seconds, result = timed(pure_python, size)
             rows.append(("pure Python", [seconds] + [None] * (len(thread_counts) - 1), [result]))
         methods = [("Lua state/thread", lambda t: seed_style(size, t))]
+        if _ffi.lib.has("luarun_pool_run"):
+            methods.append(("luarun.Pool rows", lambda t: pool_rows(size, t)))
         if has_render:
             methods.append(("luarun lua engine", lambda t: luarun.mandelbrot(size, engine="lua", threads=t)))
             methods.append(("luarun native", lambda t: luarun.mandelbrot(size, threads=t)))

@@ -32,6 +32,7 @@ from ._errors import (
 from ._ffi import lib as _library
 from ._host import default_attribute_filter
 from ._objects import LuaFunction, LuaObject, LuaTable, lua_type
+from ._pool import Pool
 from ._render import mandelbrot, mandelbrot_buffer_size, to_image, to_pbm
 from ._runtime import ALL_LIBS, SAFE_LIBS, Lua
 
@@ -57,6 +58,7 @@ __all__ = [
     "LuaTable",
     "LuaTimeoutError",
     "LuaTypeError",
+    "Pool",
     "SAFE_LIBS",
     "Unsupported",
     "default_attribute_filter",

@@ -87,7 +87,7 @@ def mandelbrot_buffer_size(
     return size
 
 
-def _writable_address(out: Any, needed: int) -> tuple[int, int, Any]:
+def writable_address(out: Any) -> tuple[int, int, Any]:
     """``(address, length, keepalive)`` of ``out``'s memory, without copying. The
     keepalive holds a buffer export, so ``out`` cannot be resized while it lives."""
     try:
@@ -141,8 +141,9 @@ def mandelbrot(
         bytes); a new ``bytearray`` when None. View counts with
         ``numpy.frombuffer(out, numpy.uint32).reshape(height, width)``.
     :param progress: ``progress(rows_done, rows_total)``, called as rows finish (from
-        worker threads, one call at a time, at most ~256 times); return True to cancel, which raises :class:`Cancelled`. An
-        exception it raises cancels the render and is re-raised here.
+        worker threads, one call at a time, at most ~256 times); return True to
+        cancel, which raises :class:`Cancelled`. An exception it raises cancels the
+        render and is re-raised here.
     :param lua_kernel: Lua source replacing the built-in kernel of the Lua engine (it
         defines ``mandelbrot_row(y, p)`` like ``lua/mandelbrot.lua``).
     :param offset: ``(x, y)`` of this tile in the whole image (default ``(0, 0)``).
@@ -163,29 +164,42 @@ def mandelbrot(
         raise _explain_invalid(params)
     if out is None:
         out = bytearray(needed)
-    address, length, keepalive = _writable_address(out, needed)
-    failure: list[BaseException] = []
-    if progress is not None:
-
-        def report(_user_data: Any, rows_done: int, rows_total: int) -> int:
-            if failure:
-                return 1
-            try:
-                return 1 if progress(rows_done, rows_total) else 0
-            except BaseException as exception:  # noqa: BLE001 - re-raised below
-                failure.append(exception)
-                return 1
-
-        callback = _ffi.luarun_progress_callback(report)
-        params.progress = callback
+    address, length, keepalive = writable_address(out)
+    reporter = ProgressReporter(progress)
+    params.progress = reporter.callback
     status = lib.luarun_mandelbrot_render(byref(params), address or None, length)
     del keepalive
-    if failure:
-        raise failure[0]
-    if status == _ffi.ERR_CANCELLED:
-        raise Cancelled(last_error_message() or "the progress callback cancelled the render")
-    check(status)
+    reporter.check(status)
     return out
+
+
+class ProgressReporter:
+    """Adapts a Python ``progress(done, total)`` callable to ``luarun_progress_callback``.
+    It runs on worker threads: an exception it raises cancels the work and is re-raised
+    by :meth:`check` on the calling thread."""
+
+    def __init__(self, progress: Callable[[int, int], Any] | None) -> None:
+        self.progress = progress
+        self.failure: list[BaseException] = []
+        self.callback = _ffi.luarun_progress_callback(self._report if progress else 0)
+
+    def _report(self, _user_data: Any, done: int, total: int) -> int:
+        if self.failure:
+            return 1
+        try:
+            return 1 if self.progress(done, total) else 0  # type: ignore[misc]
+        except BaseException as exception:  # noqa: BLE001 - re-raised by check()
+            self.failure.append(exception)
+            return 1
+
+    def check(self, status: int) -> None:
+        """Raises what the progress callable raised, :class:`Cancelled` when it asked to
+        stop, or the error for ``status``."""
+        if self.failure:
+            raise self.failure[0]
+        if status == _ffi.ERR_CANCELLED:
+            raise Cancelled(last_error_message() or "the progress callback cancelled")
+        check(status)
 
 
 def to_pbm(pixels: Any, width: int, height: int | None = None) -> bytes:

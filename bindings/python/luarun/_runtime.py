@@ -51,6 +51,33 @@ def _library_bits(libs: Iterable[str] | int | None) -> int:
     return bits
 
 
+def state_options(
+    memory_limit: int | None,
+    timeout: float | None,
+    max_instructions: int | None,
+    libs: Iterable[str] | int | None,
+    allow_bytecode: bool,
+) -> _ffi.luarun_options:
+    """``luarun_options`` from the keyword arguments :class:`Lua` and :class:`Pool`
+    share."""
+    options = _ffi.filled_defaults(_ffi.luarun_options, lib.luarun_options_default)
+    options.libraries = _library_bits(libs)
+    if memory_limit is not None:
+        if memory_limit <= 0:
+            raise InvalidArgument(f"memory_limit must be positive, not {memory_limit}")
+        options.memory_limit = memory_limit
+    if timeout is not None:
+        if not timeout > 0:
+            raise InvalidArgument(f"timeout must be a positive number of seconds, not {timeout}")
+        options.time_limit_ms = max(1, math.ceil(timeout * 1000))
+    if max_instructions is not None:
+        if max_instructions <= 0:
+            raise InvalidArgument(f"max_instructions must be positive, not {max_instructions}")
+        options.instruction_limit = max_instructions
+    options.allow_bytecode = allow_bytecode
+    return options
+
+
 def _chunk_name(code: bytes) -> bytes:
     """The name Lua shows for a string chunk (as the C library derives it)."""
     first_line = code.split(b"\n", 1)[0]
@@ -97,21 +124,7 @@ class Lua(Managed):
         allow_bytecode: bool = False,
         attribute_filter: Callable[[Any, str, bool], str] | None = None,
     ) -> None:
-        options = _ffi.filled_defaults(_ffi.luarun_options, lib.luarun_options_default)
-        options.libraries = _library_bits(libs)
-        if memory_limit is not None:
-            if memory_limit <= 0:
-                raise InvalidArgument(f"memory_limit must be positive, not {memory_limit}")
-            options.memory_limit = memory_limit
-        if timeout is not None:
-            if not timeout > 0:
-                raise InvalidArgument(f"timeout must be a positive number of seconds, not {timeout}")
-            options.time_limit_ms = max(1, math.ceil(timeout * 1000))
-        if max_instructions is not None:
-            if max_instructions <= 0:
-                raise InvalidArgument(f"max_instructions must be positive, not {max_instructions}")
-            options.instruction_limit = max_instructions
-        options.allow_bytecode = allow_bytecode
+        options = state_options(memory_limit, timeout, max_instructions, libs, allow_bytecode)
         if encoding is not None:
             "".encode(encoding)  # fails early (LookupError) on an unknown codec
         state = ctypes.c_void_p()
