@@ -141,14 +141,15 @@ def test_host_objects_survive_being_stored_in_lua_tables(lua):
 def test_pairs_iterates_dict_items_and_indexed_list_items(lua):
     lua.globals().d = {"a": 1, "b": 2}
     lua.globals().items = ["x", "y"]
-    assert lua.eval("(function() local s = 0 for k, v in pairs(d) do s = s + v end return s end)()") == 3
-    joined = lua.eval("(function() local r = '' for i, v in pairs(items) do r = r .. i .. v end return r end)()")
+    total = "local s = 0 for k, v in pairs(d) do s = s + v end return s"
+    assert lua.execute(total) == 3
+    joined = lua.execute("local r = '' for i, v in pairs(items) do r = r .. i .. v end return r")
     assert joined == "0x1y"
 
 
 def test_pairs_over_a_generator_object_consumes_it(lua):
     lua.globals().squares = (n * n for n in range(4))
-    assert lua.eval("(function() local s = 0 for _, v in pairs(squares) do s = s + v end return s end)()") == 14
+    assert lua.execute("local s = 0 for _, v in pairs(squares) do s = s + v end return s") == 14
 
 
 def test_introspection_attributes_that_lead_to_globals_are_refused(lua):

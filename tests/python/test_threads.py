@@ -72,7 +72,8 @@ def test_separate_states_in_threads_all_finish_with_correct_results(runtimes):
 
     def work(i):
         with luarun.Lua() as lua:
-            results[i] = lua.eval("(function(n) local s = 0 for k = 1, n do s = s + k end return s end)(...)", 200_000 + i)
+            total = "local n, s = ..., 0 for k = 1, n do s = s + k end return s"
+            results[i] = lua.execute(total, 200_000 + i)
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(runtimes)]
     for thread in threads:

@@ -41,14 +41,20 @@ def call_overheads() -> None:
         g = lua.globals()
         g.obj = type("Obj", (), {"value": 1})()
         table = lua.eval("{value = 1}")
+        def loop(body: str):
+            return lambda: lua.execute(f"for i = 1, {n} do {body} end")
+
+        def repeat(call):
+            return lambda: [call() for _ in range(n)]
+
         rows = [
-            ("Lua function, no args, from Python", per_call_us(n, lambda: [nothing() for _ in range(n)])),
-            ("Lua function, 1 int arg+result", per_call_us(n, lambda: [identity(7) for _ in range(n)])),
-            ("Lua function, 1 str arg+result", per_call_us(n, lambda: [identity("seven") for _ in range(n)])),
-            ("lua.eval('1')", per_call_us(n // 4, lambda: [lua.eval("1") for _ in range(n // 4)])),
-            ("table['value'] from Python", per_call_us(n, lambda: [table["value"] for _ in range(n)])),
-            ("Python function from Lua", per_call_us(n, lambda: lua.execute(f"for i = 1, {n} do py_identity(i) end"))),
-            ("host object attribute from Lua", per_call_us(n, lambda: lua.execute(f"for i = 1, {n} do local v = obj.value end"))),
+            ("Lua function, no args, from Python", per_call_us(n, repeat(nothing))),
+            ("Lua function, 1 int arg+result", per_call_us(n, repeat(lambda: identity(7)))),
+            ("Lua function, 1 str arg+result", per_call_us(n, repeat(lambda: identity("7")))),
+            ("lua.eval('1')", per_call_us(n, repeat(lambda: lua.eval("1")))),
+            ("table['value'] from Python", per_call_us(n, repeat(lambda: table["value"]))),
+            ("Python function from Lua", per_call_us(n, loop("py_identity(i)"))),
+            ("host object attribute from Lua", per_call_us(n, loop("local v = obj.value"))),
         ]
     width = max(len(name) for name, _ in rows)
     print("Call overhead (best of 5):")

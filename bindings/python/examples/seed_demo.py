@@ -157,7 +157,9 @@ def main() -> None:
         if _ffi.lib.has("luarun_pool_run"):
             methods.append(("luarun.Pool rows", lambda t: pool_rows(size, t)))
         if has_render:
-            methods.append(("luarun lua engine", lambda t: luarun.mandelbrot(size, engine="lua", threads=t)))
+            methods.append(
+                ("luarun lua engine", lambda t: luarun.mandelbrot(size, engine="lua", threads=t))
+            )
             methods.append(("luarun native", lambda t: luarun.mandelbrot(size, threads=t)))
         for name, render in methods:
             timings, results = [], []

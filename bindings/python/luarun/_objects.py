@@ -109,7 +109,9 @@ def call_value(ctx: Context, function: luarun_value, args: tuple[Any, ...]) -> A
     results = ctx.results_buffer()
     ctx.enter_call()
     try:
-        c_args = (luarun_value * len(args))(*[to_lua(ctx, a, temps) for a in args]) if args else None
+        c_args = None
+        if args:
+            c_args = (luarun_value * len(args))(*[to_lua(ctx, a, temps) for a in args])
         status = lib.luarun_call(
             byref(function), c_args, len(args), results, MAX_RESULTS, byref(count)
         )
