@@ -41,6 +41,7 @@ VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
 
 .PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits
 .PHONY: test-cpp test-node sanitize bench-cpp
+.PHONY: bench
 
 all: build
 
@@ -77,9 +78,14 @@ $(BUILD)/asan/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) $(SANITIZE_FLAGS) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
 
-## demo: build, then run the demo program
-demo: $(BUILD)/examples/hello
+## demo: build, then run the demo programs (render writes build/mandelbrot.pbm and .ppm)
+demo: $(BUILD)/examples/hello $(BUILD)/examples/render
 	./$(BUILD)/examples/hello
+	./$(BUILD)/examples/render
+
+## bench: Mandelbrot render times and ratios (table on stdout, JSON in build/bench.json)
+bench:
+	$(CARGO) bench --bench mandelbrot
 
 ## test: formatting, lints, Rust tests (incl. header freshness), C tests
 test: lint test-rust test-c
@@ -162,3 +168,37 @@ fuzz:
 ## bench-limits: stop latency of runaway code, memory-limit accuracy, cost of limits
 bench-limits:
 	$(CARGO) bench --bench stop_latency
+
+# --- Python binding (bindings/python, tests/python) ---------------------------------
+PY_VENV  := $(BUILD)/venv
+PY_READY := $(PY_VENV)/.ready
+
+.PHONY: test-python test-wheel bench-python demo-python
+
+test: test-python
+demo: demo-python
+
+# A private venv with pytest (numpy and Pillow when available: their tests skip
+# without them), so the tests run on a fresh machine.
+$(PY_READY):
+	$(PYTHON) -m venv $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install -q --upgrade pip
+	$(PY_VENV)/bin/python -m pip install -q pytest
+	$(PY_VENV)/bin/python -m pip install -q numpy Pillow || echo "numpy/Pillow unavailable: their tests will skip"
+	touch $@
+
+## test-python: pytest of the Python package against the freshly built library
+test-python: build $(PY_READY)
+	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python -m pytest -q tests/python
+
+## test-wheel: `pip wheel` / `pip install ./bindings/python` into a fresh venv, then import
+test-wheel: $(PY_READY)
+	LUARUN_TEST_WHEEL=1 $(PY_VENV)/bin/python -m pytest -q tests/python/test_wheel.py
+
+## bench-python: call overhead and thread scaling from Python
+bench-python: build $(PY_READY)
+	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/benchmarks/bench_calls.py
+
+## demo-python: the seed comparison table (pure Python, Lua per thread, luarun engines)
+demo-python: build $(PY_READY)
+	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/examples/seed_demo.py --out $(BUILD)

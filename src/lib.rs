@@ -6,6 +6,9 @@
 pub mod error;
 pub mod ffi;
 pub mod hook;
+pub mod host_object;
 pub mod limits;
+pub mod mandelbrot;
+pub mod pool;
 pub mod state;
 pub mod watchdog;

@@ -444,10 +444,16 @@ pub fn chunk_name(code: &[u8]) -> String {
     let first_line = code.split(|&b| b == b'\n').next().unwrap_or_default();
     let shown = &first_line[..first_line.len().min(MAX)];
     let ellipsis = if shown.len() < code.len() { "..." } else { "" };
-    format!(
-        "=[string \"{}{ellipsis}\"]",
-        String::from_utf8_lossy(shown).replace('"', "'")
-    )
+    // Binary chunks and odd bytes must still give a printable, NUL-free name.
+    let printable: String = String::from_utf8_lossy(shown)
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect();
+    format!("=[string \"{printable}{ellipsis}\"]")
 }
 
 fn find_traceback(error: &mlua::Error) -> Option<String> {

@@ -376,3 +376,17 @@ fn the_library_says_which_lua_it_embeds() {
     };
     assert!(version.starts_with(expected), "{version}");
 }
+
+#[test]
+fn binary_and_odd_bytes_in_code_still_give_clear_errors() {
+    let state = State::new(&Options::default()).unwrap();
+    for code in [
+        &b"\x1bLua\x54\x00\x19\x93"[..],
+        b"\x00\x01\x02",
+        b"\xff\xfe\"\n",
+    ] {
+        let err = state.exec(code, None).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Syntax, "{}", err.message);
+        assert!(!err.message.contains("nul byte"), "{}", err.message);
+    }
+}

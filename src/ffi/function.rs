@@ -344,3 +344,24 @@ pub unsafe extern "C" fn luarun_call_global(
         )
     })
 }
+
+/// Calls a C callback with Lua arguments the way host functions are called (argument
+/// conversion, results, error message), for other callers such as host objects.
+pub(crate) fn invoke_callback(
+    callback: unsafe extern "C" fn(
+        *mut c_void,
+        *const luarun_value,
+        usize,
+        *mut luarun_callback_context,
+    ) -> c_int,
+    user_data: *mut c_void,
+    state: &Arc<State>,
+    args: mlua::MultiValue,
+) -> std::result::Result<mlua::MultiValue, String> {
+    let borrowed = HostCallback {
+        callback,
+        user_data,
+        free: None,
+    };
+    borrowed.invoke(state, args)
+}

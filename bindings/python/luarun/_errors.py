@@ -1,0 +1,136 @@
+"""Exceptions. Every luarun failure is a :class:`luarun.Error`; Lua failures are
+:class:`LuaError` and its subclasses, as in lupa."""
+
+from __future__ import annotations
+
+from . import _ffi
+
+
+class Error(Exception):
+    """Base class of every luarun exception. ``status`` is the C status number,
+    ``status_name`` its constant's name (``"LUARUN_ERR_RUNTIME"``)."""
+
+    status: int = _ffi.ERR_RUNTIME
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+    @property
+    def status_name(self) -> str:
+        return _ffi.lib.luarun_status_name(self.status).decode()
+
+
+class LuaError(Error):
+    """Lua code raised an error. ``message`` is the error text (Lua's first line),
+    ``traceback`` Lua's stack traceback (empty when Lua gave none)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message, status)
+        head, marker, tail = message.partition("stack traceback:")
+        self.traceback = (marker + tail).strip() if marker else ""
+        self.lua_message = head.rstrip() if marker else message
+
+
+class LuaSyntaxError(LuaError):
+    """Lua source did not compile."""
+
+    status = _ffi.ERR_SYNTAX
+
+
+class LuaMemoryError(LuaError, MemoryError):
+    """The state's memory limit was reached; the state stays usable."""
+
+    status = _ffi.ERR_MEMORY
+
+
+class LuaInterrupted(LuaError):
+    """The call was stopped: :meth:`Lua.interrupt`, the instruction limit or the time
+    limit. Lua code cannot catch it."""
+
+    status = _ffi.ERR_INTERRUPTED
+
+
+class LuaTimeoutError(LuaInterrupted, TimeoutError):
+    """The call ran longer than the ``timeout`` given to :class:`Lua`."""
+
+
+class LuaInstructionLimitError(LuaInterrupted):
+    """The call ran more VM instructions than ``max_instructions``."""
+
+
+class InvalidArgument(Error, ValueError):
+    """An argument was out of range or otherwise unusable."""
+
+    status = _ffi.ERR_INVALID_ARGUMENT
+
+
+class BufferTooSmall(InvalidArgument):
+    """An output buffer is smaller than the result needs (the message says how much)."""
+
+    status = _ffi.ERR_BUFFER_TOO_SMALL
+
+
+class LuaTypeError(Error, TypeError):
+    """A value had the wrong type for the operation (calling a number, indexing nil)."""
+
+    status = _ffi.ERR_TYPE
+
+
+class Unsupported(Error):
+    """A valid request this build or platform cannot honour."""
+
+    status = _ffi.ERR_UNSUPPORTED
+
+
+class Cancelled(Error):
+    """A progress callback asked the render to stop."""
+
+    status = _ffi.ERR_CANCELLED
+
+
+class InternalError(Error):
+    """A bug inside luarun was caught before it could crash the process; please report
+    it."""
+
+    status = _ffi.ERR_PANIC
+
+
+_BY_STATUS: dict[int, type[Error]] = {
+    _ffi.ERR_SYNTAX: LuaSyntaxError,
+    _ffi.ERR_RUNTIME: LuaError,
+    _ffi.ERR_MEMORY: LuaMemoryError,
+    _ffi.ERR_INTERRUPTED: LuaInterrupted,
+    _ffi.ERR_INVALID_ARGUMENT: InvalidArgument,
+    _ffi.ERR_BUFFER_TOO_SMALL: BufferTooSmall,
+    _ffi.ERR_TYPE: LuaTypeError,
+    _ffi.ERR_UNSUPPORTED: Unsupported,
+    _ffi.ERR_CANCELLED: Cancelled,
+    _ffi.ERR_PANIC: InternalError,
+}
+
+
+def error_for_status(status: int, message: str) -> Error:
+    """The exception for a failed call's status and ``luarun_last_error`` text."""
+    cls = _BY_STATUS.get(status, Error)
+    if cls is LuaInterrupted:
+        if "time limit" in message:
+            cls = LuaTimeoutError
+        elif "instruction limit" in message:
+            cls = LuaInstructionLimitError
+    return cls(message, status)
+
+
+def last_error_message() -> str:
+    """``luarun_last_error()`` as text (Lua messages may hold any bytes)."""
+    raw = _ffi.lib.luarun_last_error()
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+def check(status: int) -> None:
+    """Raises the exception for ``status`` unless it is ``LUARUN_OK``. Call it right
+    after the C call, on the same thread, before any other luarun call."""
+    if status != _ffi.OK:
+        raise error_for_status(status, last_error_message())

@@ -1,0 +1,99 @@
+"""``luarun.Pool``: N Lua states driven in parallel over index ranges, writing fixed-size
+results straight into a caller buffer (``luarun_pool_*``)."""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import byref
+from typing import Any, Callable, Iterable
+
+from ._errors import InvalidArgument, check
+from ._ffi import lib
+from ._managed import Managed
+from ._render import ProgressReporter, writable_address
+from ._runtime import state_options
+
+
+class Pool(Managed):
+    """``size`` Lua states (0 = one per core) for data-parallel work: load the same code
+    into every state with :meth:`execute`, then :meth:`run` a global function over an
+    index range on all states at once. The GIL is released while they work.
+
+    The limits (``memory_limit``, ``timeout``, ``max_instructions``), ``libs`` and
+    ``allow_bytecode`` apply to every state, as for :class:`Lua`.
+    """
+
+    def __init__(
+        self,
+        size: int = 0,
+        *,
+        memory_limit: int | None = None,
+        timeout: float | None = None,
+        max_instructions: int | None = None,
+        libs: Iterable[str] | int | None = None,
+        allow_bytecode: bool = False,
+    ) -> None:
+        if size < 0:
+            raise InvalidArgument(f"size must be 0 (one state per core) or more, not {size}")
+        options = state_options(memory_limit, timeout, max_instructions, libs, allow_bytecode)
+        pool = ctypes.c_void_p()
+        check(lib.luarun_pool_new(byref(options), size, byref(pool)))
+        self._pool = pool
+        self._closed = False
+
+    def _release(self) -> None:
+        lib.luarun_pool_free(self._pool)
+
+    def _handle(self) -> ctypes.c_void_p:
+        if self._closed:
+            raise InvalidArgument("this Pool is closed")
+        return self._pool
+
+    @property
+    def size(self) -> int:
+        """The number of states."""
+        size = ctypes.c_uint32()
+        check(lib.luarun_pool_size(self._handle(), byref(size)))
+        return size.value
+
+    def execute(self, code: str | bytes) -> None:
+        """Runs ``code`` on every state (define the functions :meth:`run` calls)."""
+        data = code.encode() if isinstance(code, str) else bytes(code)
+        check(lib.luarun_pool_exec(self._handle(), data, len(data)))
+
+    def run(
+        self,
+        function: str,
+        count: int,
+        stride: int,
+        *,
+        first: int = 0,
+        out: Any = None,
+        progress: Callable[[int, int], Any] | None = None,
+    ) -> Any:
+        """Calls the global Lua ``function(i)`` for ``i`` in ``first .. first+count-1`` on
+        all states in parallel; each call returns a string of exactly ``stride`` bytes,
+        copied to ``out[(i - first) * stride:]``. ``out`` is any writable buffer (a new
+        ``bytearray`` when None) and is returned. ``progress(done, total)`` as in
+        :func:`luarun.mandelbrot`."""
+        if out is None:
+            out = bytearray(count * stride)
+        address, length, keepalive = writable_address(out)
+        reporter = ProgressReporter(progress)
+        status = lib.luarun_pool_run(
+            self._handle(),
+            function.encode(),
+            first,
+            count,
+            address or None,
+            length,
+            stride,
+            reporter.callback,
+            None,
+        )
+        del keepalive
+        reporter.check(status)
+        return out
+
+    def __repr__(self) -> str:
+        return "<luarun.Pool (closed)>" if self._closed else f"<luarun.Pool of {self.size}>"

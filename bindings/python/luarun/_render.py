@@ -1,0 +1,232 @@
+"""Mandelbrot renders into caller buffers (``luarun_mandelbrot_render``).
+
+Pixels are written straight into ``out`` (a bytearray, memoryview, numpy array or any
+writable C-contiguous buffer): no copy on the way back. The GIL is released while the
+library renders; a ``progress`` callable runs with the GIL held, on the library's
+threads.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from ctypes import byref
+from typing import Any, Callable, Sequence
+
+from . import _ffi
+from ._errors import Cancelled, InvalidArgument, check, error_for_status, last_error_message
+from ._ffi import lib
+
+_ENGINES = {"native": _ffi.ENGINE_NATIVE, "lua": _ffi.ENGINE_LUA}
+_FORMATS = {
+    "bits": _ffi.PIXELS_BITS,
+    "counts": _ffi.PIXELS_COUNTS_U32,
+    "rgb": _ffi.PIXELS_RGB8,
+    "counts16": _ffi.PIXELS_COUNTS_U16,
+    "counts8": _ffi.PIXELS_COUNTS_U8,
+}
+
+
+def _choice(table: dict[str, int], value: str | int, what: str) -> int:
+    if isinstance(value, int) and value in table.values():
+        return value
+    if value in table:
+        return table[value]  # type: ignore[index]
+    raise InvalidArgument(f"unknown {what} {value!r}; choose from {', '.join(table)}")
+
+
+def _params(
+    width: int,
+    height: int | None,
+    max_iter: int,
+    viewport: Sequence[float],
+    threads: int,
+    engine: str | int,
+    format: str | int,
+    lua_kernel: str | bytes | None,
+    offset: Sequence[int] = (0, 0),
+    image_size: Sequence[int] | None = None,
+) -> _ffi.luarun_mandelbrot:
+    params = _ffi.filled_defaults(_ffi.luarun_mandelbrot, lib.luarun_mandelbrot_default)
+    params.width = width
+    params.height = width if height is None else height
+    params.max_iter = max_iter
+    if len(viewport) != 4:
+        raise InvalidArgument(f"viewport is (x_min, x_max, y_min, y_max), got {viewport!r}")
+    params.x_min, params.x_max, params.y_min, params.y_max = (float(v) for v in viewport)
+    params.threads = threads
+    params.engine = _choice(_ENGINES, engine, "engine")
+    params.format = _choice(_FORMATS, format, "pixel format")
+    params.x_offset, params.y_offset = offset
+    if image_size is not None:
+        params.image_width, params.image_height = image_size
+    if lua_kernel is not None:
+        kernel = lua_kernel.encode() if isinstance(lua_kernel, str) else bytes(lua_kernel)
+        params.lua_kernel = kernel
+        params.lua_kernel_len = len(kernel)
+    return params
+
+
+def _explain_invalid(params: _ffi.luarun_mandelbrot) -> InvalidArgument:
+    """The library's reason why ``params`` are invalid (a render with no buffer
+    validates them first)."""
+    status = lib.luarun_mandelbrot_render(byref(params), None, 0)
+    error = error_for_status(status, last_error_message())
+    if isinstance(error, InvalidArgument):
+        return error
+    return InvalidArgument(f"invalid render parameters: {error.message}")
+
+
+def mandelbrot_buffer_size(
+    width: int, height: int | None = None, *, format: str | int = "bits"
+) -> int:
+    """Bytes a render of this size and format needs."""
+    params = _params(width, height, 50, (-1.5, 0.5, -1.0, 1.0), 0, "native", format, None)
+    size = lib.luarun_mandelbrot_buffer_size(byref(params))
+    if size == 0:
+        raise _explain_invalid(params)
+    return size
+
+
+def writable_address(out: Any) -> tuple[int, int, Any]:
+    """``(address, length, keepalive)`` of ``out``'s memory, without copying. The
+    keepalive holds a buffer export, so ``out`` cannot be resized while it lives."""
+    try:
+        view = memoryview(out)
+    except TypeError:
+        raise TypeError(
+            f"out must be a writable buffer (bytearray, memoryview, numpy array), "
+            f"not {type(out).__name__}"
+        ) from None
+    if view.readonly:
+        raise TypeError("out is read-only; pass a writable buffer such as a bytearray")
+    if not view.c_contiguous:
+        raise InvalidArgument("out must be C-contiguous (numpy: np.ascontiguousarray)")
+    if view.nbytes == 0:
+        return 0, 0, view
+    try:
+        target: Any = view.cast("B")
+    except (TypeError, ValueError):  # formats memoryview cannot cast (numpy records)
+        target = out
+    window = (ctypes.c_char * view.nbytes).from_buffer(target)
+    return ctypes.addressof(window), view.nbytes, (view, target, window)
+
+
+def mandelbrot(
+    width: int,
+    height: int | None = None,
+    *,
+    max_iter: int = 50,
+    viewport: Sequence[float] = (-1.5, 0.5, -1.0, 1.0),
+    threads: int = 0,
+    engine: str | int = "native",
+    format: str | int = "bits",
+    out: Any = None,
+    progress: Callable[[int, int], Any] | None = None,
+    lua_kernel: str | bytes | None = None,
+    offset: Sequence[int] = (0, 0),
+    image_size: Sequence[int] | None = None,
+) -> Any:
+    """Renders the Mandelbrot set (bit-exact across engines and thread counts).
+
+    :param width: pixels per row; ``height`` defaults to ``width``.
+    :param max_iter: iterations per pixel (in-set pixels count ``max_iter``).
+    :param viewport: ``(x_min, x_max, y_min, y_max)``; row 0 is ``y_min``.
+    :param threads: worker threads, 0 = all cores.
+    :param engine: ``"native"`` (SIMD) or ``"lua"`` (a Lua kernel on a pool of states).
+    :param format: ``"bits"`` (PBM P4 body: 1 bit per pixel, 1 = in the set, rows
+        padded to whole bytes), ``"counts"`` (one native-endian uint32 per pixel) or
+        ``"rgb"`` (3 bytes per pixel, in-set pixels black), ``"counts16"`` /
+        ``"counts8"`` (uint16 / uint8 counts, saturated).
+    :param out: writable buffer to fill (at least :func:`mandelbrot_buffer_size`
+        bytes); a new ``bytearray`` when None. View counts with
+        ``numpy.frombuffer(out, numpy.uint32).reshape(height, width)``.
+    :param progress: ``progress(rows_done, rows_total)``, called as rows finish (from
+        worker threads, one call at a time, at most ~256 times); return True to
+        cancel, which raises :class:`Cancelled`. An exception it raises cancels the
+        render and is re-raised here.
+    :param lua_kernel: Lua source replacing the built-in kernel of the Lua engine (it
+        defines ``mandelbrot_row(y, p)`` like ``lua/mandelbrot.lua``).
+    :param offset: ``(x, y)`` of this tile in the whole image (default ``(0, 0)``).
+    :param image_size: ``(width, height)`` of the whole image when rendering a tile;
+        tiles give exactly the pixels of rendering the image whole.
+    :returns: ``out`` (or the new bytearray).
+
+    With a progress bar (tqdm)::
+
+        with tqdm(total=4000, unit="row") as bar:
+            luarun.mandelbrot(4000, progress=lambda done, total: bar.update(done - bar.n))
+    """
+    params = _params(
+        width, height, max_iter, viewport, threads, engine, format, lua_kernel, offset, image_size
+    )
+    needed = lib.luarun_mandelbrot_buffer_size(byref(params))
+    if needed == 0:
+        raise _explain_invalid(params)
+    if out is None:
+        out = bytearray(needed)
+    address, length, keepalive = writable_address(out)
+    reporter = ProgressReporter(progress)
+    params.progress = reporter.callback
+    status = lib.luarun_mandelbrot_render(byref(params), address or None, length)
+    del keepalive
+    reporter.check(status)
+    return out
+
+
+class ProgressReporter:
+    """Adapts a Python ``progress(done, total)`` callable to ``luarun_progress_callback``.
+    It runs on worker threads: an exception it raises cancels the work and is re-raised
+    by :meth:`check` on the calling thread."""
+
+    def __init__(self, progress: Callable[[int, int], Any] | None) -> None:
+        self.progress = progress
+        self.failure: list[BaseException] = []
+        self.callback = _ffi.luarun_progress_callback(self._report if progress else 0)
+
+    def _report(self, _user_data: Any, done: int, total: int) -> int:
+        if self.failure:
+            return 1
+        try:
+            return 1 if self.progress(done, total) else 0  # type: ignore[misc]
+        except BaseException as exception:  # noqa: BLE001 - re-raised by check()
+            self.failure.append(exception)
+            return 1
+
+    def check(self, status: int) -> None:
+        """Raises what the progress callable raised, :class:`Cancelled` when it asked to
+        stop, or the error for ``status``."""
+        if self.failure:
+            raise self.failure[0]
+        if status == _ffi.ERR_CANCELLED:
+            raise Cancelled(last_error_message() or "the progress callback cancelled")
+        check(status)
+
+
+def to_pbm(pixels: Any, width: int, height: int | None = None) -> bytes:
+    """A whole PBM (P4) file from a ``"bits"`` render."""
+    height = width if height is None else height
+    return b"P4\n%d %d\n" % (width, height) + bytes(pixels)
+
+
+def to_image(pixels: Any, width: int, height: int | None = None, format: str = "bits") -> Any:
+    """A Pillow image of a render: mode ``"1"`` for bits (in-set pixels black),
+    ``"RGB"`` for rgb, ``"I"``, ``"I;16"``, ``"L"`` for counts, counts16, counts8. Needs Pillow
+    (``pip install Pillow``)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("luarun.to_image needs Pillow: pip install Pillow") from None
+    height = width if height is None else height
+    size = (width, height)
+    if format == "bits":
+        # P4 stores 1 for in-set (black); Pillow's "1;I" reads 1 as black.
+        return Image.frombytes("1", size, bytes(pixels), "raw", "1;I")
+    if format == "rgb":
+        return Image.frombytes("RGB", size, bytes(pixels))
+    if format == "counts":
+        return Image.frombytes("I", size, bytes(pixels), "raw", "I")
+    if format == "counts16":
+        return Image.frombytes("I;16", size, bytes(pixels))
+    if format == "counts8":
+        return Image.frombytes("L", size, bytes(pixels))
+    raise InvalidArgument(f"unknown pixel format {format!r}; choose from {', '.join(_FORMATS)}")

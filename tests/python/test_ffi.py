@@ -1,0 +1,85 @@
+"""The ctypes layer matches the C header, and the library is found (or not) clearly."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import REPO
+
+import luarun
+from luarun import _ffi, _lib
+
+
+def header_functions() -> set[str]:
+    header = (REPO / "include" / "luarun.h").read_text()
+    return set(re.findall(r"\b(luarun_\w+)\s*\(", header)) - {"luarun_callback"}
+
+
+def test_every_header_function_is_declared_in_ffi_and_nothing_else():
+    declared = set(_ffi.declared_functions())
+    in_header = header_functions()
+    assert in_header - declared == set(), "add these to _PROTOTYPES in _ffi.py"
+    assert declared - in_header == set(), "these are declared in _ffi.py but not in luarun.h"
+
+
+def test_the_loaded_library_exports_every_function_of_the_header():
+    assert set(_ffi.lib.missing) & header_functions() == set()
+
+
+def test_the_abi_version_matches_the_header():
+    header = (REPO / "include" / "luarun.h").read_text()
+    expected = int(re.search(r"#define LUARUN_ABI_VERSION (\d+)", header).group(1))
+    assert _ffi.lib.luarun_abi_version() == expected
+
+
+def test_status_constants_match_the_library_names():
+    for name, number in [
+        ("LUARUN_OK", _ffi.OK),
+        ("LUARUN_ERR_SYNTAX", _ffi.ERR_SYNTAX),
+        ("LUARUN_ERR_INTERRUPTED", _ffi.ERR_INTERRUPTED),
+        ("LUARUN_ERR_CANCELLED", _ffi.ERR_CANCELLED),
+        ("LUARUN_ERR_PANIC", _ffi.ERR_PANIC),
+    ]:
+        assert _ffi.lib.luarun_status_name(number).decode() == name
+
+
+def test_version_is_the_crate_version():
+    cargo = (REPO / "Cargo.toml").read_text()
+    assert luarun.__version__ == re.search(r'^version = "(.*)"', cargo, re.M).group(1)
+
+
+def test_luarun_library_env_var_wins(monkeypatch):
+    monkeypatch.setenv("LUARUN_LIBRARY", luarun.library_path)
+    assert _lib.find_library() == luarun.library_path
+
+
+def test_missing_library_error_lists_every_place_searched(monkeypatch, tmp_path):
+    monkeypatch.setenv("LUARUN_LIBRARY", str(tmp_path / "nope.so"))
+    monkeypatch.setattr(_lib, "_PACKAGE_DIR", tmp_path)
+    monkeypatch.setattr(_lib, "_source_tree_candidates", lambda: [str(tmp_path / "t.so")])
+    with pytest.raises(OSError) as error:
+        _lib.find_library()
+    message = str(error.value)
+    assert "nope.so (no such file)" in message
+    assert str(tmp_path) in message and "t.so (missing)" in message
+    assert "pip install ./bindings/python" in message
+
+
+@pytest.mark.parametrize(
+    "struct_type, default_name",
+    [
+        (_ffi.luarun_options, "luarun_options_default"),
+        (_ffi.luarun_host_object_class, "luarun_host_object_class_default"),
+        (_ffi.luarun_mandelbrot, "luarun_mandelbrot_default"),
+    ],
+)
+def test_ctypes_structs_have_the_size_the_library_declares(struct_type, default_name):
+    import ctypes
+
+    if not _ffi.lib.has(default_name):
+        pytest.skip(f"the loaded library has no {default_name}")
+    scratch = ctypes.create_string_buffer(1024)
+    getattr(_ffi.lib, default_name)(ctypes.cast(scratch, ctypes.POINTER(struct_type)))
+    declared = ctypes.c_uint32.from_buffer(scratch).value
+    assert declared == ctypes.sizeof(struct_type), "update the struct in _ffi.py"
