@@ -151,6 +151,7 @@ _status = c_int
 _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "luarun_version": (c_char_p, []),
     "luarun_abi_version": (c_uint32, []),
+    "luarun_lua_version": (c_char_p, []),
     "luarun_last_error": (c_char_p, []),
     "luarun_status_name": (c_char_p, [c_int]),
     "luarun_function_new": (
