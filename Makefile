@@ -34,7 +34,7 @@ ASAN_TESTS     := $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(C_TESTS) $(CXX_TESTS))
 VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
-.PHONY: all build demo test lint test-rust test-c header install clean
+.PHONY: all build demo test lint test-rust test-c header install clean bench
 .PHONY: test-cpp test-node sanitize bench-cpp
 
 all: build
@@ -69,9 +69,14 @@ $(BUILD)/asan/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) $(SANITIZE_FLAGS) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
 
-## demo: build, then run the demo program
-demo: $(BUILD)/examples/hello
+## demo: build, then run the demo programs (render writes build/mandelbrot.pbm and .ppm)
+demo: $(BUILD)/examples/hello $(BUILD)/examples/render
 	./$(BUILD)/examples/hello
+	./$(BUILD)/examples/render
+
+## bench: Mandelbrot render times and ratios (table on stdout, JSON in build/bench.json)
+bench:
+	$(CARGO) bench --bench mandelbrot
 
 ## test: formatting, lints, Rust tests (incl. header freshness), C tests
 test: lint test-rust test-c

@@ -20,6 +20,11 @@
 #define LUARUN_ABI_VERSION 1
 
 /**
+ * Largest width or height a render accepts (image or tile).
+ */
+#define LUARUN_MANDELBROT_MAX_SIDE (1 << 20)
+
+/**
  * Bit for `luarun_options.libraries`: `coroutine`.
  */
 #define LUARUN_LIB_COROUTINE 1
@@ -138,6 +143,12 @@ typedef struct luarun_callback_context luarun_callback_context;
 typedef struct luarun_handle luarun_handle;
 
 /**
+ * A pool of Lua states, one worker thread each during `luarun_pool_run`. Create with
+ * `luarun_pool_new`, release with `luarun_pool_free`.
+ */
+typedef struct luarun_pool luarun_pool;
+
+/**
  * A Lua state. Create with `luarun_state_new`, release with `luarun_state_free`.
  */
 typedef struct luarun_state luarun_state;
@@ -215,6 +226,113 @@ typedef int (*luarun_callback)(void *user_data,
 typedef void (*luarun_user_data_free)(void *user_data);
 
 /**
+ * Which engine renders (`luarun_mandelbrot.engine`).
+ */
+typedef uint32_t luarun_engine;
+
+/**
+ * How pixels are stored (`luarun_mandelbrot.format`).
+ */
+typedef uint32_t luarun_pixel_format;
+
+/**
+ * Progress callback: `rows_done` of `rows_total` rows are finished. Return non-zero to
+ * cancel (the call then returns `LUARUN_ERR_CANCELLED`). Called from worker threads,
+ * one call at a time, with `rows_done` increasing; at most about 256 times per render,
+ * and with `rows_done == rows_total` at the end unless cancelled. It must not call
+ * luarun functions that render.
+ */
+typedef int (*luarun_progress_callback)(void *user_data, uint32_t rows_done, uint32_t rows_total);
+
+/**
+ * Parameters of a render. Fill with `luarun_mandelbrot_default`, then change fields.
+ *
+ * Pixel `(x, y)` is `c = cr + ci*i` with `dx = (x_max - x_min) / image_width`,
+ * `cr = (x_offset + x)*dx + x_min` and likewise for rows (row 0 is `y_min`); every
+ * engine iterates it bit-exactly as described in README.md ("Rendering").
+ */
+typedef struct luarun_mandelbrot {
+  /**
+   * `sizeof(luarun_mandelbrot)`, set by `luarun_mandelbrot_default`.
+   */
+  uint32_t struct_size;
+  /**
+   * Pixels per row to render (default 1280), 1 ..= `LUARUN_MANDELBROT_MAX_SIDE`.
+   */
+  uint32_t width;
+  /**
+   * Rows to render (default 1280), 1 ..= `LUARUN_MANDELBROT_MAX_SIDE`.
+   */
+  uint32_t height;
+  /**
+   * Iteration budget, at least 1 (default 50).
+   */
+  uint32_t max_iter;
+  /**
+   * Left edge of the image (default -1.5). The viewport must be finite and non-empty.
+   */
+  double x_min;
+  /**
+   * Right edge, exclusive (default 0.5).
+   */
+  double x_max;
+  /**
+   * Top edge: row 0 (default -1.0).
+   */
+  double y_min;
+  /**
+   * Bottom edge, exclusive (default 1.0).
+   */
+  double y_max;
+  /**
+   * Worker threads, 0 = one per core (default 0). Honoured exactly.
+   */
+  uint32_t threads;
+  /**
+   * `LUARUN_ENGINE_NATIVE` (default) or `LUARUN_ENGINE_LUA`.
+   */
+  luarun_engine engine;
+  /**
+   * A `LUARUN_PIXELS_*` constant (default `LUARUN_PIXELS_BITS`).
+   */
+  luarun_pixel_format format;
+  /**
+   * Optional progress callback (default NULL).
+   */
+  luarun_progress_callback progress;
+  /**
+   * Passed to `progress` unchanged.
+   */
+  void *progress_user_data;
+  /**
+   * Lua engine only: kernel source defining `mandelbrot_row(y, p)` (see README.md,
+   * "Rendering"); NULL = the built-in `lua/mandelbrot.lua`.
+   */
+  const char *lua_kernel;
+  /**
+   * Bytes in `lua_kernel`.
+   */
+  size_t lua_kernel_len;
+  /**
+   * Tiles: column of the whole image where this render starts (default 0).
+   */
+  uint32_t x_offset;
+  /**
+   * Tiles: row of the whole image where this render starts (default 0).
+   */
+  uint32_t y_offset;
+  /**
+   * Tiles: width of the whole image; 0 (default) = `width`. Tiles of one image give
+   * exactly the bits of rendering it whole.
+   */
+  uint32_t image_width;
+  /**
+   * Tiles: height of the whole image; 0 (default) = `height`.
+   */
+  uint32_t image_height;
+} luarun_mandelbrot;
+
+/**
  * How to create a state. Fill with `luarun_options_default`, then change fields.
  */
 typedef struct luarun_options {
@@ -252,6 +370,46 @@ typedef struct luarun_options {
    */
   bool allow_finalizers;
 } luarun_options;
+
+/**
+ * Rust kernels (AVX-512F / AVX2 / scalar, chosen at run time) on a rayon pool.
+ */
+#define LUARUN_ENGINE_NATIVE 0
+
+/**
+ * A Lua kernel on a pool of Lua states, one per thread.
+ */
+#define LUARUN_ENGINE_LUA 1
+
+/**
+ * PBM P4 body: 1 bit per pixel, 1 = in the set, most significant bit first, each row
+ * padded to a whole byte: `ceil(width/8) * height` bytes. Write `"P4\n<w> <h>\n"` first
+ * to get a .pbm file.
+ */
+#define LUARUN_PIXELS_BITS 0
+
+/**
+ * One `uint32_t` escape count per pixel, row-major: the first step (1 .. max_iter-1) at
+ * which |z|^2 > 4, or `max_iter` for pixels in the set.
+ */
+#define LUARUN_PIXELS_COUNTS_U32 1
+
+/**
+ * Three bytes (R, G, B) per pixel. In the set: black. Outside:
+ * `t = 0.9 * sqrt(count / max_iter)`, `r = 9(1-t)t^3`, `g = 15(1-t)^2 t^2`,
+ * `b = 8.5(1-t)^3 t`, each times 255, rounded (deep blue far out, gold near the set).
+ */
+#define LUARUN_PIXELS_RGB8 2
+
+/**
+ * One `uint16_t` count per pixel, saturated at 65535.
+ */
+#define LUARUN_PIXELS_COUNTS_U16 3
+
+/**
+ * One `uint8_t` count per pixel, saturated at 255.
+ */
+#define LUARUN_PIXELS_COUNTS_U8 4
 
 /**
  * `nil`.
@@ -297,6 +455,8 @@ typedef struct luarun_options {
  * A coroutine: `handle` refers to it.
  */
 #define LUARUN_THREAD 8
+
+
 
 #ifdef __cplusplus
 extern "C" {
@@ -407,6 +567,103 @@ enum luarun_status luarun_call_global(struct luarun_state *state,
                                       struct luarun_value *results_out,
                                       size_t results_cap,
                                       size_t *nresults_out);
+
+/**
+ * Fills `*params_out` with the defaults: the Benchmarks Game render (1280 x 1280, 50
+ * iterations, x in [-1.5, 0.5), y in [-1, 1), bits), all cores, native engine.
+ * Does nothing when `params_out` is NULL.
+ *
+ * # Safety
+ * `params_out` must be NULL or writable.
+ */
+void luarun_mandelbrot_default(struct luarun_mandelbrot *params_out);
+
+/**
+ * Bytes a render with `params` writes, or 0 when `params` are invalid (then
+ * `luarun_last_error` says why).
+ *
+ * # Safety
+ * `params` must be NULL or point to a `luarun_mandelbrot` of `struct_size` bytes.
+ */
+size_t luarun_mandelbrot_buffer_size(const struct luarun_mandelbrot *params);
+
+/**
+ * Renders into `buf` (`buf_len` bytes, at least `luarun_mandelbrot_buffer_size`; extra
+ * bytes are left untouched). Errors: `LUARUN_ERR_INVALID_ARGUMENT` (bad parameters,
+ * NULL), `LUARUN_ERR_BUFFER_TOO_SMALL` (the message gives the size needed): in both
+ * cases the buffer is untouched. `LUARUN_ERR_CANCELLED` when the progress callback asked
+ * to stop (the buffer is then partly written); Lua engine: `LUARUN_ERR_SYNTAX`,
+ * `LUARUN_ERR_RUNTIME`, `LUARUN_ERR_MEMORY` from the kernel.
+ *
+ * # Safety
+ * `params` as for `luarun_mandelbrot_buffer_size`; `buf` must be NULL or point to
+ * `buf_len` writable bytes that nothing else touches during the call.
+ */
+enum luarun_status luarun_mandelbrot_render(const struct luarun_mandelbrot *params,
+                                            void *buf,
+                                            size_t buf_len);
+
+/**
+ * Creates a pool of `size` states (0 = one per core), each built with `options` (NULL =
+ * defaults; limits and libraries apply to every state). On success `*pool_out` receives
+ * the pool.
+ *
+ * # Safety
+ * `options` must be NULL or valid; `pool_out` must be writable.
+ */
+enum luarun_status luarun_pool_new(const struct luarun_options *options,
+                                   uint32_t size,
+                                   struct luarun_pool **pool_out);
+
+/**
+ * Releases a pool and its states. NULL is a no-op.
+ *
+ * # Safety
+ * `pool` must be NULL or a pointer from `luarun_pool_new` not yet freed, with no call
+ * on it running.
+ */
+void luarun_pool_free(struct luarun_pool *pool);
+
+/**
+ * Writes the number of states in `pool` to `*size_out`.
+ *
+ * # Safety
+ * `pool` must be valid; `size_out` writable.
+ */
+enum luarun_status luarun_pool_size(const struct luarun_pool *pool, uint32_t *size_out);
+
+/**
+ * Runs `len` bytes of Lua code on every state of the pool (define functions and
+ * globals there). Stops at the first state that fails; the message names it.
+ *
+ * # Safety
+ * `pool` must be valid; `code` must point to `len` bytes (NULL when `len` is 0).
+ */
+enum luarun_status luarun_pool_exec(struct luarun_pool *pool, const char *code, size_t len);
+
+/**
+ * Calls the global Lua function `function(i)` for every `i` in `first .. first+count-1`,
+ * in parallel on all states (indexes handed out one at a time), and copies the string
+ * each call returns, which must be exactly `stride` bytes, to
+ * `buf + (i - first) * stride`. `buf_len` must be at least `count * stride`
+ * (`LUARUN_ERR_BUFFER_TOO_SMALL` otherwise; the buffer is then untouched). `progress`
+ * (may be NULL) works as in `luarun_mandelbrot`, counting indexes. The first error
+ * stops the run: Lua errors with their status, a wrong result length or type with
+ * `LUARUN_ERR_RUNTIME`; the message names the index.
+ *
+ * # Safety
+ * `pool` must be valid; `function` NUL-terminated; `buf` must point to `buf_len`
+ * writable bytes.
+ */
+enum luarun_status luarun_pool_run(struct luarun_pool *pool,
+                                   const char *function,
+                                   int64_t first,
+                                   uint32_t count,
+                                   void *buf,
+                                   size_t buf_len,
+                                   size_t stride,
+                                   luarun_progress_callback progress,
+                                   void *progress_user_data);
 
 /**
  * Fills `*options_out` with the defaults: safe libraries, no limits, no bytecode, no

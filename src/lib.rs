@@ -6,4 +6,6 @@
 pub mod error;
 pub mod ffi;
 pub mod limits;
+pub mod mandelbrot;
+pub mod pool;
 pub mod state;

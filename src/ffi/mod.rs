@@ -10,6 +10,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::error::{Error, ErrorKind, Result};
 
 pub mod function;
+pub mod mandelbrot;
+pub mod pool;
 pub mod state;
 pub mod table;
 pub mod value;

@@ -1,0 +1,215 @@
+//! `luarun_pool_*`: N Lua states run in parallel over an index range, results written
+//! into a caller buffer.
+
+use std::ffi::{c_char, c_void, CStr};
+
+use mlua::MultiValue;
+use parking_lot::Mutex;
+
+use super::mandelbrot::luarun_progress_callback;
+use super::state::{luarun_options, luarun_state_free, luarun_state_new};
+use super::{arg_bytes, arg_name, arg_ref, boundary, boundary_or, check_out, luarun_status};
+use crate::error::{Error, ErrorKind, Result};
+use crate::mandelbrot::resolve_threads;
+use crate::pool::{Pool, MAX_POOL_SIZE};
+
+/// A pool of Lua states, one worker thread each during `luarun_pool_run`. Create with
+/// `luarun_pool_new`, release with `luarun_pool_free`.
+pub struct luarun_pool {
+    inner: Pool,
+}
+
+/// Creates a pool of `size` states (0 = one per core), each built with `options` (NULL =
+/// defaults; limits and libraries apply to every state). On success `*pool_out` receives
+/// the pool.
+///
+/// # Safety
+/// `options` must be NULL or valid; `pool_out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_pool_new(
+    options: *const luarun_options,
+    size: u32,
+    pool_out: *mut *mut luarun_pool,
+) -> luarun_status {
+    boundary(|| {
+        check_out(pool_out, "pool_out")?;
+        let size = resolve_threads(size) as usize;
+        if size > MAX_POOL_SIZE {
+            return Err(Error::invalid_argument(format!(
+                "pool size is {size}; it must be 0 (all cores) ..= {MAX_POOL_SIZE}"
+            )));
+        }
+        let mut states = Vec::with_capacity(size);
+        for _ in 0..size {
+            // Built exactly like `luarun_state_new` builds a state, options included.
+            let mut handle = std::ptr::null_mut();
+            let status = luarun_state_new(options, &mut handle);
+            if status != luarun_status::LUARUN_OK {
+                let message = CStr::from_ptr(super::luarun_last_error());
+                return Err(Error::new(
+                    status_kind(status),
+                    message.to_string_lossy().into_owned(),
+                ));
+            }
+            states.push(std::sync::Arc::clone(&(*handle).inner));
+            luarun_state_free(handle);
+        }
+        let inner = Pool::from_states(states)?;
+        pool_out.write(Box::into_raw(Box::new(luarun_pool { inner })));
+        Ok(())
+    })
+}
+
+fn status_kind(status: luarun_status) -> ErrorKind {
+    match status {
+        luarun_status::LUARUN_ERR_MEMORY => ErrorKind::Memory,
+        luarun_status::LUARUN_ERR_UNSUPPORTED => ErrorKind::Unsupported,
+        luarun_status::LUARUN_ERR_RUNTIME => ErrorKind::Runtime,
+        _ => ErrorKind::InvalidArgument,
+    }
+}
+
+/// Releases a pool and its states. NULL is a no-op.
+///
+/// # Safety
+/// `pool` must be NULL or a pointer from `luarun_pool_new` not yet freed, with no call
+/// on it running.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_pool_free(pool: *mut luarun_pool) {
+    boundary_or((), || {
+        if !pool.is_null() {
+            drop(Box::from_raw(pool));
+        }
+    })
+}
+
+/// Writes the number of states in `pool` to `*size_out`.
+///
+/// # Safety
+/// `pool` must be valid; `size_out` writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_pool_size(
+    pool: *const luarun_pool,
+    size_out: *mut u32,
+) -> luarun_status {
+    boundary(|| {
+        check_out(size_out, "size_out")?;
+        let pool = arg_ref(pool, "pool")?;
+        size_out.write(pool.inner.size() as u32);
+        Ok(())
+    })
+}
+
+/// Runs `len` bytes of Lua code on every state of the pool (define functions and
+/// globals there). Stops at the first state that fails; the message names it.
+///
+/// # Safety
+/// `pool` must be valid; `code` must point to `len` bytes (NULL when `len` is 0).
+#[no_mangle]
+pub unsafe extern "C" fn luarun_pool_exec(
+    pool: *mut luarun_pool,
+    code: *const c_char,
+    len: usize,
+) -> luarun_status {
+    boundary(|| {
+        let pool = arg_ref(pool, "pool")?;
+        let code = arg_bytes(code, len, "code")?;
+        pool.inner.exec(code, None)
+    })
+}
+
+/// Calls the global Lua function `function(i)` for every `i` in `first .. first+count-1`,
+/// in parallel on all states (indexes handed out one at a time), and copies the string
+/// each call returns, which must be exactly `stride` bytes, to
+/// `buf + (i - first) * stride`. `buf_len` must be at least `count * stride`
+/// (`LUARUN_ERR_BUFFER_TOO_SMALL` otherwise; the buffer is then untouched). `progress`
+/// (may be NULL) works as in `luarun_mandelbrot`, counting indexes. The first error
+/// stops the run: Lua errors with their status, a wrong result length or type with
+/// `LUARUN_ERR_RUNTIME`; the message names the index.
+///
+/// # Safety
+/// `pool` must be valid; `function` NUL-terminated; `buf` must point to `buf_len`
+/// writable bytes.
+#[no_mangle]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn luarun_pool_run(
+    pool: *mut luarun_pool,
+    function: *const c_char,
+    first: i64,
+    count: u32,
+    buf: *mut c_void,
+    buf_len: usize,
+    stride: usize,
+    progress: luarun_progress_callback,
+    progress_user_data: *mut c_void,
+) -> luarun_status {
+    boundary(|| {
+        let pool = &arg_ref(pool, "pool")?.inner;
+        let function = arg_name(function, "function")?;
+        let end = first.checked_add(i64::from(count)).ok_or_else(|| {
+            Error::invalid_argument(format!("first ({first}) + count ({count}) overflows"))
+        })?;
+        let needed = (count as usize).checked_mul(stride).ok_or_else(|| {
+            Error::invalid_argument(format!("count ({count}) * stride ({stride}) overflows"))
+        })?;
+        if buf.is_null() && needed > 0 {
+            return Err(Error::invalid_argument("buf must not be NULL"));
+        }
+        if buf_len < needed {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!(
+                    "buffer has {buf_len} bytes, {count} results of {stride} bytes need \
+                     {needed}"
+                ),
+            ));
+        }
+        if needed == 0 {
+            return Ok(());
+        }
+        let buf = std::slice::from_raw_parts_mut(buf.cast::<u8>(), needed);
+        let slots: Vec<Mutex<&mut [u8]>> = buf.chunks_mut(stride).map(Mutex::new).collect();
+        let sink = |index: i64, bytes: &[u8]| -> Result<()> {
+            if bytes.len() != stride {
+                return Err(Error::new(
+                    ErrorKind::Runtime,
+                    format!(
+                        "'{function}' returned {} bytes, stride is {stride}",
+                        bytes.len()
+                    ),
+                ));
+            }
+            slots[(index - first) as usize]
+                .lock()
+                .copy_from_slice(bytes);
+            Ok(())
+        };
+        let user = UserData(progress_user_data);
+        let done = Mutex::new(0u32);
+        let every = (count / 256).max(1);
+        let after_each = || {
+            let Some(callback) = progress else {
+                return false;
+            };
+            let mut done = done.lock();
+            *done += 1;
+            if *done % every != 0 && *done != count {
+                return false;
+            }
+            // SAFETY: the caller gave a valid callback and data for it.
+            unsafe { callback(user.get(), *done, count) != 0 }
+        };
+        let no_args = |_: &mlua::Lua| Ok(MultiValue::new());
+        pool.run(function, first..end, &no_args, &sink, &after_each)
+    })
+}
+
+/// The caller's progress data, shared by the workers.
+struct UserData(*mut c_void);
+// SAFETY: documented: the callback runs on worker threads, one call at a time.
+unsafe impl Sync for UserData {}
+impl UserData {
+    fn get(&self) -> *mut c_void {
+        self.0
+    }
+}

@@ -1,0 +1,71 @@
+//! Work that provably cannot change a count, and the scalar kernel that skips it.
+//!
+//! Two shortcuts, both exact for every `max_iter`:
+//!
+//! - **Cardioid and period-2 bulb.** For `c` in the main cardioid the orbit of 0 is
+//!   attracted to a fixed point with multiplier `lambda = 1 - sqrt(1 - 4c)`, `|lambda| < 1`;
+//!   in the period-2 bulb to a 2-cycle with multiplier `4(c + 1)`. We only claim points
+//!   with `|lambda| <= 0.99` (a strongly attracting cycle, far from the boundary where
+//!   rounding could matter), so such pixels are in the set without iterating. The margin
+//!   costs almost nothing and `tests/mandelbrot_shortcuts.rs` iterates points on and
+//!   around these curves for tens of thousands of steps to check the claim.
+//! - **Periodicity.** The state of the iteration is `(zr, zi)` (`zrq`, `ziq` are derived
+//!   from it). If it ever equals an earlier state exactly, the orbit repeats forever and
+//!   never escapes: the pixel is in the set. Checked every [`PERIOD_CHECK`] steps against
+//!   a state saved at doubling intervals (Brent), so any cycle is eventually caught.
+//!   `==` treats -0.0 and 0.0 alike, which is sound: the sign of a zero never changes the
+//!   magnitude of any later value.
+
+/// Steps between two periodicity comparisons.
+pub(crate) const PERIOD_CHECK: u32 = 8;
+/// The first step at which the saved state is refreshed; it then doubles.
+pub(crate) const FIRST_SAVE: u32 = 16;
+/// Largest `|lambda|^2` claimed for the main cardioid (`|lambda| <= 0.99`).
+pub(crate) const CARDIOID_LAMBDA_SQ: f64 = 0.99 * 0.99;
+/// Largest `|c + 1|^2` claimed for the period-2 bulb (`|4(c+1)| <= 0.99`).
+pub(crate) const BULB_RADIUS_SQ: f64 = (0.25 * 0.99) * (0.25 * 0.99);
+
+/// Whether `c` lies well inside the main cardioid or the period-2 bulb, where the orbit
+/// provably stays bounded. The vector kernels compute the same formula lane by lane.
+#[inline]
+pub fn is_bounded(cr: f64, ci: f64) -> bool {
+    let bulb = (cr + 1.0) * (cr + 1.0) + ci * ci <= BULB_RADIUS_SQ;
+    // lambda = 1 - sqrt(w), w = 1 - 4c, principal square root a + b*i (a >= 0).
+    let wr = 1.0 - 4.0 * cr;
+    let wi = -4.0 * ci;
+    let modulus = (wr * wr + wi * wi).sqrt();
+    let a = ((modulus + wr) * 0.5).sqrt();
+    let b_sq = (modulus - wr) * 0.5;
+    let cardioid = (1.0 - a) * (1.0 - a) + b_sq <= CARDIOID_LAMBDA_SQ;
+    bulb || cardioid
+}
+
+/// The escape count of the contract, skipping provably bounded work.
+pub fn escape_count(cr: f64, ci: f64, max_iter: u32) -> u32 {
+    if is_bounded(cr, ci) {
+        return max_iter;
+    }
+    let (mut zr, mut zi) = (cr, ci);
+    let (mut zrq, mut ziq) = (cr * cr, ci * ci);
+    let (mut saved_r, mut saved_i) = (zr, zi);
+    let mut next_save = FIRST_SAVE;
+    for step in 1..max_iter {
+        zi = zr * zi * 2.0 + ci;
+        zr = zrq - ziq + cr;
+        ziq = zi * zi;
+        zrq = zr * zr;
+        if zrq + ziq > 4.0 {
+            return step;
+        }
+        if step.is_multiple_of(PERIOD_CHECK) {
+            if zr == saved_r && zi == saved_i {
+                return max_iter;
+            }
+            if step == next_save {
+                (saved_r, saved_i) = (zr, zi);
+                next_save = next_save.saturating_mul(2);
+            }
+        }
+    }
+    max_iter
+}

@@ -1,0 +1,191 @@
+//! A pool of Lua states driven in parallel over an index range.
+//!
+//! Each state gets its own worker thread for the duration of a [`Pool::run`]. Indexes are
+//! handed out one at a time from an atomic counter, so any range works with any pool size
+//! and a slow index never holds up the others. Every call of the Lua function is one
+//! top-level call on its state, with that state's limits; its result (a string) goes
+//! straight to the caller's sink.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+
+use mlua::{Function, Lua, MultiValue};
+use parking_lot::Mutex;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::state::{Options, State};
+
+/// Largest number of states a pool may hold.
+pub(crate) const MAX_POOL_SIZE: usize = 1024;
+
+/// Builds the extra arguments passed after the index, once per state and run.
+pub type ArgsBuilder<'a> = dyn Fn(&Lua) -> mlua::Result<MultiValue> + Sync + 'a;
+
+/// N independent Lua states, created with the same options.
+pub struct Pool {
+    states: Vec<Arc<State>>,
+}
+
+impl Pool {
+    /// Creates `size` states with the default options and without the count hook that
+    /// enforces limits: Lua runs about twice as fast, but nothing can stop a call except
+    /// its own end (cancellation still works between indexes). For trusted kernels.
+    pub fn new_unhooked(size: usize) -> Result<Pool> {
+        let pool = Pool::new(size, &Options::default())?;
+        for state in &pool.states {
+            state.lua().remove_global_hook();
+        }
+        Ok(pool)
+    }
+
+    /// A pool of states built elsewhere (the C API builds them from `luarun_options`).
+    pub fn from_states(states: Vec<Arc<State>>) -> Result<Pool> {
+        if states.is_empty() || states.len() > MAX_POOL_SIZE {
+            return Err(Error::invalid_argument(format!(
+                "pool size is {}; it must be 1 ..= {MAX_POOL_SIZE}",
+                states.len()
+            )));
+        }
+        Ok(Pool { states })
+    }
+
+    /// Creates `size` states with `options` (limits and sandbox apply to each).
+    pub fn new(size: usize, options: &Options) -> Result<Pool> {
+        if size == 0 || size > MAX_POOL_SIZE {
+            return Err(Error::invalid_argument(format!(
+                "pool size is {size}; it must be 1 ..= {MAX_POOL_SIZE}"
+            )));
+        }
+        let states = (0..size)
+            .map(|_| State::new(options))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Pool { states })
+    }
+
+    /// Number of states (and of worker threads during a run).
+    pub fn size(&self) -> usize {
+        self.states.len()
+    }
+
+    /// The states, for callers that set them up one by one.
+    pub fn states(&self) -> &[Arc<State>] {
+        &self.states
+    }
+
+    /// Runs `code` on every state (for example to define the function [`Pool::run`]
+    /// calls). Stops at the first state that fails and names it.
+    pub fn exec(&self, code: &[u8], name: Option<&str>) -> Result<()> {
+        for (index, state) in self.states.iter().enumerate() {
+            state.exec(code, name).map_err(|e| in_state(index, e))?;
+        }
+        Ok(())
+    }
+
+    /// Calls the global Lua function `function(i, args...)` for every `i` in `indexes`,
+    /// in parallel on all states, and hands each result string to `sink(i, bytes)`.
+    ///
+    /// `args` builds the extra arguments once per state. After each index, `after_each`
+    /// is called; returning true cancels the run (`ErrorKind::Cancelled`). The first
+    /// error (from Lua, from `sink`) stops all workers and is returned.
+    pub fn run(
+        &self,
+        function: &str,
+        indexes: Range<i64>,
+        args: &ArgsBuilder,
+        sink: &(dyn Fn(i64, &[u8]) -> Result<()> + Sync),
+        after_each: &(dyn Fn() -> bool + Sync),
+    ) -> Result<()> {
+        let next = AtomicI64::new(indexes.start);
+        let stop = AtomicBool::new(false);
+        let failure: Mutex<Option<Error>> = Mutex::new(None);
+        let fail = |error: Error| {
+            stop.store(true, Ordering::Relaxed);
+            failure.lock().get_or_insert(error);
+        };
+        let workers = self.states.len().min(range_len(&indexes));
+        std::thread::scope(|scope| {
+            for (number, state) in self.states.iter().take(workers).enumerate() {
+                let (next, stop, fail) = (&next, &stop, &fail);
+                let end = indexes.end;
+                scope.spawn(move || {
+                    let setup = state.run(|lua| {
+                        let value: mlua::Value = lua.globals().get(function)?;
+                        let Some(callee) = value.as_function().cloned() else {
+                            return Err(mlua::Error::runtime(format!(
+                                "global '{function}' is a {}, not a function; load code \
+                                 defining it on the pool first",
+                                value.type_name()
+                            )));
+                        };
+                        Ok((callee, args(lua)?))
+                    });
+                    let (callee, extra) = match setup {
+                        Ok(pair) => pair,
+                        Err(error) => return fail(in_state(number, error)),
+                    };
+                    while !stop.load(Ordering::Relaxed) {
+                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        if index >= end {
+                            break;
+                        }
+                        if let Err(error) = call_one(state, &callee, index, &extra, sink) {
+                            return fail(error);
+                        }
+                        if after_each() {
+                            return fail(Error::new(
+                                ErrorKind::Cancelled,
+                                "the progress callback cancelled the run",
+                            ));
+                        }
+                    }
+                });
+            }
+        });
+        match failure.into_inner() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+}
+
+fn call_one(
+    state: &State,
+    callee: &Function,
+    index: i64,
+    extra: &MultiValue,
+    sink: &(dyn Fn(i64, &[u8]) -> Result<()> + Sync),
+) -> Result<()> {
+    let mut call_args = MultiValue::with_capacity(extra.len() + 1);
+    call_args.push_back(mlua::Value::Integer(index));
+    call_args.extend(extra.iter().cloned());
+    state.run(|_| {
+        let result: mlua::Value = callee.call(call_args)?;
+        match result {
+            mlua::Value::String(bytes) => sink(index, &bytes.as_bytes())
+                .map_err(|e| mlua::Error::external(Error::new(e.kind, at(index, e.message)))),
+            other => Err(mlua::Error::runtime(at(
+                index,
+                format!(
+                    "the function returned a {}, not a string",
+                    other.type_name()
+                ),
+            ))),
+        }
+    })
+}
+
+fn at(index: i64, message: String) -> String {
+    format!("index {index}: {message}")
+}
+
+fn in_state(number: usize, error: Error) -> Error {
+    Error::new(
+        error.kind,
+        format!("pool state {number}: {}", error.message),
+    )
+}
+
+fn range_len(range: &Range<i64>) -> usize {
+    usize::try_from(range.end.saturating_sub(range.start)).unwrap_or(0)
+}
