@@ -95,7 +95,9 @@ test-c: $(C_TESTS)
 test: test-cpp test-node
 test-cpp: $(CXX_TESTS) $(CXX_EXAMPLES)
 	@set -e; for t in $(CXX_TESTS); do echo "== $$t"; ./$$t; done
-	@set -e; for e in $(CXX_EXAMPLES); do echo "== $$e"; ./$$e > /dev/null; done
+	./$(BUILD)/examples/cpp/hello > /dev/null
+	./$(BUILD)/examples/cpp/render_pbm 200 $(BUILD)/cpp_mandelbrot_200.pbm lua
+	echo "cc65e64bd553ed18896de1dfe7fae3e5  $(BUILD)/cpp_mandelbrot_200.pbm" | md5sum -c -
 
 ## test-node: the Node.js binding (koffi, pinned in bindings/node/package-lock.json)
 test-node: build
