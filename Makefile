@@ -24,7 +24,7 @@ LINK_LUARUN     := -L$(RELEASE) -lluarun -Wl,-rpath,$(abspath $(RELEASE)) -pthre
 C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/c/%,$(wildcard tests/c/test_*.c))
 C_HEADERS := include/luarun.h $(wildcard tests/c/*.h)
 CXX_TESTS    := $(patsubst tests/cpp/%.cpp,$(BUILD)/cpp/%,$(wildcard tests/cpp/test_*.cpp))
-CXX_HEADERS  := bindings/cpp/luarun.hpp $(C_HEADERS) $(wildcard tests/cpp/*.hpp)
+CXX_HEADERS  := $(wildcard bindings/cpp/*.hpp) $(C_HEADERS) $(wildcard tests/cpp/*.hpp)
 CXX_INCLUDES := -Iinclude -Ibindings/cpp -Itests/c -Itests/cpp
 CXX_EXAMPLES := $(patsubst examples/%.cpp,$(BUILD)/examples/cpp/%,$(wildcard examples/*.cpp))
 # `make sanitize`: the C and C++ tests rebuilt with ASan + UBSan, then the plain builds
@@ -57,7 +57,7 @@ $(BUILD)/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
 
-$(BUILD)/examples/cpp/%: examples/%.cpp bindings/cpp/luarun.hpp include/luarun.h | build
+$(BUILD)/examples/cpp/%: examples/%.cpp $(wildcard bindings/cpp/*.hpp) include/luarun.h | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
 
@@ -112,7 +112,7 @@ test-node: build
 bench-cpp: $(BUILD)/benches/cpp_call_overhead
 	./$(BUILD)/benches/cpp_call_overhead 1000000
 
-$(BUILD)/benches/%: benches/%.cpp bindings/cpp/luarun.hpp include/luarun.h | build
+$(BUILD)/benches/%: benches/%.cpp $(wildcard bindings/cpp/*.hpp) include/luarun.h | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
 
