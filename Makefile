@@ -29,7 +29,7 @@ LINK_LUARUN     := -L$(RELEASE) -lluarun -Wl,-rpath,$(abspath $(RELEASE)) -pthre
 C_TESTS   := $(patsubst tests/c/%.c,$(BUILD)/c/%,$(wildcard tests/c/test_*.c))
 C_HEADERS := include/luarun.h $(wildcard tests/c/*.h)
 CXX_TESTS    := $(patsubst tests/cpp/%.cpp,$(BUILD)/cpp/%,$(wildcard tests/cpp/test_*.cpp))
-CXX_HEADERS  := bindings/cpp/luarun.hpp $(C_HEADERS) $(wildcard tests/cpp/*.hpp)
+CXX_HEADERS  := $(wildcard bindings/cpp/*.hpp) $(C_HEADERS) $(wildcard tests/cpp/*.hpp)
 CXX_INCLUDES := -Iinclude -Ibindings/cpp -Itests/c -Itests/cpp
 CXX_EXAMPLES := $(patsubst examples/%.cpp,$(BUILD)/examples/cpp/%,$(wildcard examples/*.cpp))
 # `make sanitize`: the C and C++ tests rebuilt with ASan + UBSan, then the plain builds
@@ -40,8 +40,7 @@ VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
 .PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits
-.PHONY: test-cpp test-node sanitize bench-cpp
-.PHONY: bench
+.PHONY: test-cpp test-node sanitize bench-cpp bench
 
 all: build
 
@@ -66,7 +65,7 @@ $(BUILD)/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
 
-$(BUILD)/examples/cpp/%: examples/%.cpp bindings/cpp/luarun.hpp include/luarun.h | build
+$(BUILD)/examples/cpp/%: examples/%.cpp $(wildcard bindings/cpp/*.hpp) include/luarun.h | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
 
@@ -107,7 +106,9 @@ test-c: $(C_TESTS)
 test: test-cpp test-node
 test-cpp: $(CXX_TESTS) $(CXX_EXAMPLES)
 	@set -e; for t in $(CXX_TESTS); do echo "== $$t"; ./$$t; done
-	@set -e; for e in $(CXX_EXAMPLES); do echo "== $$e"; ./$$e > /dev/null; done
+	./$(BUILD)/examples/cpp/hello > /dev/null
+	./$(BUILD)/examples/cpp/render_pbm 200 $(BUILD)/cpp_mandelbrot_200.pbm lua
+	echo "cc65e64bd553ed18896de1dfe7fae3e5  $(BUILD)/cpp_mandelbrot_200.pbm" | md5sum -c -
 
 ## test-node: the Node.js binding (koffi, pinned in bindings/node/package-lock.json)
 test-node: build
@@ -122,7 +123,7 @@ test-node: build
 bench-cpp: $(BUILD)/benches/cpp_call_overhead
 	./$(BUILD)/benches/cpp_call_overhead 1000000
 
-$(BUILD)/benches/%: benches/%.cpp bindings/cpp/luarun.hpp include/luarun.h | build
+$(BUILD)/benches/%: benches/%.cpp $(wildcard bindings/cpp/*.hpp) include/luarun.h | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
 

@@ -32,6 +32,33 @@ const luarun_value = koffi.struct('luarun_value', {
   handle: 'void *',
 });
 
+const luarun_progress_callback = koffi.proto(
+  'int luarun_progress_callback(void *user_data, uint32_t rows_done, uint32_t rows_total)');
+
+// Declared whole, exactly as in the header: luarun_mandelbrot_default writes
+// sizeof(luarun_mandelbrot) bytes, so a shorter declaration would be overrun.
+const luarun_mandelbrot = koffi.struct('luarun_mandelbrot', {
+  struct_size: 'uint32_t',
+  width: 'uint32_t',
+  height: 'uint32_t',
+  max_iter: 'uint32_t',
+  x_min: 'double',
+  x_max: 'double',
+  y_min: 'double',
+  y_max: 'double',
+  threads: 'uint32_t',
+  engine: 'uint32_t',
+  format: 'uint32_t',
+  progress: koffi.pointer(luarun_progress_callback),
+  progress_user_data: 'void *',
+  lua_kernel: 'const char *',
+  lua_kernel_len: 'size_t',
+  x_offset: 'uint32_t',
+  y_offset: 'uint32_t',
+  image_width: 'uint32_t',
+  image_height: 'uint32_t',
+});
+
 const c = {
   abi_version: lib.func('uint32_t luarun_abi_version(void)'),
   version: lib.func('const char *luarun_version(void)'),
@@ -46,6 +73,10 @@ const c = {
   call_global: lib.func('int luarun_call_global(luarun_state *state, const char *name, const luarun_value *args, ' +
                         'size_t nargs, _Out_ luarun_value *results_out, size_t results_cap, _Out_ size_t *nresults_out)'),
   value_free: lib.func('void luarun_value_free(_Inout_ luarun_value *value)'),
+  mandelbrot_default: lib.func('void luarun_mandelbrot_default(_Out_ luarun_mandelbrot *params_out)'),
+  mandelbrot_buffer_size: lib.func('size_t luarun_mandelbrot_buffer_size(const luarun_mandelbrot *params)'),
+  // `buf` is a plain pointer: a Buffer passed here is written in place, not copied.
+  mandelbrot_render: lib.func('int luarun_mandelbrot_render(const luarun_mandelbrot *params, void *buf, size_t buf_len)'),
 };
 
 module.exports = { koffi, lib, c, luarun_value };

@@ -97,4 +97,40 @@ class State {
   }
 }
 
-module.exports = { State, LuarunError, version: () => c.version(), abiVersion: () => c.abi_version() };
+/** Render engines and pixel formats (LUARUN_ENGINE_*, LUARUN_PIXELS_*). */
+const ENGINE = { NATIVE: 0, LUA: 1 };
+const PIXELS = { BITS: 0, COUNTS_U32: 1, RGB8: 2, COUNTS_U16: 3, COUNTS_U8: 4 };
+
+/** luarun_mandelbrot_default's parameters with `overrides` (field names as in C). */
+function mandelbrotParams(overrides = {}) {
+  const params = {};
+  c.mandelbrot_default(params);
+  for (const [field, value] of Object.entries(overrides)) {
+    if (!(field in params)) throw new TypeError(`luarun: no render parameter named '${field}'`);
+    params[field] = value;
+  }
+  if (typeof params.lua_kernel === 'string') params.lua_kernel_len = Buffer.byteLength(params.lua_kernel);
+  return params;
+}
+
+/** Bytes a render with these parameters writes (0 when they are invalid). */
+function bufferSize(overrides = {}) {
+  return c.mandelbrot_buffer_size(mandelbrotParams(overrides));
+}
+
+/**
+ * Renders the Mandelbrot set into `buffer` (any Buffer or Uint8Array, written in place)
+ * or into a new Buffer of the right size, and returns it. Blocks until done.
+ */
+function render(overrides = {}, buffer = undefined) {
+  const params = mandelbrotParams(overrides);
+  // Invalid parameters give size 0: the render call then says why.
+  const pixels = buffer ?? Buffer.alloc(c.mandelbrot_buffer_size(params));
+  check(c.mandelbrot_render(params, pixels, pixels.byteLength));
+  return pixels;
+}
+
+module.exports = {
+  State, LuarunError, ENGINE, PIXELS, render, bufferSize, mandelbrotParams,
+  version: () => c.version(), abiVersion: () => c.abi_version(),
+};
