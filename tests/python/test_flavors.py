@@ -122,6 +122,9 @@ def test_pools_run_on_their_flavor(flavor):
         out = pool.run("version", 3, 7)
     expected = {"lua54": b"Lua 5.4", "luajit": b"Lua 5.1"}[flavor]
     assert bytes(out) == expected * 3
+    with luarun.Pool(1, flavor=flavor) as pool:
+        with pytest.raises(luarun.LuaSyntaxError, match="pool code"):
+            pool.execute("pool code is not lua")
 
 
 def test_unknown_flavors_are_refused_with_the_choices():
@@ -194,6 +197,16 @@ def p4_md5(pixels: bytearray) -> str:
 def test_mandelbrot_pixels_are_the_same_on_every_flavor_and_engine(flavor, engine):
     pixels = luarun.mandelbrot(200, engine=engine, flavor=flavor)
     assert p4_md5(pixels) == MANDELBROT_200_P4_MD5
+
+
+def test_renders_report_cancellation_and_errors_from_their_flavor(flavor):
+    with pytest.raises(luarun.Cancelled):
+        luarun.mandelbrot(64, engine="lua", flavor=flavor, progress=lambda done, total: True)
+    with pytest.raises(luarun.LuaError, match="kernel broke"):
+        luarun.mandelbrot(
+            64, engine="lua", flavor=flavor, lua_kernel="function mandelbrot_row() "
+            "error('kernel broke') end"
+        )
 
 
 # --- values never cross flavors -----------------------------------------------------------
