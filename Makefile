@@ -190,7 +190,8 @@ $(PY_READY):
 
 ## test-python: pytest of the Python package against the freshly built library
 test-python: build $(PY_READY)
-	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python -m pytest -q tests/python
+	LUARUN_LIBRARY=$(abspath $(LIB)) LUARUN_LIBRARY_LUAJIT=$(abspath $(LIB_LUAJIT)) \
+	  $(PY_VENV)/bin/python -m pytest -q tests/python
 
 ## test-wheel: `pip wheel` / `pip install ./bindings/python` into a fresh venv, then import
 test-wheel: $(PY_READY)

@@ -99,4 +99,4 @@ def test_a_newer_struct_than_the_library_knows_is_unsupported(lua):
         lua._ctx.state, ctypes.byref(object_class), None, _ffi.luarun_user_data_free(), out
     )
     with pytest.raises(luarun.Unsupported, match="newer luarun.h"):
-        _errors.check(status)
+        _errors.check(status, _ffi.lib)

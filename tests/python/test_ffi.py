@@ -57,7 +57,7 @@ def test_luarun_library_env_var_wins(monkeypatch):
 def test_missing_library_error_lists_every_place_searched(monkeypatch, tmp_path):
     monkeypatch.setenv("LUARUN_LIBRARY", str(tmp_path / "nope.so"))
     monkeypatch.setattr(_lib, "_PACKAGE_DIR", tmp_path)
-    monkeypatch.setattr(_lib, "_source_tree_candidates", lambda: [str(tmp_path / "t.so")])
+    monkeypatch.setattr(_lib, "_source_tree_candidates", lambda flavor: [str(tmp_path / "t.so")])
     with pytest.raises(OSError) as error:
         _lib.find_library()
     message = str(error.value)

@@ -1,6 +1,7 @@
 """`pip wheel` and `pip install ./bindings/python` give a self-contained package: the
-Rust library is built into it and `import luarun` works from any directory with no
-environment variables. Slow (a venv and a cargo build): run with `make test-wheel`."""
+Rust library of both flavors (Lua 5.4 and LuaJIT) is built into it and `import luarun`
+works from any directory with no environment variables. Slow (a venv and a cargo build):
+run with `make test-wheel`."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.wheel
 def clean_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("LUARUN_LIBRARY", None)
+    env.pop("LUARUN_LIBRARY_LUAJIT", None)
     env.pop("PYTHONPATH", None)
     return env
 
@@ -33,8 +35,9 @@ def test_pip_wheel_then_install_gives_an_importable_self_contained_package(tmp_p
     )
     (wheel,) = wheels.glob("luarun-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert any(n.startswith("luarun/_luarun") and n.endswith((".so", ".dylib", ".pyd"))
-               for n in names), names
+    libraries = [n for n in names if n.endswith((".so", ".dylib", ".pyd"))]
+    assert [n for n in libraries if n.startswith("luarun/_luarun.")], names
+    assert [n for n in libraries if n.startswith("luarun/_luarun_luajit.")], names
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -43,13 +46,20 @@ def test_pip_wheel_then_install_gives_an_importable_self_contained_package(tmp_p
                    env=clean_env())
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    script = (
+        "import luarun; from luarun import _ffi\n"
+        "for flavor in luarun.FLAVORS:\n"
+        "    print(luarun.Lua(flavor=flavor).eval('1+2'), luarun.lua_version(flavor))\n"
+        "    print(_ffi.library(flavor).path)\n"
+    )
     output = subprocess.run(
-        [str(python), "-c",
-         "import luarun; print(luarun.Lua().eval('1+2')); print(luarun.library_path)"],
+        [str(python), "-c", script],
         cwd=elsewhere, check=True, capture_output=True, text=True, env=clean_env(),
     ).stdout.split("\n")
-    assert output[0] == "3"
-    assert str(env_dir) in output[1]
+    assert output[0].startswith("3 Lua 5.4")
+    assert str(env_dir) in output[1] and "_luarun." in output[1]
+    assert output[2].startswith("3 LuaJIT 2.1")
+    assert str(env_dir) in output[3] and "_luarun_luajit." in output[3]
 
 
 def test_pip_install_of_the_source_directory_works(tmp_path):
@@ -59,7 +69,8 @@ def test_pip_install_of_the_source_directory_works(tmp_path):
     subprocess.run([str(python), "-m", "pip", "install", "-q", str(REPO / "bindings" / "python")],
                    check=True, env=clean_env())
     output = subprocess.run(
-        [str(python), "-c", "import luarun; print(luarun.Lua().eval('1+2'))"],
+        [str(python), "-c",
+         "import luarun; print(luarun.Lua().eval('1+2'), luarun.lua_version('luajit'))"],
         cwd=tmp_path, check=True, capture_output=True, text=True, env=clean_env(),
     ).stdout
-    assert output.strip() == "3"
+    assert output.startswith("3 LuaJIT 2.1")

@@ -12,6 +12,10 @@ A lupa-like API over the luarun C library (pure Python, ``ctypes``)::
 
 The GIL is released while Lua runs and while renders work, so separate ``Lua`` objects
 run in parallel on Python threads, and :meth:`Lua.interrupt` works from another thread.
+
+Two flavors of the library share the API: ``"lua54"`` (the default) and ``"luajit"``;
+pick one per runtime (``Lua(flavor="luajit")``), pool or render (``mandelbrot(...,
+engine="lua", flavor="luajit")``). The LuaJIT library loads on first use.
 """
 
 from ._errors import (
@@ -19,6 +23,7 @@ from ._errors import (
     Cancelled,
     Error,
     InternalError,
+    InterruptUnsupported,
     InvalidArgument,
     LuaError,
     LuaInstructionLimitError,
@@ -29,7 +34,9 @@ from ._errors import (
     LuaTypeError,
     Unsupported,
 )
+from ._errors import flavor_library as _flavor_library
 from ._ffi import lib as _library
+from ._lib import FLAVORS as _FLAVORS
 from ._host import default_attribute_filter
 from ._objects import LuaFunction, LuaObject, LuaTable, lua_type
 from ._pool import Pool
@@ -39,13 +46,25 @@ from ._runtime import ALL_LIBS, SAFE_LIBS, Lua
 __version__ = _library.luarun_version().decode()
 #: Path of the loaded shared library.
 library_path = _library.path
+#: The library flavors: ``"lua54"`` (Lua 5.4, the default) and ``"luajit"`` (LuaJIT 2.1).
+FLAVORS = tuple(_FLAVORS)
+
+
+def lua_version(flavor: str = "lua54") -> str:
+    """Which Lua the library of ``flavor`` holds (``luarun_lua_version()``), e.g.
+    ``"Lua 5.4.8"`` or ``"LuaJIT 2.1.<release>"``. Loads that library if needed: raises
+    ``OSError`` listing where it looked when it is not installed."""
+    return _flavor_library(flavor).lua_version
+
 
 __all__ = [
     "ALL_LIBS",
     "BufferTooSmall",
     "Cancelled",
     "Error",
+    "FLAVORS",
     "InternalError",
+    "InterruptUnsupported",
     "InvalidArgument",
     "Lua",
     "LuaError",
@@ -63,6 +82,7 @@ __all__ = [
     "Unsupported",
     "default_attribute_filter",
     "library_path",
+    "lua_version",
     "lua_type",
     "mandelbrot",
     "mandelbrot_buffer_size",

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from . import _ffi
 from ._errors import Error, InvalidArgument, error_for_status, last_error_message
-from ._ffi import lib, luarun_value
+from ._ffi import Library, luarun_value
 
 MAX_RESULTS = 256
 _FREE_LOCK = threading.Lock()
@@ -40,8 +40,11 @@ class Context:
         encoding: str | None,
         attribute_filter: Callable[[Any, str, bool], str] | None,
         runtime: Any,
+        library: Library,
     ) -> None:
         self.state = state
+        #: The library of the runtime's flavor: every C call for this runtime uses it.
+        self.lib = library
         self.encoding = encoding
         self.attribute_filter = attribute_filter
         self.runtime_ref = weakref.ref(runtime)
@@ -65,7 +68,7 @@ class Context:
     def release(self, value: luarun_value) -> None:
         """Frees a proxy's value now, or after the calls in progress."""
         if not self.calls:
-            lib.luarun_value_free(byref(value))
+            self.lib.luarun_value_free(byref(value))
             return
         self.deferred.append(value)
         if not self.calls:  # the last call ended meanwhile
@@ -75,7 +78,7 @@ class Context:
         with _FREE_LOCK:
             values, self.deferred = self.deferred, []
         for value in values:
-            lib.luarun_value_free(byref(value))
+            self.lib.luarun_value_free(byref(value))
 
     def runtime(self) -> Any:
         runtime = self.runtime_ref()
@@ -109,7 +112,7 @@ class Context:
         self.local.pending = None
         if status == _ffi.OK:
             return
-        error = error_for_status(status, last_error_message())
+        error = error_for_status(status, last_error_message(self.lib))
         if pending is not None and pending[1] in error.message:
             exception = pending[0]
             if exception.__cause__ is None:
@@ -128,17 +131,18 @@ class Context:
 
 class Temps:
     """Python objects that must outlive a C call (string buffers) and owned values to
-    free after it (functions and host objects created for the call)."""
+    free after it (functions and host objects created for the call, by ``library``)."""
 
-    __slots__ = ("keep", "owned")
+    __slots__ = ("keep", "lib", "owned")
 
-    def __init__(self) -> None:
+    def __init__(self, library: Library) -> None:
+        self.lib = library
         self.keep: list[Any] = []
         self.owned: list[luarun_value] = []
 
     def free(self) -> None:
         for value in self.owned:
-            lib.luarun_value_free(byref(value))
+            self.lib.luarun_value_free(byref(value))
         self.owned.clear()
         self.keep.clear()
 
@@ -202,27 +206,27 @@ def to_python(ctx: Context, value: luarun_value, owned: bool) -> Any:
     if kind == _ffi.STRING:
         data = ctypes.string_at(value.string, value.string_len) if value.string_len else b""
         if owned:
-            lib.luarun_value_free(byref(value))
+            ctx.lib.luarun_value_free(byref(value))
         return ctx.decode(data)
     if kind == _ffi.USERDATA:
         found, obj = _host.lookup_host_object(ctx, value)
         if found:
             if owned:
-                lib.luarun_value_free(byref(value))
+                ctx.lib.luarun_value_free(byref(value))
             return obj
     if owned:
         mine = luarun_value.from_buffer_copy(value)
     else:
         mine = luarun_value()
-        status = lib.luarun_value_copy(byref(value), byref(mine))
+        status = ctx.lib.luarun_value_copy(byref(value), byref(mine))
         if status != _ffi.OK:
-            raise error_for_status(status, last_error_message())
+            raise error_for_status(status, last_error_message(ctx.lib))
     cls = {_ffi.TABLE: _objects.LuaTable, _ffi.FUNCTION: _objects.LuaFunction}.get(
         kind, _objects.LuaObject
     )
     runtime = ctx.runtime_ref()
     if runtime is None:
-        lib.luarun_value_free(byref(mine))
+        ctx.lib.luarun_value_free(byref(mine))
         raise Error("this Lua runtime is closed")
     return cls._adopt(runtime, mine)
 
@@ -232,7 +236,7 @@ def results_to_python(ctx: Context, results: Any, count: int) -> Any:
     (as lupa does)."""
     if count > MAX_RESULTS:
         for i in range(MAX_RESULTS):
-            lib.luarun_value_free(byref(results[i]))
+            ctx.lib.luarun_value_free(byref(results[i]))
         raise InvalidArgument(
             f"the Lua function returned {count} values; Python receives at most "
             f"{MAX_RESULTS}: return a table instead"
@@ -243,7 +247,7 @@ def results_to_python(ctx: Context, results: Any, count: int) -> Any:
             values.append(to_python(ctx, results[i], owned=True))
     except BaseException:
         for j in range(len(values) + 1, count):
-            lib.luarun_value_free(byref(results[j]))
+            ctx.lib.luarun_value_free(byref(results[j]))
         raise
     if count == 0:
         return None

@@ -85,6 +85,21 @@ class Unsupported(Error):
     status = _ffi.ERR_UNSUPPORTED
 
 
+class InterruptUnsupported(Unsupported):
+    """:meth:`Lua.interrupt` on a LuaJIT runtime without limits: its JIT-compiled loops
+    run no hooks, so no stop could be delivered. Give the runtime a ``timeout`` or
+    ``max_instructions`` (it then runs with the JIT off, and interrupts work), or use
+    the ``"lua54"`` flavor."""
+
+    ADVICE = (
+        "from Python: luarun.Lua(flavor='luajit', timeout=...) or max_instructions=..., "
+        "or flavor='lua54'"
+    )
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(f"{message.rstrip('. ')} ({self.ADVICE})", status)
+
+
 class Cancelled(Error):
     """A progress callback asked the render to stop."""
 
@@ -123,14 +138,24 @@ def error_for_status(status: int, message: str) -> Error:
     return cls(message, status)
 
 
-def last_error_message() -> str:
-    """``luarun_last_error()`` as text (Lua messages may hold any bytes)."""
-    raw = _ffi.lib.luarun_last_error()
+def last_error_message(library: _ffi.Library) -> str:
+    """``luarun_last_error()`` of ``library`` as text (Lua messages may hold any bytes).
+    Each library keeps its own last error: read the one whose call failed."""
+    raw = library.luarun_last_error()  # type: ignore[attr-defined]
     return raw.decode("utf-8", "replace") if raw else ""
 
 
-def check(status: int) -> None:
+def check(status: int, library: _ffi.Library) -> None:
     """Raises the exception for ``status`` unless it is ``LUARUN_OK``. Call it right
-    after the C call, on the same thread, before any other luarun call."""
+    after the C call of ``library``, on the same thread, before any other luarun call."""
     if status != _ffi.OK:
-        raise error_for_status(status, last_error_message())
+        raise error_for_status(status, last_error_message(library))
+
+
+def flavor_library(flavor: str) -> _ffi.Library:
+    """The library of ``flavor``; :class:`InvalidArgument` naming the flavors for an
+    unknown one, ``OSError`` listing where it looked when it is not installed."""
+    try:
+        return _ffi.library(flavor)
+    except ValueError as error:
+        raise InvalidArgument(str(error)) from None

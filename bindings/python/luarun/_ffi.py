@@ -9,6 +9,7 @@ header field by field.
 from __future__ import annotations
 
 import ctypes
+import threading
 from ctypes import (
     CFUNCTYPE,
     POINTER,
@@ -24,7 +25,7 @@ from ctypes import (
     c_void_p,
 )
 
-from ._lib import load_library
+from ._lib import DEFAULT_FLAVOR, flavor_info, load_library
 
 # luarun_type (luarun_value.kind)
 NIL, BOOLEAN, INTEGER, NUMBER, STRING, TABLE, FUNCTION, USERDATA, THREAD = range(9)
@@ -246,11 +247,15 @@ class _Missing:
         )
 
 
-class _Library:
-    """The loaded library with every prototype applied; functions are attributes."""
+class Library:
+    """One flavor's loaded library with every prototype applied; functions are
+    attributes. Every object made from a runtime keeps calling its runtime's library:
+    handles of one flavor mean nothing to the other, and ``luarun_last_error`` is kept
+    per library."""
 
-    def __init__(self) -> None:
-        self.cdll = load_library()
+    def __init__(self, flavor: str = DEFAULT_FLAVOR) -> None:
+        self.flavor = flavor
+        self.cdll = load_library(flavor)
         self.path = self.cdll._name
         self.missing: list[str] = []
         for name, (restype, argtypes) in _PROTOTYPES.items():
@@ -268,8 +273,36 @@ class _Library:
         """Whether the loaded library exports ``name``."""
         return name in _PROTOTYPES and name not in self.missing
 
+    @property
+    def lua_version(self) -> str:
+        """Which Lua is inside (``"Lua 5.4.8"``, ``"LuaJIT 2.1.<release>"``)."""
+        return self.luarun_lua_version().decode()  # type: ignore[attr-defined]
 
-lib = _Library()
+    def __repr__(self) -> str:
+        return f"<luarun library {self.flavor!r} at {self.path}>"
+
+
+_libraries: dict[str, Library] = {}
+_libraries_lock = threading.Lock()
+
+
+def library(flavor: str = DEFAULT_FLAVOR) -> Library:
+    """The library of ``flavor`` (``"lua54"`` or ``"luajit"``), loaded on first use and
+    kept. Raises ``ValueError`` for an unknown flavor and ``OSError`` (listing where it
+    looked) when the flavor's library cannot be found."""
+    found = _libraries.get(flavor)
+    if found is None:
+        flavor_info(flavor)  # ValueError naming the flavors
+        with _libraries_lock:
+            found = _libraries.get(flavor)
+            if found is None:
+                found = _libraries[flavor] = Library(flavor)
+    return found
+
+
+#: The default flavor's library (Lua 5.4), loaded when luarun is imported. The LuaJIT
+#: library loads only when a runtime or render asks for it.
+lib = library(DEFAULT_FLAVOR)
 
 
 def filled_defaults(struct_type: type[Structure], default_function: object) -> Structure:

@@ -25,7 +25,7 @@ from typing import Any
 from . import _ffi
 from ._convert import Context, Temps, to_lua, to_python
 from ._errors import check
-from ._ffi import lib, luarun_value
+from ._ffi import luarun_value
 
 _registry: dict[int, tuple[Context, Any]] = {}
 _tokens = itertools.count(1)
@@ -99,19 +99,22 @@ def _error_message(exception: BaseException) -> str:
 
 def _fail(ctx: Context | None, context: int, exception: BaseException) -> int:
     message = _error_message(exception)
-    if ctx is not None:
-        ctx.stash(exception, message)
+    if ctx is None:
+        # No registry entry, so no runtime and no library to hand the message to (the
+        # context belongs to one library); Lua reports a generic callback failure.
+        return _ffi.ERR_RUNTIME
+    ctx.stash(exception, message)
     data = message.encode("utf-8", "replace")
-    lib.luarun_callback_set_error(context, data, len(data))
+    ctx.lib.luarun_callback_set_error(context, data, len(data))
     return _ffi.ERR_RUNTIME
 
 
 def _push(ctx: Context, context: int, values: Any) -> None:
-    temps = Temps()
+    temps = Temps(ctx.lib)
     try:
         for item in values:
             value = to_lua(ctx, item, temps)
-            check(lib.luarun_callback_return_value(context, byref(value)))
+            check(ctx.lib.luarun_callback_return_value(context, byref(value)), ctx.lib)
     finally:
         temps.free()
 
@@ -242,9 +245,11 @@ _CALLBACKS = {
 }
 
 
-def _host_class(refused_prefix: bytes | None) -> _ffi.luarun_host_object_class:
+def _host_class(
+    library: _ffi.Library, refused_prefix: bytes | None
+) -> _ffi.luarun_host_object_class:
     object_class = _ffi.filled_defaults(
-        _ffi.luarun_host_object_class, lib.luarun_host_object_class_default
+        _ffi.luarun_host_object_class, library.luarun_host_object_class_default
     )
     for name, callback in _CALLBACKS.items():
         setattr(object_class, name, callback)
@@ -255,14 +260,17 @@ def _host_class(refused_prefix: bytes | None) -> _ffi.luarun_host_object_class:
 # Attribute-style objects: the core itself refuses "_" names before Python runs (the
 # Python filter checks again). Containers: item keys are data, so the core lets every
 # key through and only the attribute fallback is filtered. With a custom filter the core
-# refuses nothing and the filter decides. Built on first use.
-_classes: dict[bool, _ffi.luarun_host_object_class] = {}
+# refuses nothing and the filter decides. Built on first use, per flavor (each library
+# fills the defaults of its own struct).
+_classes: dict[tuple[str, bool], _ffi.luarun_host_object_class] = {}
 
 
-def _class_for(guarded: bool) -> _ffi.luarun_host_object_class:
-    if guarded not in _classes:
-        _classes[guarded] = _host_class(PRIVATE_PREFIX.encode() if guarded else None)
-    return _classes[guarded]
+def _class_for(library: _ffi.Library, guarded: bool) -> _ffi.luarun_host_object_class:
+    key = (library.flavor, guarded)
+    if key not in _classes:
+        _classes[key] = _host_class(library, PRIVATE_PREFIX.encode() if guarded else None)
+    return _classes[key]
+
 
 # Never freed: Lua may call these until the last state is gone.
 for _callback in (_release, _call_function, *_CALLBACKS.values()):
@@ -274,7 +282,10 @@ def new_function(ctx: Context, function: Any) -> luarun_value:
     ctx.check_open()
     out = luarun_value()
     token = _register(ctx, function)
-    check(lib.luarun_function_new(ctx.state, _call_function, token, _release, byref(out)))
+    check(
+        ctx.lib.luarun_function_new(ctx.state, _call_function, token, _release, byref(out)),
+        ctx.lib,
+    )
     return out
 
 
@@ -282,11 +293,14 @@ def new_host_object(ctx: Context, obj: Any) -> luarun_value:
     """A host object for ``obj`` (an owned value)."""
     ctx.check_open()
     guarded = ctx.attribute_filter is None and not isinstance(obj, (Mapping, Sequence))
-    object_class = _class_for(guarded)
+    object_class = _class_for(ctx.lib, guarded)
     out = luarun_value()
     token = _register(ctx, obj)
     check(
-        lib.luarun_host_object_new(ctx.state, byref(object_class), token, _release, byref(out))
+        ctx.lib.luarun_host_object_new(
+            ctx.state, byref(object_class), token, _release, byref(out)
+        ),
+        ctx.lib,
     )
     return out
 
@@ -294,7 +308,7 @@ def new_host_object(ctx: Context, obj: Any) -> luarun_value:
 def lookup_host_object(ctx: Context, value: luarun_value) -> tuple[bool, Any]:
     """``(True, obj)`` when ``value`` is a host object this runtime made for ``obj``."""
     user_data = ctypes.c_void_p()
-    if lib.luarun_host_object_user_data(byref(value), byref(user_data)) != _ffi.OK:
+    if ctx.lib.luarun_host_object_user_data(byref(value), byref(user_data)) != _ffi.OK:
         return False, None
     entry = _registry.get(user_data.value or 0)
     if entry is None or entry[0] is not ctx:

@@ -1,12 +1,16 @@
-"""Finds and loads the luarun shared library.
+"""Finds and loads the luarun shared library of each flavor.
 
-Search order (the first hit wins):
+Two flavors share one C API: ``"lua54"`` (Lua 5.4, ``libluarun``) and ``"luajit"``
+(LuaJIT 2.1, ``libluarun_luajit``). Search order for a flavor (the first hit wins):
 
-1. the environment variable ``LUARUN_LIBRARY`` (a path to the library file);
-2. the package directory, where ``pip install`` puts the library built by
-   setuptools-rust (its name carries the CPython suffix, e.g.
-   ``_luarun.cpython-311-x86_64-linux-gnu.so``, hence the glob);
-3. ``target/release`` of the source tree this package sits in (a development checkout).
+1. its environment variable, ``LUARUN_LIBRARY`` or ``LUARUN_LIBRARY_LUAJIT`` (a path to
+   the library file);
+2. the package directory, where ``pip install`` puts the libraries built by
+   setuptools-rust (their names carry the CPython suffix, e.g.
+   ``_luarun.cpython-311-x86_64-linux-gnu.so`` and ``_luarun_luajit.cpython-...so``,
+   hence the globs);
+3. ``target/release`` of the source tree this package sits in (a development checkout,
+   after ``make build``).
 """
 
 from __future__ import annotations
@@ -16,62 +20,107 @@ import glob
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
 if sys.platform == "darwin":
-    _PLAIN_NAME = "libluarun.dylib"
+    _PREFIX, _SUFFIX = "lib", ".dylib"
 elif sys.platform == "win32":
-    _PLAIN_NAME = "luarun.dll"
+    _PREFIX, _SUFFIX = "", ".dll"
 else:
-    _PLAIN_NAME = "libluarun.so"
+    _PREFIX, _SUFFIX = "lib", ".so"
 
 
-def _package_candidates() -> list[str]:
+class Flavor(NamedTuple):
+    """Where one flavor's library is looked for."""
+
+    env_var: str
+    #: the setuptools-rust module name inside the package (``_luarun``).
+    module: str
+    #: the cargo file name in ``target/release`` (``libluarun.so``).
+    plain_name: str
+    #: how to build it when it is missing.
+    build_hint: str
+
+
+FLAVORS: dict[str, Flavor] = {
+    "lua54": Flavor(
+        "LUARUN_LIBRARY",
+        "_luarun",
+        f"{_PREFIX}luarun{_SUFFIX}",
+        "`cargo build --release` (or `make build`)",
+    ),
+    "luajit": Flavor(
+        "LUARUN_LIBRARY_LUAJIT",
+        "_luarun_luajit",
+        f"{_PREFIX}luarun_luajit{_SUFFIX}",
+        "`make build` (it builds both flavors)",
+    ),
+}
+DEFAULT_FLAVOR = "lua54"
+
+
+def flavor_info(flavor: str) -> Flavor:
+    """The search data of ``flavor``; ``ValueError`` naming the flavors for others."""
+    try:
+        return FLAVORS[flavor]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown flavor {flavor!r}; choose from {', '.join(repr(f) for f in FLAVORS)}"
+        ) from None
+
+
+def _package_candidates(flavor: str) -> list[str]:
+    info = flavor_info(flavor)
     found: list[str] = []
-    for pattern in ("_luarun*.so", "_luarun*.dylib", "_luarun*.pyd", _PLAIN_NAME):
-        found.extend(sorted(glob.glob(str(_PACKAGE_DIR / pattern))))
+    # "_luarun.*" (with the dot) so the Lua 5.4 glob never picks up "_luarun_luajit.*".
+    for ext in (".so", ".dylib", ".pyd"):
+        found.extend(sorted(glob.glob(str(_PACKAGE_DIR / f"{info.module}.*{ext}"))))
+    plain = _PACKAGE_DIR / info.plain_name
+    if plain.is_file():
+        found.append(str(plain))
     return found
 
 
-def _source_tree_candidates() -> list[str]:
+def _source_tree_candidates(flavor: str) -> list[str]:
     # bindings/python/luarun -> repository root, three levels up.
     root = _PACKAGE_DIR.parent.parent.parent
     target = Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
     if not target.is_absolute():
         target = root / target
-    return [str(target / "release" / _PLAIN_NAME)]
+    return [str(target / "release" / flavor_info(flavor).plain_name)]
 
 
-def find_library() -> str:
-    """Returns the path of the luarun library, or raises ``OSError`` listing every place
-    that was searched."""
+def find_library(flavor: str = DEFAULT_FLAVOR) -> str:
+    """Returns the path of ``flavor``'s library, or raises ``OSError`` listing every
+    place that was searched."""
+    info = flavor_info(flavor)
     looked: list[str] = []
-    from_env = os.environ.get("LUARUN_LIBRARY")
+    from_env = os.environ.get(info.env_var)
     if from_env:
         if os.path.isfile(from_env):
             return from_env
-        looked.append(f"LUARUN_LIBRARY={from_env} (no such file)")
+        looked.append(f"{info.env_var}={from_env} (no such file)")
     else:
-        looked.append("LUARUN_LIBRARY (not set)")
-    package = _package_candidates()
+        looked.append(f"{info.env_var} (not set)")
+    package = _package_candidates(flavor)
     if package:
         return package[0]
-    looked.append(f"{_PACKAGE_DIR}/_luarun*.so and {_PLAIN_NAME} (none)")
-    for candidate in _source_tree_candidates():
+    looked.append(f"{_PACKAGE_DIR}/{info.module}.*{_SUFFIX} and {info.plain_name} (none)")
+    for candidate in _source_tree_candidates(flavor):
         if os.path.isfile(candidate):
             return candidate
         looked.append(f"{candidate} (missing)")
     raise OSError(
-        "cannot find the luarun shared library. Looked in:\n  - "
+        f"cannot find the luarun shared library of the {flavor!r} flavor. Looked in:\n  - "
         + "\n  - ".join(looked)
-        + "\nInstall the package with `pip install ./bindings/python`, build it with "
-        "`cargo build --release` in the repository, or set LUARUN_LIBRARY to the "
-        "library file."
+        + f"\nInstall the package with `pip install ./bindings/python`, build it with "
+        f"{info.build_hint} in the repository, or set {info.env_var} to the library file."
     )
 
 
-def load_library() -> ctypes.CDLL:
+def load_library(flavor: str = DEFAULT_FLAVOR) -> ctypes.CDLL:
     """Loads the library found by :func:`find_library`. ``ctypes.CDLL`` releases the GIL
     during every call, so Lua work and renders run while other Python threads go on."""
-    return ctypes.CDLL(find_library())
+    return ctypes.CDLL(find_library(flavor))

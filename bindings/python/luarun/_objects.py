@@ -13,7 +13,7 @@ from typing import Any, Iterator
 from ._convert import MAX_RESULTS, Context, Temps, results_to_python, to_lua, to_python
 from ._errors import Error, InvalidArgument
 from . import _ffi
-from ._ffi import lib, luarun_value
+from ._ffi import luarun_value
 from ._managed import Managed
 
 
@@ -68,7 +68,7 @@ class LuaObject(Managed):
         out = luarun_value()
         ctx.enter_call()
         try:
-            status = lib.luarun_value_tostring(ctx.state, byref(self._value), byref(out))
+            status = ctx.lib.luarun_value_tostring(ctx.state, byref(self._value), byref(out))
         finally:
             ctx.leave_call()
         ctx.check_call(status)
@@ -104,7 +104,7 @@ class LuaFunction(LuaObject):
 def call_value(ctx: Context, function: luarun_value, args: tuple[Any, ...]) -> Any:
     """Calls a Lua function value with Python arguments; converts the results."""
     ctx.check_open()
-    temps = Temps()
+    temps = Temps(ctx.lib)
     count = ctypes.c_size_t()
     results = ctx.results_buffer()
     ctx.enter_call()
@@ -112,7 +112,7 @@ def call_value(ctx: Context, function: luarun_value, args: tuple[Any, ...]) -> A
         c_args = None
         if args:
             c_args = (luarun_value * len(args))(*[to_lua(ctx, a, temps) for a in args])
-        status = lib.luarun_call(
+        status = ctx.lib.luarun_call(
             byref(function), c_args, len(args), results, MAX_RESULTS, byref(count)
         )
     finally:
@@ -133,12 +133,12 @@ class LuaTable(LuaObject):
     def __getitem__(self, key: Any) -> Any:
         self._check_open()
         ctx = self._ctx
-        temps = Temps()
+        temps = Temps(ctx.lib)
         out = luarun_value()
         ctx.enter_call()
         try:
             c_key = to_lua(ctx, key, temps)
-            status = lib.luarun_table_get(byref(self._value), byref(c_key), byref(out))
+            status = ctx.lib.luarun_table_get(byref(self._value), byref(c_key), byref(out))
         finally:
             temps.free()
             ctx.leave_call()
@@ -148,12 +148,12 @@ class LuaTable(LuaObject):
     def __setitem__(self, key: Any, value: Any) -> None:
         self._check_open()
         ctx = self._ctx
-        temps = Temps()
+        temps = Temps(ctx.lib)
         ctx.enter_call()
         try:
             c_key = to_lua(ctx, key, temps)
             c_value = to_lua(ctx, value, temps)
-            status = lib.luarun_table_set(byref(self._value), byref(c_key), byref(c_value))
+            status = ctx.lib.luarun_table_set(byref(self._value), byref(c_key), byref(c_value))
         finally:
             temps.free()
             ctx.leave_call()
@@ -171,7 +171,7 @@ class LuaTable(LuaObject):
         length = ctypes.c_size_t()
         ctx.enter_call()
         try:
-            status = lib.luarun_table_length(byref(self._value), byref(length))
+            status = ctx.lib.luarun_table_length(byref(self._value), byref(length))
         finally:
             ctx.leave_call()
         ctx.check_call(status)
@@ -205,19 +205,19 @@ class LuaTable(LuaObject):
                 next_key = luarun_value()
                 value = luarun_value()
                 ctx.check_call(
-                    lib.luarun_table_next(
+                    ctx.lib.luarun_table_next(
                         byref(self._value), byref(key), byref(next_key), byref(value)
                     )
                 )
-                lib.luarun_value_free(byref(key))
+                ctx.lib.luarun_value_free(byref(key))
                 key = next_key
                 if key.kind == 0:
                     return
                 key_copy = luarun_value()
-                lib.luarun_value_copy(byref(key), byref(key_copy))
+                ctx.lib.luarun_value_copy(byref(key), byref(key_copy))
                 yield to_python(ctx, key_copy, owned=True), to_python(ctx, value, owned=True)
         finally:
-            lib.luarun_value_free(byref(key))
+            ctx.lib.luarun_value_free(byref(key))
 
     def keys(self) -> Iterator[Any]:
         """Yields the keys."""

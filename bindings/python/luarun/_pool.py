@@ -7,8 +7,7 @@ import ctypes
 from ctypes import byref
 from typing import Any, Callable, Iterable
 
-from ._errors import InvalidArgument, check
-from ._ffi import lib
+from ._errors import InvalidArgument, check, flavor_library
 from ._managed import Managed
 from ._render import ProgressReporter, writable_address
 from ._runtime import state_options
@@ -20,7 +19,8 @@ class Pool(Managed):
     index range on all states at once. The GIL is released while they work.
 
     The limits (``memory_limit``, ``timeout``, ``max_instructions``), ``libs`` and
-    ``allow_bytecode`` apply to every state, as for :class:`Lua`.
+    ``allow_bytecode`` apply to every state, as for :class:`Lua`; so does ``flavor``
+    (``"lua54"`` or ``"luajit"``).
     """
 
     def __init__(
@@ -32,17 +32,22 @@ class Pool(Managed):
         max_instructions: int | None = None,
         libs: Iterable[str] | int | None = None,
         allow_bytecode: bool = False,
+        flavor: str = "lua54",
     ) -> None:
         if size < 0:
             raise InvalidArgument(f"size must be 0 (one state per core) or more, not {size}")
-        options = state_options(memory_limit, timeout, max_instructions, libs, allow_bytecode)
+        library = flavor_library(flavor)
+        options = state_options(
+            memory_limit, timeout, max_instructions, libs, allow_bytecode, library
+        )
         pool = ctypes.c_void_p()
-        check(lib.luarun_pool_new(byref(options), size, byref(pool)))
+        check(library.luarun_pool_new(byref(options), size, byref(pool)), library)
+        self._lib = library
         self._pool = pool
         self._closed = False
 
     def _release(self) -> None:
-        lib.luarun_pool_free(self._pool)
+        self._lib.luarun_pool_free(self._pool)
 
     def _handle(self) -> ctypes.c_void_p:
         if self._closed:
@@ -50,16 +55,21 @@ class Pool(Managed):
         return self._pool
 
     @property
+    def flavor(self) -> str:
+        """``"lua54"`` or ``"luajit"``, as given to the constructor."""
+        return self._lib.flavor
+
+    @property
     def size(self) -> int:
         """The number of states."""
         size = ctypes.c_uint32()
-        check(lib.luarun_pool_size(self._handle(), byref(size)))
+        check(self._lib.luarun_pool_size(self._handle(), byref(size)), self._lib)
         return size.value
 
     def execute(self, code: str | bytes) -> None:
         """Runs ``code`` on every state (define the functions :meth:`run` calls)."""
         data = code.encode() if isinstance(code, str) else bytes(code)
-        check(lib.luarun_pool_exec(self._handle(), data, len(data)))
+        check(self._lib.luarun_pool_exec(self._handle(), data, len(data)), self._lib)
 
     def run(
         self,
@@ -79,8 +89,8 @@ class Pool(Managed):
         if out is None:
             out = bytearray(count * stride)
         address, length, keepalive = writable_address(out)
-        reporter = ProgressReporter(progress)
-        status = lib.luarun_pool_run(
+        reporter = ProgressReporter(progress, self._lib)
+        status = self._lib.luarun_pool_run(
             self._handle(),
             function.encode(),
             first,

@@ -13,7 +13,8 @@ from ctypes import byref
 from typing import Any, Callable, Sequence
 
 from . import _ffi
-from ._errors import Cancelled, InvalidArgument, check, error_for_status, last_error_message
+from ._errors import Cancelled, InvalidArgument, check, error_for_status, flavor_library
+from ._errors import last_error_message
 from ._ffi import lib
 
 _ENGINES = {"native": _ffi.ENGINE_NATIVE, "lua": _ffi.ENGINE_LUA}
@@ -45,8 +46,9 @@ def _params(
     lua_kernel: str | bytes | None,
     offset: Sequence[int] = (0, 0),
     image_size: Sequence[int] | None = None,
+    library: _ffi.Library = lib,
 ) -> _ffi.luarun_mandelbrot:
-    params = _ffi.filled_defaults(_ffi.luarun_mandelbrot, lib.luarun_mandelbrot_default)
+    params = _ffi.filled_defaults(_ffi.luarun_mandelbrot, library.luarun_mandelbrot_default)
     params.width = width
     params.height = width if height is None else height
     params.max_iter = max_iter
@@ -66,11 +68,11 @@ def _params(
     return params
 
 
-def _explain_invalid(params: _ffi.luarun_mandelbrot) -> InvalidArgument:
+def _explain_invalid(params: _ffi.luarun_mandelbrot, library: _ffi.Library) -> InvalidArgument:
     """The library's reason why ``params`` are invalid (a render with no buffer
     validates them first)."""
-    status = lib.luarun_mandelbrot_render(byref(params), None, 0)
-    error = error_for_status(status, last_error_message())
+    status = library.luarun_mandelbrot_render(byref(params), None, 0)
+    error = error_for_status(status, last_error_message(library))
     if isinstance(error, InvalidArgument):
         return error
     return InvalidArgument(f"invalid render parameters: {error.message}")
@@ -83,7 +85,7 @@ def mandelbrot_buffer_size(
     params = _params(width, height, 50, (-1.5, 0.5, -1.0, 1.0), 0, "native", format, None)
     size = lib.luarun_mandelbrot_buffer_size(byref(params))
     if size == 0:
-        raise _explain_invalid(params)
+        raise _explain_invalid(params, lib)
     return size
 
 
@@ -125,6 +127,7 @@ def mandelbrot(
     lua_kernel: str | bytes | None = None,
     offset: Sequence[int] = (0, 0),
     image_size: Sequence[int] | None = None,
+    flavor: str = "lua54",
 ) -> Any:
     """Renders the Mandelbrot set (bit-exact across engines and thread counts).
 
@@ -149,6 +152,8 @@ def mandelbrot(
     :param offset: ``(x, y)`` of this tile in the whole image (default ``(0, 0)``).
     :param image_size: ``(width, height)`` of the whole image when rendering a tile;
         tiles give exactly the pixels of rendering the image whole.
+    :param flavor: the library that renders: ``"lua54"`` or ``"luajit"`` (the Lua
+        engine's kernel then runs on LuaJIT; the pixels are the same).
     :returns: ``out`` (or the new bytearray).
 
     With a progress bar (tqdm)::
@@ -156,18 +161,20 @@ def mandelbrot(
         with tqdm(total=4000, unit="row") as bar:
             luarun.mandelbrot(4000, progress=lambda done, total: bar.update(done - bar.n))
     """
+    library = flavor_library(flavor)
     params = _params(
-        width, height, max_iter, viewport, threads, engine, format, lua_kernel, offset, image_size
+        width, height, max_iter, viewport, threads, engine, format, lua_kernel, offset,
+        image_size, library,
     )
-    needed = lib.luarun_mandelbrot_buffer_size(byref(params))
+    needed = library.luarun_mandelbrot_buffer_size(byref(params))
     if needed == 0:
-        raise _explain_invalid(params)
+        raise _explain_invalid(params, library)
     if out is None:
         out = bytearray(needed)
     address, length, keepalive = writable_address(out)
-    reporter = ProgressReporter(progress)
+    reporter = ProgressReporter(progress, library)
     params.progress = reporter.callback
-    status = lib.luarun_mandelbrot_render(byref(params), address or None, length)
+    status = library.luarun_mandelbrot_render(byref(params), address or None, length)
     del keepalive
     reporter.check(status)
     return out
@@ -178,8 +185,11 @@ class ProgressReporter:
     It runs on worker threads: an exception it raises cancels the work and is re-raised
     by :meth:`check` on the calling thread."""
 
-    def __init__(self, progress: Callable[[int, int], Any] | None) -> None:
+    def __init__(
+        self, progress: Callable[[int, int], Any] | None, library: _ffi.Library
+    ) -> None:
         self.progress = progress
+        self.lib = library
         self.failure: list[BaseException] = []
         self.callback = _ffi.luarun_progress_callback(self._report if progress else 0)
 
@@ -198,8 +208,8 @@ class ProgressReporter:
         if self.failure:
             raise self.failure[0]
         if status == _ffi.ERR_CANCELLED:
-            raise Cancelled(last_error_message() or "the progress callback cancelled")
-        check(status)
+            raise Cancelled(last_error_message(self.lib) or "the progress callback cancelled")
+        check(status, self.lib)
 
 
 def to_pbm(pixels: Any, width: int, height: int | None = None) -> bytes:

@@ -11,8 +11,9 @@ from typing import Any, Callable
 
 from . import _ffi, _host
 from ._convert import Context, Temps, to_lua, to_python
-from ._errors import Error, InvalidArgument, check
-from ._ffi import lib, luarun_value
+from ._errors import Error, InterruptUnsupported, InvalidArgument, Unsupported, check
+from ._errors import flavor_library
+from ._ffi import luarun_value
 from ._managed import Managed
 from ._objects import LuaFunction, LuaTable, call_value
 
@@ -57,10 +58,11 @@ def state_options(
     max_instructions: int | None,
     libs: Iterable[str] | int | None,
     allow_bytecode: bool,
+    library: _ffi.Library,
 ) -> _ffi.luarun_options:
     """``luarun_options`` from the keyword arguments :class:`Lua` and :class:`Pool`
-    share."""
-    options = _ffi.filled_defaults(_ffi.luarun_options, lib.luarun_options_default)
+    share, for a state of ``library``'s flavor."""
+    options = _ffi.filled_defaults(_ffi.luarun_options, library.luarun_options_default)
     options.libraries = _library_bits(libs)
     if memory_limit is not None:
         if memory_limit <= 0:
@@ -107,6 +109,12 @@ class Lua(Managed):
     :param attribute_filter: ``f(obj, name, is_setting) -> name`` decides which Python
         attributes Lua may use on Python objects (raise ``AttributeError`` to refuse).
         Default: names starting with ``_`` are refused.
+    :param flavor: which Lua runs the code: ``"lua54"`` (Lua 5.4, the default) or
+        ``"luajit"`` (LuaJIT 2.1: Lua 5.1 language, no ``utf8``, much faster on numeric
+        code; integral numbers come back as ``int``). A LuaJIT runtime without
+        ``timeout`` / ``max_instructions`` runs with the JIT on and cannot be
+        interrupted (:class:`InterruptUnsupported`); with a limit the JIT is off and
+        every limit holds. Values of one runtime never move to another.
 
     Close the runtime (``close()`` or ``with``) when done: a Python function handed to
     Lua that refers back to its runtime keeps both alive until then. Proxies
@@ -123,15 +131,19 @@ class Lua(Managed):
         encoding: str | None = "utf-8",
         allow_bytecode: bool = False,
         attribute_filter: Callable[[Any, str, bool], str] | None = None,
+        flavor: str = "lua54",
     ) -> None:
-        options = state_options(memory_limit, timeout, max_instructions, libs, allow_bytecode)
+        library = flavor_library(flavor)
+        options = state_options(
+            memory_limit, timeout, max_instructions, libs, allow_bytecode, library
+        )
         if encoding is not None:
             "".encode(encoding)  # fails early (LookupError) on an unknown codec
         state = ctypes.c_void_p()
-        check(lib.luarun_state_new(byref(options), byref(state)))
+        check(library.luarun_state_new(byref(options), byref(state)), library)
         self._state = state
         self._closed = False
-        self._ctx = Context(state, encoding, attribute_filter, self)
+        self._ctx = Context(state, encoding, attribute_filter, self, library)
 
     def close(self) -> None:
         """Closes the state and releases every proxy of it. Refused while a call on this
@@ -148,7 +160,7 @@ class Lua(Managed):
         ctx.closed = True
         for proxy in list(ctx.proxies):
             proxy.close()
-        lib.luarun_state_free(self._state)
+        ctx.lib.luarun_state_free(self._state)
 
     def _check(self) -> Context:
         self._ctx.check_open()
@@ -159,6 +171,16 @@ class Lua(Managed):
         """The string encoding given to the constructor."""
         return self._ctx.encoding
 
+    @property
+    def flavor(self) -> str:
+        """``"lua54"`` or ``"luajit"``, as given to the constructor."""
+        return self._ctx.lib.flavor
+
+    @property
+    def lua_version(self) -> str:
+        """Which Lua runs this runtime's code (``"Lua 5.4.8"``, ``"LuaJIT 2.1..."``)."""
+        return self._ctx.lib.lua_version
+
     def _load(self, code: str | bytes, name: str | bytes | None) -> luarun_value:
         ctx = self._check()
         data = code.encode(ctx.encoding or "utf-8") if isinstance(code, str) else bytes(code)
@@ -167,14 +189,14 @@ class Lua(Managed):
         if isinstance(name, str):
             name = name.encode()
         function = luarun_value()
-        check(lib.luarun_load(ctx.state, data, len(data), name, byref(function)))
+        check(ctx.lib.luarun_load(ctx.state, data, len(data), name, byref(function)), ctx.lib)
         return function
 
     def _run(self, function: luarun_value, args: tuple[Any, ...]) -> Any:
         try:
             return call_value(self._ctx, function, args)
         finally:
-            lib.luarun_value_free(byref(function))
+            self._ctx.lib.luarun_value_free(byref(function))
 
     def execute(self, code: str | bytes, *args: Any, name: str | None = None) -> Any:
         """Runs a chunk of Lua code; ``args`` are its ``...``. Returns what the chunk
@@ -200,14 +222,14 @@ class Lua(Managed):
         """The table of globals (``_G``)."""
         ctx = self._check()
         out = luarun_value()
-        check(lib.luarun_globals(ctx.state, byref(out)))
+        check(ctx.lib.luarun_globals(ctx.state, byref(out)), ctx.lib)
         return to_python(ctx, out, owned=True)
 
     def table(self, *items: Any, **fields: Any) -> LuaTable:
         """A new table: ``items`` at 1, 2, ...; ``fields`` as string keys (as lupa)."""
         ctx = self._check()
         out = luarun_value()
-        check(lib.luarun_table_new(ctx.state, len(items), len(fields), byref(out)))
+        check(ctx.lib.luarun_table_new(ctx.state, len(items), len(fields), byref(out)), ctx.lib)
         table: LuaTable = to_python(ctx, out, owned=True)
         for i, item in enumerate(items, 1):
             table[i] = item
@@ -244,30 +266,39 @@ class Lua(Managed):
     def function(self, function: Callable[..., Any]) -> LuaFunction:
         """``function`` as a Lua function value (for tables of callbacks)."""
         ctx = self._check()
-        temps = Temps()
+        temps = Temps(ctx.lib)
         try:
             if not _host.is_plain_function(function):
                 function = functools.partial(function)
             value = to_lua(ctx, function, temps)
             copy = luarun_value()
-            check(lib.luarun_value_copy(byref(value), byref(copy)))
+            check(ctx.lib.luarun_value_copy(byref(value), byref(copy)), ctx.lib)
         finally:
             temps.free()
         return to_python(ctx, copy, owned=True)
 
     def interrupt(self) -> None:
         """Stops the call running on this state (from any thread), or the next call if
-        none is running: it raises :class:`LuaInterrupted`. Lua cannot catch it."""
+        none is running: it raises :class:`LuaInterrupted`. Lua cannot catch it.
+
+        A LuaJIT runtime created without ``timeout`` or ``max_instructions`` runs its
+        loops JIT-compiled, where no stop can be delivered: there this raises
+        :class:`InterruptUnsupported` (an :class:`Unsupported`) and does nothing."""
         ctx = self._check()
-        check(lib.luarun_state_interrupt(ctx.state))
+        try:
+            check(ctx.lib.luarun_state_interrupt(ctx.state), ctx.lib)
+        except Unsupported as error:
+            raise InterruptUnsupported(error.message, error.status) from None
 
     @property
     def memory_used(self) -> int:
         """Bytes the state's Lua heap holds now."""
         ctx = self._check()
         used = ctypes.c_size_t()
-        check(lib.luarun_state_memory_used(ctx.state, byref(used)))
+        check(ctx.lib.luarun_state_memory_used(ctx.state, byref(used)), ctx.lib)
         return used.value
 
     def __repr__(self) -> str:
-        return "<luarun.Lua (closed)>" if self._closed else "<luarun.Lua>"
+        if self._closed:
+            return "<luarun.Lua (closed)>"
+        return "<luarun.Lua>" if self.flavor == "lua54" else f"<luarun.Lua {self.flavor}>"
