@@ -204,3 +204,25 @@ bench-python: build $(PY_READY)
 ## demo-python: the seed comparison table (pure Python, Lua per thread, luarun engines)
 demo-python: build $(PY_READY)
 	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/examples/seed_demo.py --out $(BUILD)
+
+# --- Side-by-side benchmark (issue: LuaJIT flavor and comparisons) ------------------
+BENCH_VENV := $(BUILD)/bench-venv
+.PHONY: bench-compare bench-scaling
+
+$(BENCH_VENV)/.ready: benches/compare/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -r benches/compare/requirements.txt
+	touch $@
+
+BENCH_ENV := LUARUN_LIBRARY=$(abspath $(LIB)) LUARUN_LIBRARY_LUAJIT=$(abspath $(LIB_LUAJIT)) \
+             PYTHONPATH=$(abspath bindings/python):$(abspath benches/compare)
+
+## bench-compare: pure Python, numpy, numba, lupa and luarun in one run on this machine
+## (table in Markdown and JSON plus a PNG plot under build/bench-compare; BENCH_ARGS=--quick)
+bench-compare: build $(BENCH_VENV)/.ready
+	$(BENCH_ENV) $(BENCH_VENV)/bin/python benches/compare/compare.py --out $(BUILD)/bench-compare $(BENCH_ARGS)
+
+## bench-scaling: thread scaling 1/2/4/8/16 (capped at the cores present) at 1280 and 4000
+bench-scaling: build $(BENCH_VENV)/.ready
+	$(BENCH_ENV) $(BENCH_VENV)/bin/python benches/compare/scaling.py --out $(BUILD)/bench-scaling
