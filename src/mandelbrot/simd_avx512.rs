@@ -7,7 +7,10 @@
 
 use std::arch::x86_64::*;
 
-use super::shortcut::{BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, FIRST_SAVE, PERIOD_CHECK};
+use super::shortcut::{
+    BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, FIRST_SAVE, INNER_DISK_CENTER, INNER_DISK_RADIUS_SQ,
+    PERIOD_CHECK,
+};
 use super::Row;
 
 const LANES: usize = 8;
@@ -112,7 +115,18 @@ unsafe fn compute_group<const COUNTS: bool>(
         let in_box = _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(active[v], cr[v], box_left)
             & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(cr[v], box_right);
         if shortcuts && row_in_box && in_box != 0 {
-            active[v] &= !bounded_lanes(cr[v], ci);
+            // The inner disk (inside the claimed cardioid, see the shortcut tests) and
+            // the bulb often settle every lane without the square roots.
+            let dr = _mm512_add_pd(cr[v], _mm512_set1_pd(INNER_DISK_CENTER));
+            let disk_lhs = _mm512_add_pd(_mm512_mul_pd(dr, dr), _mm512_mul_pd(ci, ci));
+            let disk =
+                _mm512_cmp_pd_mask::<_CMP_LE_OQ>(disk_lhs, _mm512_set1_pd(INNER_DISK_RADIUS_SQ));
+            let settled = if in_box & !disk == 0 {
+                disk
+            } else {
+                disk | bounded_lanes(cr[v], ci)
+            };
+            active[v] &= !settled;
         }
     }
     let mut saved_r = zr;
