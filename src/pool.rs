@@ -159,20 +159,20 @@ fn call_one(
     let mut call_args = MultiValue::with_capacity(extra.len() + 1);
     call_args.push_back(mlua::Value::Integer(index));
     call_args.extend(extra.iter().cloned());
-    state.run(|_| {
-        let result: mlua::Value = callee.call(call_args)?;
-        match result {
-            mlua::Value::String(bytes) => sink(index, &bytes.as_bytes())
-                .map_err(|e| mlua::Error::external(Error::new(e.kind, at(index, e.message)))),
-            other => Err(mlua::Error::runtime(at(
-                index,
-                format!(
+    state
+        .run(|_| {
+            let result: mlua::Value = callee.call(call_args)?;
+            match result {
+                mlua::Value::String(bytes) => {
+                    sink(index, &bytes.as_bytes()).map_err(mlua::Error::external)
+                }
+                other => Err(mlua::Error::runtime(format!(
                     "the function returned a {}, not a string",
                     other.type_name()
-                ),
-            ))),
-        }
-    })
+                ))),
+            }
+        })
+        .map_err(|error| Error::new(error.kind, at(index, error.message)))
 }
 
 fn at(index: i64, message: String) -> String {
