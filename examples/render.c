@@ -97,16 +97,16 @@ int main(void) {
   if (!write_file("build/mandelbrot.pbm", header, image, size)) return 1;
   free(image);
 
-  p.width = 960;
-  p.height = 720;
-  p.max_iter = 500;
-  p.x_min = -0.7600;
-  p.x_max = -0.7200;
-  p.y_min = 0.0800;
-  p.y_max = 0.1100;
+  p.width = 800;
+  p.height = 600;
+  p.max_iter = 250;
+  p.x_min = -0.7513;
+  p.x_max = -0.7393;
+  p.y_min = 0.1082;
+  p.y_max = 0.1172;
   p.format = LUARUN_PIXELS_RGB8;
   printf("Seahorse valley: %ux%u, %u iterations, RGB8\n", p.width, p.height, p.max_iter);
-  image = render_both("960x720 RGB8 zoom", p, &size);
+  image = render_both("800x600 RGB8 zoom", p, &size);
   if (!image) return 1;
   snprintf(header, sizeof header, "P6\n%u %u\n255\n", p.width, p.height);
   if (!write_file("build/mandelbrot.ppm", header, image, size)) return 1;

@@ -18,32 +18,49 @@ local floor = math.floor
 -- Points well inside the main cardioid (|multiplier| <= 0.99) or the period-2 bulb
 -- never escape, so they are in the set without iterating (see src/mandelbrot/shortcut.rs).
 -- Both regions lie inside the box -1.26 < cr < 0.38, |ci| < 0.66, tested first because
--- it is cheap. `^ 0.5` is a square root without a function call.
+-- it is cheap. `^ 0.5` is a square root without a function call. The disk
+-- |c + 0.245| <= 0.49 lies inside the claimed cardioid (tests/mandelbrot_shortcuts.rs).
 local CARDIOID_LAMBDA_SQ = 0.99 * 0.99
 local BULB_RADIUS_SQ = (0.25 * 0.99) * (0.25 * 0.99)
+local INNER_DISK_RADIUS_SQ = 0.49 * 0.49
+-- Periodicity checking pays off only for long budgets (it never changes a result).
+local PERIODICITY_FROM = 200
 
-local function is_bounded(cr, ci)
-  if cr < -1.26 or cr > 0.38 or ci < -0.66 or ci > 0.66 then
-    return false
-  end
-  if (cr + 1.0) * (cr + 1.0) + ci * ci <= BULB_RADIUS_SQ then
-    return true
-  end
-  local wr, wi = 1.0 - 4.0 * cr, -4.0 * ci
-  local modulus = (wr * wr + wi * wi) ^ 0.5
-  local a = ((modulus + wr) * 0.5) ^ 0.5
-  local b_sq = (modulus - wr) * 0.5
-  return (1.0 - a) * (1.0 - a) + b_sq <= CARDIOID_LAMBDA_SQ
-end
-
--- The first step at which |z|^2 > 4, or max_iter if the orbit never escapes. Steps run
--- in blocks of 8; after each block the state is compared with one saved at doubling
--- intervals: an orbit that comes back to exactly the same numbers repeats forever.
+-- The first step at which |z|^2 > 4, or max_iter if the orbit never escapes.
 local function escape_count(cr, ci, max_iter)
-  if is_bounded(cr, ci) then
-    return max_iter
+  -- Shortcuts, cheapest first and written inline (a call per pixel costs more than
+  -- the tests): a disk inside the claimed cardioid, the bulb, then the exact
+  -- cardioid multiplier lambda = 1 - sqrt(w), w = 1 - 4c, principal root a + b*i.
+  if cr > -1.26 and cr < 0.38 and ci > -0.66 and ci < 0.66 then
+    local ciq = ci * ci
+    if (cr + 0.245) * (cr + 0.245) + ciq <= INNER_DISK_RADIUS_SQ
+        or (cr + 1.0) * (cr + 1.0) + ciq <= BULB_RADIUS_SQ then
+      return max_iter
+    end
+    local wr, wi = 1.0 - 4.0 * cr, -4.0 * ci
+    local modulus = (wr * wr + wi * wi) ^ 0.5
+    local a = ((modulus + wr) * 0.5) ^ 0.5
+    if (1.0 - a) * (1.0 - a) + (modulus - wr) * 0.5 <= CARDIOID_LAMBDA_SQ then
+      return max_iter
+    end
   end
   local zr, zi, zrq, ziq = cr, ci, cr * cr, ci * ci
+  if max_iter <= PERIODICITY_FROM then
+    -- Short budgets: a plain loop; cycles rarely close this early.
+    for step = 1, max_iter - 1 do
+      zi = zr * zi * 2 + ci
+      zr = zrq - ziq + cr
+      ziq = zi * zi
+      zrq = zr * zr
+      if zrq + ziq > 4.0 then
+        return step
+      end
+    end
+    return max_iter
+  end
+  -- Steps run in blocks of 8; after each block the state is compared with one saved at
+  -- doubling intervals: an orbit that comes back to exactly the same numbers repeats
+  -- forever and never escapes.
   local saved_r, saved_i, next_save = zr, zi, 16
   local last_step = max_iter - 1
   for block_start = 1, last_step, 8 do

@@ -28,17 +28,6 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Creates `size` states with the default options and without the count hook that
-    /// enforces limits: Lua runs about twice as fast, but nothing can stop a call except
-    /// its own end (cancellation still works between indexes). For trusted kernels.
-    pub fn new_unhooked(size: usize) -> Result<Pool> {
-        let pool = Pool::new(size, &Options::default())?;
-        for state in &pool.states {
-            state.lua().remove_global_hook();
-        }
-        Ok(pool)
-    }
-
     /// A pool of states built elsewhere (the C API builds them from `luarun_options`).
     pub fn from_states(states: Vec<Arc<State>>) -> Result<Pool> {
         if states.is_empty() || states.len() > MAX_POOL_SIZE {
@@ -159,20 +148,20 @@ fn call_one(
     let mut call_args = MultiValue::with_capacity(extra.len() + 1);
     call_args.push_back(mlua::Value::Integer(index));
     call_args.extend(extra.iter().cloned());
-    state.run(|_| {
-        let result: mlua::Value = callee.call(call_args)?;
-        match result {
-            mlua::Value::String(bytes) => sink(index, &bytes.as_bytes())
-                .map_err(|e| mlua::Error::external(Error::new(e.kind, at(index, e.message)))),
-            other => Err(mlua::Error::runtime(at(
-                index,
-                format!(
+    state
+        .run(|_| {
+            let result: mlua::Value = callee.call(call_args)?;
+            match result {
+                mlua::Value::String(bytes) => {
+                    sink(index, &bytes.as_bytes()).map_err(mlua::Error::external)
+                }
+                other => Err(mlua::Error::runtime(format!(
                     "the function returned a {}, not a string",
                     other.type_name()
-                ),
-            ))),
-        }
-    })
+                ))),
+            }
+        })
+        .map_err(|error| Error::new(error.kind, at(index, error.message)))
 }
 
 fn at(index: i64, message: String) -> String {

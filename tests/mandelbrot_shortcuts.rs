@@ -135,3 +135,16 @@ fn lua_kernel_with_shortcuts_is_exact_near_the_boundaries() {
     };
     assert!(common::render(&p) == plain_render(&p));
 }
+
+#[test]
+fn the_lua_kernels_inner_disk_lies_inside_the_claimed_cardioid() {
+    // lua/mandelbrot.lua claims |c + 0.245| <= 0.49 without square roots; every such
+    // point must also be claimed by the tested cardioid test.
+    for i in 0..20_000 {
+        let t = i as f64 / 20_000.0 * std::f64::consts::TAU;
+        for radius in [0.49, 0.3, 0.1] {
+            let (cr, ci) = (-0.245 + radius * t.cos(), radius * t.sin());
+            assert!(is_bounded(cr, ci), "c = {cr} + {ci}i");
+        }
+    }
+}

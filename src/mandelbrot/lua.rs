@@ -14,6 +14,7 @@ use parking_lot::Mutex;
 use super::{write_row, Params, PixelFormat, Progress};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pool::Pool;
+use crate::state::Options;
 
 /// The built-in kernel.
 pub const BUILTIN_KERNEL: &str = include_str!("../../lua/mandelbrot.lua");
@@ -53,9 +54,9 @@ fn take_pool(threads: u32, kernel: &[u8]) -> Result<Pool> {
             return Ok(idle.swap_remove(at).2);
         }
     }
-    // No limit hook: the kernel runs about 1.5x faster, and nothing but cancellation
-    // between rows could stop it anyway (these states are never exposed).
-    let pool = Pool::new_unhooked(threads as usize)?;
+    // No limits: such states run without any count hook (see hook.rs), at full speed.
+    // These states are never exposed; cancellation stops a render between rows.
+    let pool = Pool::new(threads as usize, &Options::default())?;
     pool.exec(kernel, Some("=mandelbrot kernel"))?;
     Ok(pool)
 }

@@ -25,6 +25,13 @@ pub(crate) const CARDIOID_LAMBDA_SQ: f64 = 0.99 * 0.99;
 /// Largest `|c + 1|^2` claimed for the period-2 bulb (`|4(c+1)| <= 0.99`).
 pub(crate) const BULB_RADIUS_SQ: f64 = (0.25 * 0.99) * (0.25 * 0.99);
 
+/// Offset of the inner disk's centre (-0.245) from `cr`. The disk `|c + 0.245| <= 0.49` lies inside the claimed
+/// part of the cardioid (checked by the shortcut tests), so kernels may claim it without
+/// square roots.
+pub(crate) const INNER_DISK_CENTER: f64 = 0.245;
+/// Squared radius of the inner disk.
+pub(crate) const INNER_DISK_RADIUS_SQ: f64 = 0.49 * 0.49;
+
 /// Whether `c` lies well inside the main cardioid or the period-2 bulb, where the orbit
 /// provably stays bounded. The vector kernels compute the same formula lane by lane.
 #[inline]
