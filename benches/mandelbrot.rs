@@ -86,7 +86,7 @@ fn seed_style(states: &[std::sync::Arc<State>], size: u32) -> Vec<u8> {
 }
 
 fn pool_with(threads: u32, code: &str) -> Pool {
-    let pool = Pool::new_unhooked(threads as usize).unwrap();
+    let pool = Pool::new(threads as usize, &Options::default()).unwrap();
     pool.exec(code.as_bytes(), None).unwrap();
     pool
 }
@@ -185,9 +185,8 @@ fn main() {
         for &threads in &thread_counts {
             let states: Vec<_> = (0..threads)
                 .map(|_| {
+                    // As in the seed: plain Lua states (no limits, so no count hook).
                     let state = State::new(&Options::default()).unwrap();
-                    // As in the seed: plain Lua states, no limit hook.
-                    state.lua().remove_global_hook();
                     state.exec(SEED.as_bytes(), None).unwrap();
                     state
                 })
