@@ -48,8 +48,12 @@ all: build
 build:
 	$(CARGO) build --release
 	$(CARGO) build --release $(LUAJIT_FLAGS)
-	cp $(LUAJIT_TARGET_DIR)/release/libluarun.$(LIB_EXT) $(LIB_LUAJIT)
-	cp $(LUAJIT_TARGET_DIR)/release/libluarun.a $(RELEASE)/libluarun_luajit.a
+	@# Replace by rename, never in place: a running process may have the old file mapped.
+	@cmp -s $(LUAJIT_TARGET_DIR)/release/libluarun.$(LIB_EXT) $(LIB_LUAJIT) || \
+	  { cp $(LUAJIT_TARGET_DIR)/release/libluarun.$(LIB_EXT) $(LIB_LUAJIT).tmp && mv -f $(LIB_LUAJIT).tmp $(LIB_LUAJIT); }
+	@cmp -s $(LUAJIT_TARGET_DIR)/release/libluarun.a $(RELEASE)/libluarun_luajit.a || \
+	  { cp $(LUAJIT_TARGET_DIR)/release/libluarun.a $(RELEASE)/libluarun_luajit.a.tmp && \
+	    mv -f $(RELEASE)/libluarun_luajit.a.tmp $(RELEASE)/libluarun_luajit.a; }
 
 $(LIB): build
 
@@ -221,8 +225,8 @@ BENCH_ENV := LUARUN_LIBRARY=$(abspath $(LIB)) LUARUN_LIBRARY_LUAJIT=$(abspath $(
 ## bench-compare: pure Python, numpy, numba, lupa and luarun in one run on this machine
 ## (table in Markdown and JSON plus a PNG plot under build/bench-compare; BENCH_ARGS=--quick)
 bench-compare: build $(BENCH_VENV)/.ready
-	$(BENCH_ENV) $(BENCH_VENV)/bin/python benches/compare/compare.py --out $(BUILD)/bench-compare $(BENCH_ARGS)
+	$(BENCH_ENV) $(BENCH_VENV)/bin/python -X faulthandler benches/compare/compare.py --out $(BUILD)/bench-compare $(BENCH_ARGS)
 
 ## bench-scaling: thread scaling 1/2/4/8/16 (capped at the cores present) at 1280 and 4000
 bench-scaling: build $(BENCH_VENV)/.ready
-	$(BENCH_ENV) $(BENCH_VENV)/bin/python benches/compare/scaling.py --out $(BUILD)/bench-scaling
+	$(BENCH_ENV) $(BENCH_VENV)/bin/python -X faulthandler benches/compare/scaling.py --out $(BUILD)/bench-scaling

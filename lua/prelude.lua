@@ -8,7 +8,7 @@
 --    caller's line, so Lua code can pcall it and match on it.
 -- 3. Optional sandbox rules: only text chunks in load(), no __gc finalizers.
 local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
-  enter_coroutine, leave_coroutine = ...
+  tracked_resume = ...
 local error, rawget, select, type = error, rawget, select, type
 
 local function rethrow_if_stopped(ok, ...)
@@ -37,24 +37,19 @@ xpcall = function(f, handler, ...)
   return rethrow_if_stopped(raw_xpcall(f, guarded_handler, ...))
 end
 
--- Coroutine switches are reported to the host (enter_coroutine / leave_coroutine) so that
--- an interrupt can reach a loop running inside a coroutine.
+-- Resumes go through the host's tracked_resume, which records the running coroutine so
+-- that an interrupt can reach a loop inside it, and bounds how deeply coroutines nest.
 if coroutine then
-  local raw_create, raw_resume = coroutine.create, coroutine.resume
-  local raw_close, raw_status = coroutine.close, coroutine.status
+  local raw_create, raw_close, raw_status = coroutine.create, coroutine.close, coroutine.status
+  local resume = tracked_resume
 
-  local function finish_resume(previous, ...)
-    leave_coroutine(previous)
-    return rethrow_if_stopped(...)
-  end
   coroutine.resume = function(co, ...)
-    return finish_resume(enter_coroutine(co), raw_resume(co, ...))
+    return rethrow_if_stopped(resume(co, ...))
   end
 
   coroutine.wrap = function(f)
     local co = raw_create(f)
-    local function finish_wrap(previous, ok, ...)
-      leave_coroutine(previous)
+    local function finish_wrap(ok, ...)
       if ok then
         return ...
       end
@@ -67,7 +62,7 @@ if coroutine then
       error(err, 0)
     end
     return function(...)
-      return finish_wrap(enter_coroutine(co), raw_resume(co, ...))
+      return finish_wrap(resume(co, ...))
     end
   end
 

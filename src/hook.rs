@@ -9,8 +9,10 @@
 //!   coroutine running at that moment, and [`disarm`] removes it after the call.
 //!
 //! The running coroutine is known because the prelude's `coroutine.resume` and
-//! `coroutine.wrap` call [`enter_coroutine`] / [`leave_coroutine`] around each resume.
-//! On Lua 5.4 the hook finds its guard through the thread's extra space
+//! `coroutine.wrap` go through [`tracked_resume`], which records it for exactly as long
+//! as it runs.
+//! The same function bounds how deeply coroutines may nest, which LuaJIT leaves to the
+//! host's C stack. On Lua 5.4 the hook finds its guard through the thread's extra space
 //! (`lua_getextraspace`, copied into every coroutine created from the main thread); on
 //! LuaJIT, which has no extra space but whose hooks are global to all coroutines, through
 //! the registry.
@@ -44,7 +46,13 @@ pub struct RunningThreads {
     main: *mut ffi::lua_State,
     current: *mut ffi::lua_State,
     interval: c_int,
+    /// Coroutines resumed inside each other right now.
+    nesting: u32,
 }
+
+/// Most coroutines running inside each other. Each level uses host C stack (LuaJIT does
+/// not bound it at all; Lua 5.4 stops near 200 C levels): this keeps it far from 1 MiB.
+pub const MAX_COROUTINE_NESTING: u32 = 100;
 
 // SAFETY: the pointers are only dereferenced by lua_sethook, which Lua allows from any
 // thread, and only while the mutex guarantees they are alive (see above).
@@ -57,6 +65,7 @@ impl RunningThreads {
             main: ptr::null_mut(),
             current: ptr::null_mut(),
             interval: DEFAULT_HOOK_INTERVAL as c_int,
+            nesting: 0,
         }
     }
 }
@@ -173,41 +182,74 @@ pub fn disarm(guard: &LimitGuard) {
     }
 }
 
-/// `enter(co)`: records `co` as the running coroutine; returns the previous one as a
-/// light userdata for `leave`. Arms `co` at once if a stop is already pending.
+/// `coroutine.resume(co, ...)` that records `co` as the running coroutine for exactly
+/// as long as it runs (Lua 5.4's `auxresume`, with the bookkeeping around `lua_resume`).
+/// Recording and restoring happen in this one C function with no Lua error possible in
+/// between, so the record can never outlive the coroutine's run: a stale pointer could
+/// otherwise reach `lua_sethook` after the coroutine was collected.
 ///
 /// # Safety
 /// A `lua_CFunction`: Lua calls it with a valid state whose extra space holds a guard.
-pub unsafe extern "C-unwind" fn enter_coroutine(state: *mut ffi::lua_State) -> c_int {
-    let thread = ffi::lua_tothread(state, 1);
+pub unsafe extern "C-unwind" fn tracked_resume(state: *mut ffi::lua_State) -> c_int {
+    // Raises "bad argument #1 (thread expected)" before anything is recorded.
+    ffi::luaL_checktype(state, 1, ffi::LUA_TTHREAD);
+    let co = ffi::lua_tothread(state, 1);
+    // Lua 5.4's lua_resume says this itself; LuaJIT's C API would try to call nil.
+    let status = ffi::lua_status(co);
+    if (status == ffi::LUA_OK && ffi::lua_gettop(co) == 0) || status > ffi::LUA_YIELD {
+        return resume_failed(state, c"cannot resume dead coroutine");
+    }
+    let narg = ffi::lua_gettop(state) - 1;
+    if ffi::lua_checkstack(co, narg) == 0 {
+        return resume_failed(state, c"too many arguments to resume");
+    }
     let guard = guard_of(state);
-    let mut previous = ptr::null_mut();
+    let previous = if guard.is_null() {
+        ptr::null_mut()
+    } else {
+        let mut running = (*guard).running().lock();
+        if running.nesting >= MAX_COROUTINE_NESTING {
+            drop(running);
+            return resume_failed(state, c"C stack overflow: too many nested coroutines");
+        }
+        running.nesting += 1;
+        let previous = running.current;
+        running.current = co;
+        if (*guard).stop_pending() {
+            set_hook(co, running.interval);
+        }
+        previous
+    };
+    ffi::lua_xmove(state, co, narg);
+    let mut nres: c_int = 0;
+    let status = ffi::lua_resume(co, state, narg, &mut nres);
     if !guard.is_null() {
         let mut running = (*guard).running().lock();
-        previous = running.current;
-        // Not a thread: resume will fail with Lua's own message; record nothing.
-        if !thread.is_null() {
-            running.current = thread;
-            if (*guard).stop_pending() {
-                set_hook(thread, running.interval);
-            }
-        }
+        running.current = previous;
+        running.nesting -= 1;
     }
-    ffi::lua_pushlightuserdata(state, previous.cast());
-    1
+    if status == ffi::LUA_OK || status == ffi::LUA_YIELD {
+        if ffi::lua_checkstack(state, nres + 1) == 0 {
+            ffi::lua_pop(co, nres);
+            return resume_failed(state, c"too many results to resume");
+        }
+        ffi::lua_xmove(co, state, nres);
+        ffi::lua_pushboolean(state, 1);
+        ffi::lua_insert(state, -(nres + 1));
+        nres + 1
+    } else {
+        // The error value; then `false, error`, as coroutine.resume returns it.
+        ffi::lua_xmove(co, state, 1);
+        ffi::lua_pushboolean(state, 0);
+        ffi::lua_insert(state, -2);
+        2
+    }
 }
 
-/// `leave(previous)`: restores the running coroutine recorded before `enter`.
-///
-/// # Safety
-/// A `lua_CFunction`: Lua calls it with a valid state whose extra space holds a guard.
-pub unsafe extern "C-unwind" fn leave_coroutine(state: *mut ffi::lua_State) -> c_int {
-    let previous = ffi::lua_touserdata(state, 1).cast::<ffi::lua_State>();
-    let guard = guard_of(state);
-    if !guard.is_null() {
-        (*guard).running().lock().current = previous;
-    }
-    0
+unsafe fn resume_failed(state: *mut ffi::lua_State, message: &'static std::ffi::CStr) -> c_int {
+    ffi::lua_pushboolean(state, 0);
+    ffi::lua_pushliteral(state, message);
+    2
 }
 
 /// The lock type guarding [`RunningThreads`].

@@ -175,13 +175,8 @@ impl State {
             }
             let raw_next: Function = globals.raw_get("next")?;
             let raw_tostring: Function = globals.raw_get("tostring")?;
-            // SAFETY: plain C functions following the Lua calling convention.
-            let (enter, leave) = unsafe {
-                (
-                    lua.create_c_function(crate::hook::enter_coroutine)?,
-                    lua.create_c_function(crate::hook::leave_coroutine)?,
-                )
-            };
+            // SAFETY: a plain C function following the Lua calling convention.
+            let tracked_resume = unsafe { lua.create_c_function(crate::hook::tracked_resume)? };
             let stop_guard = Arc::clone(&guard);
             let is_stopped =
                 lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?;
@@ -194,8 +189,7 @@ impl State {
                     host_error_marker(),
                     options.allow_bytecode,
                     options.allow_finalizers,
-                    enter,
-                    leave,
+                    tracked_resume,
                 ))?;
             Ok((wrap, raw_next, raw_tostring))
         };
