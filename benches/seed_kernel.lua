@@ -2,7 +2,7 @@
 -- thread renders rows N/total*(i-1) .. N/total*i-1 and concatenates them into one
 -- string (quadratic copying); the caller joins the threads' strings.
 function seed_rows(N, i, total)
-  local char, unpack = string.char, table.unpack
+  local char, unpack = string.char, table.unpack or unpack
   local result = ""
   local M, ba, bb, buf = 2/N, 2^(N%8+1)-1, 2^(8-N%8), {}
   local start_line, end_line = N/total * (i-1), N/total * i - 1
@@ -34,7 +34,7 @@ end
 -- The same kernel for one row, so the pool can hand out rows: no concatenation, no
 -- joins, balanced threads. Only the row loop is gone.
 function seed_row(y, N)
-  local char, unpack = string.char, table.unpack
+  local char, unpack = string.char, table.unpack or unpack
   local M, ba, bb, buf = 2/N, 2^(N%8+1)-1, 2^(8-N%8), {}
   local Ci, b, p = y*M-1, 1, 0
   for x=0,N-1 do

@@ -9,8 +9,27 @@ import threading
 from pathlib import Path
 
 HERE = Path(__file__).parent
-CLASSIC = (HERE / "classic.lua").read_text()
-CLASSIC_CONCAT = (HERE / "classic_concat.lua").read_text()
+_SEED = (HERE.parent / "seed_kernel.lua").read_text()
+
+# The comparison's classic kernel (benches/seed_kernel.lua, shared with `make bench`):
+# thread i of `total` renders rows N/total*(i-1) .. N/total*i-1 and returns them as one
+# string built with `result = result .. row` (quadratic copying); its row split is only
+# correct when `total` divides N. As a chunk that returns function(N, i, total).
+CLASSIC = _SEED + "\nreturn seed_rows\n"
+
+
+def _with_table_concat(source):
+    """The same kernel with rows collected in a table and joined once (table.concat)."""
+    replaced = (
+        source.replace('local result = ""', "local rows = {}", 1)
+        .replace("result = result .. char(unpack(buf, 1, p))", "rows[#rows + 1] = char(unpack(buf, 1, p))", 1)
+        .replace("return result", "return table.concat(rows)", 1)
+    )
+    assert replaced.count("rows[#rows + 1]") == 1, "seed_kernel.lua changed shape"
+    return replaced
+
+
+CLASSIC_CONCAT = _with_table_concat(CLASSIC)
 MAX_ITER = 50
 
 

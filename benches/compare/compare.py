@@ -68,7 +68,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("build/bench-compare"))
     parser.add_argument("--quick", action="store_true", help="sizes 320 and 640 only")
+    parser.add_argument("--replot", action="store_true",
+                        help="redraw the table and plot from --out/compare.json, no renders")
     args = parser.parse_args()
+    if args.replot:
+        report = json.loads((args.out / "compare.json").read_text())
+        markdown = to_markdown(report["results"], report["ratios"], report["machine"])
+        (args.out / "compare.md").write_text(markdown)
+        plot(report["results"], args.out / "compare.png", report["machine"])
+        return
     if args.quick:
         SIZES[:] = [320, 640]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -180,25 +188,31 @@ def plot(results, path, machine):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(13, 5.5), sharey=True)
+    names = list(dict.fromkeys(r["name"] for r in results))
+    # One colour per renderer in both panels; luarun solid, the others dashed.
+    palette = list(plt.get_cmap("tab10").colors) + ["black", "goldenrod", "teal", "navy"]
+    colours = dict(zip(names, palette))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 7), sharey=True)
     for ax, threads in zip(axes, [1, 2]):
-        for name in dict.fromkeys(r["name"] for r in results):
+        for name in names:
             points = sorted((r["size"], r["seconds"]) for r in results
                             if r["name"] == name and r["threads"] == threads and r["seconds"])
             if points:
                 xs, ys = zip(*points)
                 style = "-" if name.startswith("luarun") else "--"
-                ax.plot(xs, ys, style, marker="o", label=name)
+                ax.plot(xs, ys, style, marker="o", color=colours[name], label=name)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("image size N (N x N pixels)")
         ax.set_title(f"{threads} thread{'s' if threads > 1 else ''}")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].set_ylabel("seconds (median, log scale)")
-    axes[1].legend(fontsize=7, loc="upper left")
+    handles = [plt.Line2D([], [], color=colours[n], marker="o",
+                          linestyle="-" if n.startswith("luarun") else "--") for n in names]
+    fig.legend(handles, names, loc="lower center", ncol=3, fontsize=8, frameon=False)
     fig.suptitle(f"Mandelbrot, 50 iterations, 1 bit per pixel - {machine['cores']}-core "
                  f"{machine['machine']}")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     fig.savefig(path, dpi=110)
 
 
