@@ -1,13 +1,13 @@
 //! `luarun_pool_*`: N Lua states run in parallel over an index range, results written
 //! into a caller buffer.
 
-use std::ffi::{c_char, c_void, CStr};
+use std::ffi::{c_char, c_void};
 
 use mlua::MultiValue;
 use parking_lot::Mutex;
 
 use super::mandelbrot::luarun_progress_callback;
-use super::state::{luarun_options, luarun_state_free, luarun_state_new};
+use super::state::{luarun_options, read_options};
 use super::{arg_bytes, arg_name, arg_ref, boundary, boundary_or, check_out, luarun_status};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mandelbrot::resolve_threads;
@@ -39,34 +39,10 @@ pub unsafe extern "C" fn luarun_pool_new(
                 "pool size is {size}; it must be 0 (all cores) ..= {MAX_POOL_SIZE}"
             )));
         }
-        let mut states = Vec::with_capacity(size);
-        for _ in 0..size {
-            // Built exactly like `luarun_state_new` builds a state, options included.
-            let mut handle = std::ptr::null_mut();
-            let status = luarun_state_new(options, &mut handle);
-            if status != luarun_status::LUARUN_OK {
-                let message = CStr::from_ptr(super::luarun_last_error());
-                return Err(Error::new(
-                    status_kind(status),
-                    message.to_string_lossy().into_owned(),
-                ));
-            }
-            states.push(std::sync::Arc::clone(&(*handle).inner));
-            luarun_state_free(handle);
-        }
-        let inner = Pool::from_states(states)?;
+        let inner = Pool::new(size, &read_options(options)?)?;
         pool_out.write(Box::into_raw(Box::new(luarun_pool { inner })));
         Ok(())
     })
-}
-
-fn status_kind(status: luarun_status) -> ErrorKind {
-    match status {
-        luarun_status::LUARUN_ERR_MEMORY => ErrorKind::Memory,
-        luarun_status::LUARUN_ERR_UNSUPPORTED => ErrorKind::Unsupported,
-        luarun_status::LUARUN_ERR_RUNTIME => ErrorKind::Runtime,
-        _ => ErrorKind::InvalidArgument,
-    }
 }
 
 /// Releases a pool and its states. NULL is a no-op.

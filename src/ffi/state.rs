@@ -111,6 +111,17 @@ impl luarun_options {
     }
 }
 
+/// Reads an options argument: NULL means the defaults.
+///
+/// # Safety
+/// `options` must be NULL or point to a `luarun_options` of at least its `struct_size`.
+pub(crate) unsafe fn read_options(options: *const luarun_options) -> Result<Options> {
+    if options.is_null() {
+        return luarun_options::defaults().to_core();
+    }
+    read_sized_struct(options, luarun_options::defaults(), "luarun_options")?.to_core()
+}
+
 /// Borrows the state behind a `luarun_state *` argument.
 ///
 /// # Safety
@@ -143,12 +154,7 @@ pub unsafe extern "C" fn luarun_state_new(
 ) -> luarun_status {
     boundary(|| {
         check_out(state_out, "state_out")?;
-        let options = if options.is_null() {
-            luarun_options::defaults()
-        } else {
-            read_sized_struct(options, luarun_options::defaults(), "luarun_options")?
-        };
-        let inner = State::new(&options.to_core()?)?;
+        let inner = State::new(&read_options(options)?)?;
         state_out.write(Box::into_raw(Box::new(luarun_state { inner })));
         Ok(())
     })
