@@ -1,5 +1,5 @@
 # luarun front door. `make` builds, `make demo` shows it working, `make test` runs every
-# test (Rust, C, C++, Python). See README.md.
+# test (Rust for both flavors, C, C++, Node.js, Python). `make help` lists the targets.
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -21,6 +21,7 @@ LIB_LUAJIT := $(RELEASE)/libluarun_luajit.$(LIB_EXT)
 LUAJIT_TARGET_DIR := $(TARGET_DIR)/luajit
 LUAJIT_FLAGS := --no-default-features --features luajit --target-dir $(LUAJIT_TARGET_DIR)
 BUILD      := build
+VERSION    := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
 
 CFLAGS_STRICT   := -std=c99 -Wall -Wextra -pedantic -Werror -O2 -g
 CXXFLAGS_STRICT := -std=c++17 -Wall -Wextra -pedantic -Werror -O2 -g
@@ -40,7 +41,7 @@ VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
 .PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits
-.PHONY: test-cpp test-node sanitize bench-cpp bench
+.PHONY: test-cpp test-node sanitize bench-cpp bench help
 
 all: build
 
@@ -81,7 +82,8 @@ $(BUILD)/asan/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS_STRICT) $(SANITIZE_FLAGS) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
 
-## demo: build, then run the demo programs (render writes build/mandelbrot.pbm and .ppm)
+## demo: the Python comparison table (saves build/mandelbrot.png), then the C demos
+## (render writes build/mandelbrot.pbm and .ppm)
 demo: $(BUILD)/examples/hello $(BUILD)/examples/render
 	./$(BUILD)/examples/hello
 	./$(BUILD)/examples/render
@@ -90,7 +92,8 @@ demo: $(BUILD)/examples/hello $(BUILD)/examples/render
 bench:
 	$(CARGO) bench --bench mandelbrot
 
-## test: formatting, lints, Rust tests (incl. header freshness), C tests
+## test: fmt, clippy, Rust tests of both flavors (incl. header freshness), C, C++,
+## Node.js and Python tests
 test: lint test-rust test-c
 
 lint:
@@ -151,8 +154,10 @@ install: build
 	install -m 755 $(LIB) $(LIB_LUAJIT) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(RELEASE)/libluarun.a $(RELEASE)/libluarun_luajit.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/luarun.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)|g' \
-	    luarun.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/luarun.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB@|luarun|g' \
+	    -e 's|@LUA@|Lua 5.4|g' luarun.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/luarun.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB@|luarun_luajit|g' \
+	    -e 's|@LUA@|LuaJIT|g' luarun.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/luarun_luajit.pc
 
 clean:
 	$(CARGO) clean
@@ -230,3 +235,7 @@ bench-compare: build $(BENCH_VENV)/.ready
 ## bench-scaling: thread scaling 1/2/4/8/16 (capped at the cores present) at 1280 and 4000
 bench-scaling: build $(BENCH_VENV)/.ready
 	$(BENCH_ENV) $(BENCH_VENV)/bin/python -X faulthandler benches/compare/scaling.py --out $(BUILD)/bench-scaling
+
+## help: list the targets with what they do
+help:
+	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); print "  " $$0; next } /^## / { sub(/^## /, "    "); print }' $(MAKEFILE_LIST)

@@ -50,6 +50,8 @@ struct HostCallback {
     ) -> c_int,
     user_data: *mut c_void,
     free: luarun_user_data_free,
+    /// The global name it was registered under, for error messages.
+    name: Option<String>,
 }
 
 // SAFETY: see the type's documentation; luarun serializes calls into one state.
@@ -121,6 +123,7 @@ impl HostCallback {
                 callback,
                 user_data,
                 free,
+                name: None,
             }),
             None => {
                 if let Some(free) = free {
@@ -185,9 +188,10 @@ pub unsafe extern "C" fn luarun_register_function(
     user_data_free: luarun_user_data_free,
 ) -> luarun_status {
     boundary(|| {
-        let host = HostCallback::adopt(callback, user_data, user_data_free)?;
+        let mut host = HostCallback::adopt(callback, user_data, user_data_free)?;
         let state = arg_state(state)?;
         let name = arg_name(name, "name")?;
+        host.name = Some(name.to_owned());
         let function = new_host_function(state, host)?;
         state.run(|lua| lua.globals().set(name, function))
     })
@@ -362,6 +366,7 @@ pub(crate) fn invoke_callback(
         callback,
         user_data,
         free: None,
+        name: None,
     };
     borrowed.invoke(state, args)
 }

@@ -231,8 +231,9 @@ pub unsafe extern "C" fn luarun_mandelbrot_buffer_size(params: *const luarun_man
 /// `LUARUN_ERR_RUNTIME`, `LUARUN_ERR_MEMORY` from the kernel.
 ///
 /// # Safety
-/// `params` as for `luarun_mandelbrot_buffer_size`; `buf` must be NULL or point to
-/// `buf_len` writable bytes that nothing else touches during the call.
+/// `params` as for `luarun_mandelbrot_buffer_size`; `buf` must point to `buf_len` writable
+/// bytes that nothing else touches during the call (NULL only with `buf_len` 0, which
+/// gives `LUARUN_ERR_BUFFER_TOO_SMALL` with the size needed).
 #[no_mangle]
 pub unsafe extern "C" fn luarun_mandelbrot_render(
     params: *const luarun_mandelbrot,
@@ -241,8 +242,10 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
 ) -> luarun_status {
     boundary(|| {
         let (raw, core) = read_params(params)?;
-        if buf.is_null() {
-            return Err(Error::invalid_argument("buf must not be NULL"));
+        if buf.is_null() && buf_len != 0 {
+            return Err(Error::invalid_argument(format!(
+                "buf is NULL but buf_len is {buf_len}"
+            )));
         }
         let kernel = if raw.lua_kernel.is_null() {
             None
@@ -258,7 +261,12 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
             progress: callback.is_some().then_some(&report as _),
             lua_kernel: kernel,
         };
-        let buf = std::slice::from_raw_parts_mut(buf.cast::<u8>(), buf_len);
+        // NULL with length 0 is an empty buffer: the size check reports what is needed.
+        let buf: &mut [u8] = if buf.is_null() {
+            &mut []
+        } else {
+            std::slice::from_raw_parts_mut(buf.cast::<u8>(), buf_len)
+        };
         mandelbrot::render(&core, buf, &options)
     })
 }

@@ -120,6 +120,8 @@ static void bad_parameters_are_rejected_and_leave_the_buffer_untouched(void) {
   CHECK_STATUS(luarun_mandelbrot_render(NULL, buf, sizeof buf), LUARUN_ERR_INVALID_ARGUMENT);
   p = square(200, LUARUN_ENGINE_NATIVE, 2);
   CHECK_STATUS(luarun_mandelbrot_render(&p, NULL, 5000), LUARUN_ERR_INVALID_ARGUMENT);
+  CHECK_STATUS(luarun_mandelbrot_render(&p, NULL, 0), LUARUN_ERR_BUFFER_TOO_SMALL);
+  CHECK(strstr(luarun_last_error(), "needs") != NULL); /* says what size to pass */
   CHECK_STATUS(luarun_mandelbrot_render(&p, buf, 4999), LUARUN_ERR_BUFFER_TOO_SMALL);
   CHECK(strstr(luarun_last_error(), "4999") != NULL);
   CHECK(strstr(luarun_last_error(), "5000") != NULL);
