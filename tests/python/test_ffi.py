@@ -13,7 +13,9 @@ from luarun import _ffi, _lib
 
 def header_functions() -> set[str]:
     header = (REPO / "include" / "luarun.h").read_text()
-    return set(re.findall(r"\b(luarun_\w+)\s*\(", header)) - {"luarun_callback"}
+    # Doc comments mention functions too; only declarations count.
+    code = re.sub(r"/\*.*?\*/", "", header, flags=re.S)
+    return set(re.findall(r"\b(luarun_\w+)\s*\(", code)) - {"luarun_callback"}
 
 
 def test_every_header_function_is_declared_in_ffi_and_nothing_else():
