@@ -64,3 +64,43 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The Lua traceback carried by an mlua error, if any.
+pub(crate) fn find_traceback(error: &mlua::Error) -> Option<String> {
+    match error {
+        mlua::Error::CallbackError { traceback, .. } => Some(traceback.clone()),
+        mlua::Error::RuntimeError(message) => message
+            .find("stack traceback:")
+            .map(|at| message[at..].to_string()),
+        mlua::Error::WithContext { cause, .. } => find_traceback(cause),
+        _ => None,
+    }
+}
+
+/// Converts an mlua error into a core [`Error`], keeping Lua's message and traceback.
+pub fn convert_error(error: &mlua::Error) -> Error {
+    use mlua::Error as E;
+    match error {
+        E::SyntaxError { message, .. } => Error::new(ErrorKind::Syntax, message.clone()),
+        E::RuntimeError(message) => Error::new(ErrorKind::Runtime, message.clone()),
+        E::MemoryError(message) => Error::new(
+            ErrorKind::Memory,
+            format!("{message} (the state's memory limit was reached)"),
+        ),
+        E::CallbackError { traceback, cause } => {
+            let inner = convert_error(cause);
+            Error::new(inner.kind, format!("{}\n{traceback}", inner.message))
+        }
+        E::WithContext { context, cause } => {
+            let inner = convert_error(cause);
+            Error::new(inner.kind, format!("{context}: {}", inner.message))
+        }
+        E::ExternalError(inner) => match inner.downcast_ref::<Error>() {
+            Some(ours) => ours.clone(),
+            None => Error::new(ErrorKind::Runtime, inner.to_string()),
+        },
+        E::FromLuaConversionError { .. } => Error::type_error(error.to_string()),
+        E::BadArgument { .. } => Error::new(ErrorKind::Runtime, error.to_string()),
+        other => Error::new(ErrorKind::Runtime, other.to_string()),
+    }
+}

@@ -9,6 +9,7 @@ pub mod hook;
 pub mod host_object;
 pub mod limits;
 pub mod mandelbrot;
+pub mod options;
 pub mod pool;
 pub mod state;
 pub mod watchdog;

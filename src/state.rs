@@ -9,103 +9,14 @@
 use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::Arc;
-use std::time::Duration;
 
 use mlua::chunk::{Chunk, ChunkMode};
 use mlua::{Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{convert_error, find_traceback, Error, ErrorKind, Result};
 use crate::limits::{CallLimits, LimitGuard};
-
-/// Which standard libraries a state opens. The base library is always open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Libraries(pub u32);
-
-impl Libraries {
-    /// `coroutine`.
-    pub(crate) const COROUTINE: u32 = 1;
-    /// `table`.
-    pub(crate) const TABLE: u32 = 1 << 1;
-    /// `string` (without `string.dump` unless bytecode is allowed).
-    pub(crate) const STRING: u32 = 1 << 2;
-    /// `math`.
-    pub(crate) const MATH: u32 = 1 << 3;
-    /// `utf8`.
-    pub(crate) const UTF8: u32 = 1 << 4;
-    /// `os`: clock and date, but also `os.execute`, `os.remove`, `os.exit`.
-    pub(crate) const OS: u32 = 1 << 5;
-    /// `io`, plus the base functions `dofile` and `loadfile`: file system access.
-    pub(crate) const IO: u32 = 1 << 6;
-    /// `package` and `require`: loads Lua and C modules from disk.
-    pub(crate) const PACKAGE: u32 = 1 << 7;
-    /// `debug`: can break every guarantee of the sandbox.
-    pub(crate) const DEBUG: u32 = 1 << 8;
-    /// The safe default set.
-    pub(crate) const SAFE: u32 =
-        Self::COROUTINE | Self::TABLE | Self::STRING | Self::MATH | Self::UTF8;
-    /// Every library.
-    pub(crate) const ALL: u32 = Self::SAFE | Self::OS | Self::IO | Self::PACKAGE | Self::DEBUG;
-
-    fn has(self, lib: u32) -> bool {
-        self.0 & lib != 0
-    }
-
-    fn to_mlua(self) -> StdLib {
-        let table = [
-            #[cfg(feature = "lua54")]
-            (Self::COROUTINE, StdLib::COROUTINE),
-            (Self::TABLE, StdLib::TABLE),
-            (Self::STRING, StdLib::STRING),
-            (Self::MATH, StdLib::MATH),
-            #[cfg(feature = "lua54")]
-            (Self::UTF8, StdLib::UTF8),
-            (Self::OS, StdLib::OS),
-            (Self::IO, StdLib::IO),
-            (Self::PACKAGE, StdLib::PACKAGE),
-            (Self::DEBUG, StdLib::DEBUG),
-        ];
-        // LuaJIT: `coroutine` is part of base (removed afterwards when not asked for),
-        // `utf8` does not exist, `bit` is always open, and `jit` is opened so that
-        // limited states can switch the compiler off.
-        #[cfg(feature = "luajit")]
-        let always = StdLib::BIT | StdLib::JIT;
-        #[cfg(not(feature = "luajit"))]
-        let always = StdLib::NONE;
-        table
-            .iter()
-            .filter(|(ours, _)| self.has(*ours))
-            .fold(always, |acc, (_, theirs)| acc | *theirs)
-    }
-}
-
-/// How to build a state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Options {
-    /// Standard libraries to open.
-    pub libraries: Libraries,
-    /// Most bytes the state may hold; `None` = unlimited.
-    pub memory_limit: Option<usize>,
-    /// Instruction and wall-time limits applied to each top-level call.
-    pub call_limits: CallLimits,
-    /// Whether precompiled (binary) chunks may be loaded and `string.dump` exists.
-    pub allow_bytecode: bool,
-    /// Whether `setmetatable` accepts metatables with `__gc` (finalizers run where
-    /// limits cannot stop them).
-    pub allow_finalizers: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            libraries: Libraries(Libraries::SAFE),
-            memory_limit: None,
-            call_limits: CallLimits::default(),
-            allow_bytecode: false,
-            allow_finalizers: false,
-        }
-    }
-}
+pub use crate::options::{call_limits, Libraries, Options};
 
 /// Most calls that may be nested on one state through host callbacks (Lua -> host ->
 /// Lua -> ...). Lua bounds its own recursion, but every host round trip also uses the
@@ -448,51 +359,4 @@ pub fn chunk_name(code: &[u8]) -> String {
         })
         .collect();
     format!("=[string \"{printable}{ellipsis}\"]")
-}
-
-fn find_traceback(error: &mlua::Error) -> Option<String> {
-    match error {
-        mlua::Error::CallbackError { traceback, .. } => Some(traceback.clone()),
-        mlua::Error::RuntimeError(message) => message
-            .find("stack traceback:")
-            .map(|at| message[at..].to_string()),
-        mlua::Error::WithContext { cause, .. } => find_traceback(cause),
-        _ => None,
-    }
-}
-
-/// Converts an mlua error into a core [`Error`], keeping Lua's message and traceback.
-pub fn convert_error(error: &mlua::Error) -> Error {
-    use mlua::Error as E;
-    match error {
-        E::SyntaxError { message, .. } => Error::new(ErrorKind::Syntax, message.clone()),
-        E::RuntimeError(message) => Error::new(ErrorKind::Runtime, message.clone()),
-        E::MemoryError(message) => Error::new(
-            ErrorKind::Memory,
-            format!("{message} (the state's memory limit was reached)"),
-        ),
-        E::CallbackError { traceback, cause } => {
-            let inner = convert_error(cause);
-            Error::new(inner.kind, format!("{}\n{traceback}", inner.message))
-        }
-        E::WithContext { context, cause } => {
-            let inner = convert_error(cause);
-            Error::new(inner.kind, format!("{context}: {}", inner.message))
-        }
-        E::ExternalError(inner) => match inner.downcast_ref::<Error>() {
-            Some(ours) => ours.clone(),
-            None => Error::new(ErrorKind::Runtime, inner.to_string()),
-        },
-        E::FromLuaConversionError { .. } => Error::type_error(error.to_string()),
-        E::BadArgument { .. } => Error::new(ErrorKind::Runtime, error.to_string()),
-        other => Error::new(ErrorKind::Runtime, other.to_string()),
-    }
-}
-
-/// Limits from plain numbers, as options structs carry them (0 = unlimited).
-pub fn call_limits(instructions: u64, time_ms: u64) -> CallLimits {
-    CallLimits {
-        instructions: (instructions != 0).then_some(instructions),
-        time: (time_ms != 0).then(|| Duration::from_millis(time_ms)),
-    }
 }
