@@ -60,9 +60,6 @@ pub struct LimitGuard {
     limits: CallLimits,
     /// Instructions between two calls of [`LimitGuard::check`].
     interval: u64,
-    origin: Instant,
-    /// Deadline of the running call in nanoseconds since `origin`; 0 = none.
-    deadline_ns: AtomicU64,
     instructions_used: AtomicU64,
     interrupt_requested: AtomicBool,
     /// A [`StopReason`] code once the running call has been stopped; 0 otherwise.
@@ -81,8 +78,6 @@ impl LimitGuard {
         LimitGuard {
             limits,
             interval: u64::from(crate::hook::hook_interval(limits.instructions)),
-            origin: Instant::now(),
-            deadline_ns: AtomicU64::new(0),
             instructions_used: AtomicU64::new(0),
             interrupt_requested: AtomicBool::new(false),
             tripped: AtomicU8::new(0),
@@ -133,11 +128,6 @@ impl LimitGuard {
         }
         self.tripped.store(0, Ordering::SeqCst);
         self.instructions_used.store(0, Ordering::Relaxed);
-        let deadline = self.limits.time.map_or(0, |t| {
-            let ns = (self.origin.elapsed() + t).as_nanos();
-            u64::try_from(ns).unwrap_or(u64::MAX).max(1)
-        });
-        self.deadline_ns.store(deadline, Ordering::Relaxed);
         self.time_expired.store(false, Ordering::SeqCst);
         if let Some(limit) = self.limits.time {
             let timer = crate::watchdog::watchdog().schedule(Instant::now() + limit, self);
@@ -151,7 +141,6 @@ impl LimitGuard {
 
     /// Ends a top-level call: the next call starts with a fresh budget.
     pub fn end_call(&self) {
-        self.deadline_ns.store(0, Ordering::Relaxed);
         if let Some(timer) = self.timer.lock().take() {
             crate::watchdog::watchdog().cancel(timer);
         }
@@ -204,11 +193,8 @@ impl LimitGuard {
                 return Some(StopReason::InstructionLimit);
             }
         }
+        // The watchdog sets this at the deadline (and arms the hook if it is off).
         if self.time_expired.load(Ordering::SeqCst) {
-            return Some(StopReason::TimeLimit);
-        }
-        let deadline = self.deadline_ns.load(Ordering::Relaxed);
-        if deadline != 0 && self.origin.elapsed().as_nanos() >= u128::from(deadline) {
             return Some(StopReason::TimeLimit);
         }
         None
