@@ -23,30 +23,87 @@ local floor = math.floor
 local CARDIOID_LAMBDA_SQ = 0.99 * 0.99
 local BULB_RADIUS_SQ = (0.25 * 0.99) * (0.25 * 0.99)
 local INNER_DISK_RADIUS_SQ = 0.49 * 0.49
+-- Discs well inside the period-3 and period-4 bulbs (centre, radius), the same as
+-- shortcut::DISCS: every point in them has a strongly attracting cycle.
+local DISCS = {
+  { -0.1225611669, 0.7448617666, 0.08 },
+  { -0.1225611669, -0.7448617666, 0.08 },
+  { -1.3107026413, 0.0, 0.05 },
+  { 0.2822713908, 0.5300606176, 0.035 },
+  { 0.2822713908, -0.5300606176, 0.035 },
+}
 -- Periodicity checking pays off only for long budgets (it never changes a result).
 local PERIODICITY_FROM = 200
 
--- The first step at which |z|^2 > 4, or max_iter if the orbit never escapes.
-local function escape_count(cr, ci, max_iter)
-  -- Shortcuts, cheapest first and written inline (a call per pixel costs more than
-  -- the tests): a disk inside the claimed cardioid, the bulb, then the exact
-  -- cardioid multiplier lambda = 1 - sqrt(w), w = 1 - 4c, principal root a + b*i.
-  if cr > -1.26 and cr < 0.38 and ci > -0.66 and ci < 0.66 then
-    local ciq = ci * ci
-    if (cr + 0.245) * (cr + 0.245) + ciq <= INNER_DISK_RADIUS_SQ
-        or (cr + 1.0) * (cr + 1.0) + ciq <= BULB_RADIUS_SQ then
-      return max_iter
-    end
-    local wr, wi = 1.0 - 4.0 * cr, -4.0 * ci
-    local modulus = (wr * wr + wi * wi) ^ 0.5
-    local a = ((modulus + wr) * 0.5) ^ 0.5
-    if (1.0 - a) * (1.0 - a) + (modulus - wr) * 0.5 <= CARDIOID_LAMBDA_SQ then
-      return max_iter
+-- The whole cardioid lies in the disk |c + 0.125| <= 0.66: points outside it skip the
+-- square roots.
+local OUTER_DISK_RADIUS_SQ = 0.66 * 0.66
+
+-- Whether c is in the claimed part of the cardioid: lambda = 1 - sqrt(w), w = 1 - 4c,
+-- principal root a + b*i.
+local function in_cardioid(cr, ci)
+  local wr, wi = 1.0 - 4.0 * cr, -4.0 * ci
+  local modulus = (wr * wr + wi * wi) ^ 0.5
+  local a = ((modulus + wr) * 0.5) ^ 0.5
+  return (1.0 - a) * (1.0 - a) + (modulus - wr) * 0.5 <= CARDIOID_LAMBDA_SQ
+end
+
+-- Whether c (in the box) is in the claimed part of the bulb or the cardioid. The bulb
+-- lies left of -0.75, the claimed cardioid right of it; the cheap disk tests settle most
+-- points, only the ring between the inner and the outer disk needs square roots.
+local function in_bulb_or_cardioid(cr, ci, ciq)
+  if cr < -0.75 then
+    return (cr + 1.0) * (cr + 1.0) + ciq <= BULB_RADIUS_SQ
+  end
+  if (cr + 0.245) * (cr + 0.245) + ciq <= INNER_DISK_RADIUS_SQ then
+    return true
+  end
+  return (cr + 0.125) * (cr + 0.125) + ciq <= OUTER_DISK_RADIUS_SQ and in_cardioid(cr, ci)
+end
+
+-- The discs a row at ci crosses, as a flat list {cr, (ci - disc_ci)^2, radius^2, ...};
+-- rows far from every disc get an empty list and pay nothing per pixel.
+local function discs_crossing(ci)
+  local crossing = {}
+  for i = 1, #DISCS do
+    local disc = DISCS[i]
+    local di = ci - disc[2]
+    if di >= -disc[3] and di <= disc[3] then
+      crossing[#crossing + 1] = disc[1]
+      crossing[#crossing + 1] = di * di
+      crossing[#crossing + 1] = disc[3] * disc[3]
     end
   end
+  return crossing
+end
+
+-- Whether c is in one of the discs of `crossing` (from discs_crossing(ci)).
+local function in_disc(cr, crossing)
+  for i = 1, #crossing, 3 do
+    local dr = cr - crossing[i]
+    if dr * dr + crossing[i + 1] <= crossing[i + 2] then
+      return true
+    end
+  end
+  return false
+end
+
+-- Whether c provably never escapes (any of the shortcuts above).
+local function is_bounded(cr, ci, crossing)
+  if cr > -1.26 and cr < 0.38 and ci > -0.66 and ci < 0.66
+      and in_bulb_or_cardioid(cr, ci, ci * ci) then
+    return true
+  end
+  return crossing[1] ~= nil and in_disc(cr, crossing)
+end
+
+-- The first step at which |z|^2 > 4, or max_iter if the orbit never escapes, for c not
+-- claimed by a shortcut. Steps run in blocks of 8 for long budgets; after each block
+-- the state is compared with one saved at doubling intervals: an orbit that comes back
+-- to exactly the same numbers repeats forever and never escapes.
+local function iterate(cr, ci, max_iter)
   local zr, zi, zrq, ziq = cr, ci, cr * cr, ci * ci
-  if max_iter <= PERIODICITY_FROM then
-    -- Short budgets: a plain loop; cycles rarely close this early.
+  if max_iter < PERIODICITY_FROM then
     for step = 1, max_iter - 1 do
       zi = zr * zi * 2 + ci
       zr = zrq - ziq + cr
@@ -58,9 +115,6 @@ local function escape_count(cr, ci, max_iter)
     end
     return max_iter
   end
-  -- Steps run in blocks of 8; after each block the state is compared with one saved at
-  -- doubling intervals: an orbit that comes back to exactly the same numbers repeats
-  -- forever and never escapes.
   local saved_r, saved_i, next_save = zr, zi, 16
   local last_step = max_iter - 1
   for block_start = 1, last_step, 8 do
@@ -100,25 +154,64 @@ local function bytes_to_string(bytes, n)
   return concat(parts)
 end
 
+-- The hot loop of the engine, written out: shortcut tests and the plain iteration are
+-- inline (a function call per pixel would cost more than most pixels' iterations).
 local function bits_row(ci, p)
   local width, max_iter, x_min, dx, x_offset = p.width, p.max_iter, p.x_min, p.dx, p.x_offset
+  local ciq = ci * ci
+  local row_in_box = ci > -0.66 and ci < 0.66
+  local crossing = discs_crossing(ci)
+  local any_disc = crossing[1] ~= nil
+  local short = max_iter < PERIODICITY_FROM
   local bytes, n = {}, 0
-  local byte, bits = 0, 0
-  for x = 0, width - 1 do
-    local cr = (x_offset + x) * dx + x_min
-    byte = byte * 2
-    if escape_count(cr, ci, max_iter) == max_iter then
-      byte = byte + 1
+  -- One byte (8 pixels, the leftmost in the most significant bit) per outer step.
+  for first_x = 0, width - 1, 8 do
+    local last_x = first_x + 7
+    if last_x >= width then
+      last_x = width - 1
     end
-    bits = bits + 1
-    if bits == 8 then
-      n = n + 1
-      bytes[n] = byte
-      byte, bits = 0, 0
+    local byte = 0
+    for x = first_x, last_x do
+      local cr = (x_offset + x) * dx + x_min
+      -- Shortcuts first (in_bulb_or_cardioid with its commonest answers inline), then
+      -- the plain iteration.
+      local inside = false
+      if row_in_box and cr > -1.26 and cr < 0.38 then
+        if cr < -0.75 then
+          inside = (cr + 1.0) * (cr + 1.0) + ciq <= BULB_RADIUS_SQ
+        elseif (cr + 0.245) * (cr + 0.245) + ciq <= INNER_DISK_RADIUS_SQ then
+          inside = true
+        elseif (cr + 0.125) * (cr + 0.125) + ciq <= OUTER_DISK_RADIUS_SQ then
+          inside = in_cardioid(cr, ci)
+        end
+      end
+      if not inside and any_disc then
+        inside = in_disc(cr, crossing)
+      end
+      if inside then
+        byte = byte * 2 + 1
+      elseif short then
+        local zr, zi, zrq, ziq = cr, ci, cr * cr, ciq
+        local bit = 1
+        for _ = 1, max_iter - 1 do
+          zi = zr * zi * 2 + ci
+          zr = zrq - ziq + cr
+          ziq = zi * zi
+          zrq = zr * zr
+          if zrq + ziq > 4.0 then
+            bit = 0
+            break
+          end
+        end
+        byte = byte * 2 + bit
+      elseif iterate(cr, ci, max_iter) == max_iter then
+        byte = byte * 2 + 1
+      else
+        byte = byte * 2
+      end
     end
-  end
-  if bits > 0 then
-    for _ = bits + 1, 8 do
+    -- Pad the last byte of a row whose width is not a multiple of 8.
+    for _ = last_x + 1, first_x + 7 do
       byte = byte * 2
     end
     n = n + 1
@@ -129,10 +222,14 @@ end
 
 local function counts_row(ci, p)
   local width, max_iter, x_min, dx, x_offset = p.width, p.max_iter, p.x_min, p.dx, p.x_offset
+  local crossing = discs_crossing(ci)
   local bytes, n = {}, 0
   for x = 0, width - 1 do
     local cr = (x_offset + x) * dx + x_min
-    local count = escape_count(cr, ci, max_iter)
+    local count = max_iter
+    if not is_bounded(cr, ci, crossing) then
+      count = iterate(cr, ci, max_iter)
+    end
     for _ = 1, 4 do
       n = n + 1
       bytes[n] = count % 256

@@ -164,3 +164,38 @@ fn tiles_reassemble_into_the_whole_image() {
         assert!(assembled == expected, "{engine:?}");
     }
 }
+
+#[test]
+fn overflowing_viewports_keep_the_plain_iterations_nan_semantics() {
+    // With |c| near 1e154 and beyond, squares overflow and `inf - inf` gives NaN; NaN is
+    // never `> 4.0`, so the plain iteration counts such pixels as never escaping. Every
+    // kernel must agree, pixel for pixel, in every format.
+    for (x_min, x_max, y_min, y_max) in [
+        (-1e300, 1e300, -1e300, 1e300),
+        (-1e160, 1e160, -1e155, 1e155),
+        (1e154, 3e154, -2e154, 2e154),
+    ] {
+        for format in ALL_FORMATS {
+            for max_iter in [2, 50] {
+                let p = Params {
+                    x_min,
+                    x_max,
+                    y_min,
+                    y_max,
+                    max_iter,
+                    format,
+                    ..params(19, 13, Engine::Native, 2)
+                };
+                assert_all_native_kernels_exact(&p);
+                let lua = Params {
+                    engine: Engine::Lua,
+                    ..p.clone()
+                };
+                assert!(
+                    render(&lua) == plain_render(&lua),
+                    "Lua engine differs for {lua:?}"
+                );
+            }
+        }
+    }
+}

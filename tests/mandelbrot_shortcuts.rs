@@ -6,7 +6,7 @@ mod common;
 
 use common::{params, plain_count, plain_render};
 use luarun::mandelbrot::native::{self, available_isas, Kernel};
-use luarun::mandelbrot::shortcut::{escape_count, is_bounded};
+use luarun::mandelbrot::shortcut::{escape_count, is_bounded, Disc, DISCS};
 use luarun::mandelbrot::{Engine, Params, PixelFormat, Progress};
 
 /// `c` whose cardioid multiplier is `lambda = r * e^(i t)`: `c = lambda/2 - lambda^2/4`.
@@ -85,6 +85,88 @@ fn periodicity_checking_never_changes_a_count() {
     }
 }
 
+/// The multiplier `|lambda|` of the attracting cycle of period `period` that the orbit
+/// of 0 settles on, or `None` when the orbit escapes. Plain complex arithmetic: this is
+/// the mathematical claim, not the kernels' floating-point iteration.
+fn cycle_multiplier(cr: f64, ci: f64, period: u32) -> Option<f64> {
+    let (mut zr, mut zi) = (0.0f64, 0.0f64);
+    for _ in 0..20_000 {
+        (zr, zi) = (zr * zr - zi * zi + cr, 2.0 * zr * zi + ci);
+        if zr * zr + zi * zi > 4.0 {
+            return None;
+        }
+    }
+    let (mut lr, mut li) = (1.0f64, 0.0f64);
+    for _ in 0..period {
+        // lambda *= 2z
+        (lr, li) = (2.0 * (lr * zr - li * zi), 2.0 * (lr * zi + li * zr));
+        (zr, zi) = (zr * zr - zi * zi + cr, 2.0 * zr * zi + ci);
+    }
+    Some((lr * lr + li * li).sqrt())
+}
+
+fn disc_point(disc: &Disc, r: f64, t: f64) -> (f64, f64) {
+    (disc.cr + r * t.cos(), disc.ci + r * t.sin())
+}
+
+#[test]
+fn each_claimed_disc_lies_inside_its_bulb_with_a_strongly_attracting_cycle() {
+    // The multiplier is holomorphic on the bulb: its maximum over the disc is on the
+    // circle. 8192 points around a circle of at most 0.08 are 6e-5 apart, and |lambda|
+    // changes by at most ~25 |dc| here, so a sampled maximum of 0.88 keeps the circle
+    // (and hence the disc) below 0.9. Sampled slightly outside the circle too, for rounding.
+    for disc in &DISCS {
+        let mut largest = 0.0f64;
+        for i in 0..8192 {
+            let t = i as f64 / 8192.0 * std::f64::consts::TAU;
+            for r in [disc.radius, disc.radius * 1.001] {
+                let (cr, ci) = disc_point(disc, r, t);
+                let lambda = cycle_multiplier(cr, ci, disc.period).unwrap_or_else(|| {
+                    panic!("c = {cr} + {ci}i on the circle of {disc:?} escapes")
+                });
+                largest = largest.max(lambda);
+            }
+        }
+        assert!(
+            largest <= 0.88,
+            "{disc:?}: |lambda| reaches {largest} on its circle"
+        );
+    }
+}
+
+#[test]
+fn points_in_the_claimed_discs_never_escape_under_the_plain_iteration() {
+    let mut checked = 0;
+    for disc in &DISCS {
+        for i in 0..400 {
+            let t = i as f64 / 400.0 * std::f64::consts::TAU;
+            for fraction in [0.0, 0.3, 0.7, 0.95, 1.0] {
+                let (cr, ci) = disc_point(disc, disc.radius * fraction, t);
+                if is_bounded(cr, ci) {
+                    checked += 1;
+                    assert_eq!(plain_count(cr, ci, DEEP), DEEP, "c = {cr} + {ci}i escapes");
+                }
+            }
+        }
+    }
+    // Points exactly on a circle may round to either side; nearly all must be claimed.
+    assert!(
+        checked > DISCS.len() * 400 * 9 / 2,
+        "only {checked} points claimed"
+    );
+}
+
+#[test]
+fn the_discs_claim_nothing_outside_their_circles() {
+    for disc in &DISCS {
+        for i in 0..1000 {
+            let t = i as f64 / 1000.0 * std::f64::consts::TAU;
+            let (cr, ci) = disc_point(disc, disc.radius * 1.01, t);
+            assert!(!disc.contains(cr, ci), "{disc:?} claims c = {cr} + {ci}i");
+        }
+    }
+}
+
 fn assert_kernels_exact(p: &Params) {
     let expected = plain_render(p);
     for &isa in available_isas() {
@@ -106,6 +188,9 @@ fn vector_kernels_with_shortcuts_are_exact_on_boundary_zooms_with_thousands_of_s
         (-1.2501, -1.2499, -0.0001, 0.0001), // bulb's far edge
         (-0.3905, -0.3895, 0.5865, 0.5875),  // cardioid edge, irrational angle
         (-0.1230, -0.1220, 0.7445, 0.7455),  // period-3 bulb
+        (-0.2100, 0.0400, 0.6500, 0.8500),   // period-3 bulb with its claimed disc
+        (-1.3700, -1.2500, -0.0600, 0.0600), // period-4 bulb on the period-2 bulb
+        (0.2400, 0.3200, -0.5700, -0.4900),  // period-4 bulb on the cardioid
     ];
     for (x_min, x_max, y_min, y_max) in windows {
         for (format, max_iter) in [(PixelFormat::CountsU32, 3000), (PixelFormat::Bits, 1234)] {
@@ -124,16 +209,29 @@ fn vector_kernels_with_shortcuts_are_exact_on_boundary_zooms_with_thousands_of_s
 
 #[test]
 fn lua_kernel_with_shortcuts_is_exact_near_the_boundaries() {
-    let p = Params {
-        x_min: -0.7505,
-        x_max: -0.7495,
-        y_min: -0.0005,
-        y_max: 0.0005,
-        max_iter: 2500,
-        format: PixelFormat::CountsU32,
-        ..params(23, 19, Engine::Lua, 2)
-    };
-    assert!(common::render(&p) == plain_render(&p));
+    let windows = [
+        (-0.7505, -0.7495, -0.0005, 0.0005, 2500), // cardioid meets bulb
+        (-0.2100, 0.0400, 0.6500, 0.8500, 300),    // period-3 bulb with its claimed disc
+        (-1.3700, -1.2500, -0.0600, 0.0600, 50),   // period-4 bulb on the period-2 bulb
+        (0.2400, 0.3200, -0.5700, -0.4900, 120),   // period-4 bulb on the cardioid
+    ];
+    for (x_min, x_max, y_min, y_max, max_iter) in windows {
+        for format in [PixelFormat::CountsU32, PixelFormat::Bits] {
+            let p = Params {
+                x_min,
+                x_max,
+                y_min,
+                y_max,
+                max_iter,
+                format,
+                ..params(23, 19, Engine::Lua, 2)
+            };
+            assert!(
+                common::render(&p) == plain_render(&p),
+                "Lua engine differs for {p:?}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -40,42 +40,48 @@ impl Kernel {
         }
     }
 
-    /// Computes the escape counts of `row` into `counts` (`row.width` entries).
-    pub fn counts(self, row: &Row, counts: &mut [u32]) {
-        debug_assert_eq!(counts.len(), row.width as usize);
+    /// Computes the escape counts of consecutive `rows` into `counts` (`width` per row).
+    pub fn counts(self, rows: &[Row], counts: &mut [u32]) {
         match self.isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `available_isas` lists AVX-512F only where the CPU has it.
             Isa::Avx512 if has(Isa::Avx512) => unsafe {
-                super::simd_avx512::row_counts(row, self.shortcuts, counts)
+                super::simd_avx512::rows_counts(rows, self.shortcuts, counts)
             },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2.
             Isa::Avx2 if has(Isa::Avx2) => unsafe {
-                super::simd_avx2::row_counts(row, self.shortcuts, counts)
+                super::simd_avx2::rows_counts(rows, self.shortcuts, counts)
             },
-            _ => scalar_counts(row, self.shortcuts, counts),
+            _ => scalar_counts(rows, self.shortcuts, counts),
         }
     }
 
-    /// Writes the in-set bits of `row` (PBM P4 row, `ceil(width/8)` bytes) into `bits`.
-    pub fn bits(self, row: &Row, bits: &mut [u8]) {
-        debug_assert_eq!(bits.len(), (row.width as usize).div_ceil(8));
+    /// Writes the in-set bits of consecutive `rows` (PBM P4 rows, `ceil(width/8)` bytes
+    /// each) into `bits`.
+    pub fn bits(self, rows: &[Row], bits: &mut [u8]) {
         match self.isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `available_isas` lists AVX-512F only where the CPU has it.
             Isa::Avx512 if has(Isa::Avx512) => unsafe {
-                super::simd_avx512::row_bits(row, self.shortcuts, bits)
+                super::simd_avx512::rows_bits(rows, self.shortcuts, bits)
             },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2.
             Isa::Avx2 if has(Isa::Avx2) => unsafe {
-                super::simd_avx2::row_bits(row, self.shortcuts, bits)
+                super::simd_avx2::rows_bits(rows, self.shortcuts, bits)
             },
             _ => {
-                let mut counts = vec![0; row.width as usize];
-                scalar_counts(row, self.shortcuts, &mut counts);
-                write_row(PixelFormat::Bits, &counts, row.max_iter, bits);
+                let width = rows.first().map_or(0, |row| row.width as usize);
+                let mut counts = vec![0; width * rows.len()];
+                scalar_counts(rows, self.shortcuts, &mut counts);
+                let row_bytes = width.div_ceil(8);
+                for (row, (row_counts, out)) in rows
+                    .iter()
+                    .zip(counts.chunks(width.max(1)).zip(bits.chunks_mut(row_bytes)))
+                {
+                    write_row(PixelFormat::Bits, row_counts, row.max_iter, out);
+                }
             }
         }
     }
@@ -103,14 +109,17 @@ pub fn available_isas() -> &'static [Isa] {
     })
 }
 
-fn scalar_counts(row: &Row, shortcuts: bool, counts: &mut [u32]) {
-    for (x, count) in counts.iter_mut().enumerate() {
-        let cr = row.cr(x as u32);
-        *count = if shortcuts {
-            shortcut::escape_count(cr, row.ci, row.max_iter)
-        } else {
-            super::reference::escape_count(cr, row.ci, row.max_iter)
-        };
+fn scalar_counts(rows: &[Row], shortcuts: bool, counts: &mut [u32]) {
+    let escape_count = if shortcuts {
+        shortcut::escape_count
+    } else {
+        super::reference::escape_count
+    };
+    let width = rows.first().map_or(0, |row| row.width as usize);
+    for (row, row_counts) in rows.iter().zip(counts.chunks_mut(width.max(1))) {
+        for (x, count) in row_counts.iter_mut().enumerate() {
+            *count = escape_count(row.cr(x as u32), row.ci, row.max_iter);
+        }
     }
 }
 
@@ -120,25 +129,35 @@ pub fn render(params: &Params, buf: &mut [u8], progress: &Progress) {
     render_with(params, buf, progress, Kernel::best());
 }
 
+/// Rows per task: the vector kernels iterate tiles of a few rows (see `simd_avx512`), and
+/// a task of 4 rows keeps tasks small enough to balance threads on any image height.
+const ROWS_PER_TASK: usize = 4;
+
 /// Renders with a chosen kernel (benchmarks and tests compare them).
 pub fn render_with(params: &Params, buf: &mut [u8], progress: &Progress, kernel: Kernel) {
+    let width = params.width as usize;
     let row_bytes = params.row_bytes();
-    let render_row = |counts: &mut Vec<u32>, (y, out): (usize, &mut [u8])| {
+    let render_task = |counts: &mut Vec<u32>, (task, out): (usize, &mut [u8])| {
         if progress.is_cancelled() {
             return;
         }
-        let row = params.row(y as u32);
+        let first = task * ROWS_PER_TASK;
+        let rows: Vec<Row> = (first..first + out.len() / row_bytes)
+            .map(|y| params.row(y as u32))
+            .collect();
         if params.format == PixelFormat::Bits {
-            kernel.bits(&row, out);
+            kernel.bits(&rows, out);
         } else {
-            counts.resize(params.width as usize, 0);
-            kernel.counts(&row, counts);
-            write_row(params.format, counts, params.max_iter, out);
+            counts.resize(width * rows.len(), 0);
+            kernel.counts(&rows, counts);
+            for (row_counts, row_out) in counts.chunks(width).zip(out.chunks_mut(row_bytes)) {
+                write_row(params.format, row_counts, params.max_iter, row_out);
+            }
         }
-        progress.rows_done(1);
+        progress.rows_done(rows.len() as u32);
     };
-    let rows = buf.par_chunks_mut(row_bytes).enumerate();
-    thread_pool(params.threads).install(|| rows.for_each_init(Vec::new, render_row));
+    let tasks = buf.par_chunks_mut(row_bytes * ROWS_PER_TASK).enumerate();
+    thread_pool(params.threads).install(|| tasks.for_each_init(Vec::new, render_task));
 }
 
 /// A rayon pool with exactly `threads` threads, built once per thread count.

@@ -9,6 +9,14 @@
 //!   rounding could matter), so such pixels are in the set without iterating. The margin
 //!   costs almost nothing and `tests/mandelbrot_shortcuts.rs` iterates points on and
 //!   around these curves for tens of thousands of steps to check the claim.
+//! - **Discs in the larger bulbs** ([`DISCS`]): the period-3 bulbs, the period-4 bulb on
+//!   the period-2 bulb and the period-4 bulbs on the cardioid. Each bulb is a hyperbolic
+//!   component: every `c` in it has an attracting cycle whose multiplier `lambda(c)` is a
+//!   holomorphic function of `c`. A disc around the bulb's centre on whose boundary
+//!   circle `|lambda| <= 0.9` lies inside the bulb (the bulb is simply connected), and by
+//!   the maximum principle `|lambda| <= 0.9` inside it too: strongly attracting, far from
+//!   where rounding could matter. The tests compute `lambda` around each circle and
+//!   iterate points inside each disc for tens of thousands of steps.
 //! - **Periodicity.** The state of the iteration is `(zr, zi)` (`zrq`, `ziq` are derived
 //!   from it). If it ever equals an earlier state exactly, the orbit repeats forever and
 //!   never escapes: the pixel is in the set. Checked every [`PERIOD_CHECK`] steps against
@@ -16,6 +24,10 @@
 //!   `==` treats -0.0 and 0.0 alike, which is sound: the sign of a zero never changes the
 //!   magnitude of any later value.
 
+/// The vector kernels check periodicity only for budgets of at least this many steps:
+/// below it cycles rarely close in time and the comparisons cost more than they save
+/// (the Lua kernel uses the same threshold). Skipping a check never changes a count.
+pub(crate) const PERIODICITY_FROM: u32 = 200;
 /// Steps between two periodicity comparisons.
 pub(crate) const PERIOD_CHECK: u32 = 8;
 /// The first step at which the saved state is refreshed; it then doubles.
@@ -32,10 +44,89 @@ pub(crate) const INNER_DISK_CENTER: f64 = 0.245;
 /// Squared radius of the inner disk.
 pub(crate) const INNER_DISK_RADIUS_SQ: f64 = 0.49 * 0.49;
 
-/// Whether `c` lies well inside the main cardioid or the period-2 bulb, where the orbit
-/// provably stays bounded. The vector kernels compute the same formula lane by lane.
+/// A disc well inside a bulb of period 3 or 4 (see the module documentation).
+#[derive(Clone, Copy, Debug)]
+pub struct Disc {
+    /// Real part of the centre (the bulb's nucleus, rounded).
+    pub cr: f64,
+    /// Imaginary part of the centre.
+    pub ci: f64,
+    /// Radius.
+    pub radius: f64,
+    /// Period of the bulb's attracting cycle.
+    pub period: u32,
+}
+
+impl Disc {
+    /// Whether `c` lies in the disc. Kernels may skip the test for rows or vectors whose
+    /// `ci` or `cr` is farther than `radius` from the centre.
+    #[inline]
+    pub fn contains(&self, cr: f64, ci: f64) -> bool {
+        let (dr, di) = (cr - self.cr, ci - self.ci);
+        dr * dr + di * di <= self.radius * self.radius
+    }
+}
+
+/// The claimed discs, largest first. Radii are chosen so that the multiplier of the
+/// attracting cycle stays below 0.9 on each circle (0.87 at most, checked by the tests).
+pub const DISCS: [Disc; 5] = [
+    Disc {
+        cr: -0.122_561_166_9,
+        ci: 0.744_861_766_6,
+        radius: 0.08,
+        period: 3,
+    },
+    Disc {
+        cr: -0.122_561_166_9,
+        ci: -0.744_861_766_6,
+        radius: 0.08,
+        period: 3,
+    },
+    Disc {
+        cr: -1.310_702_641_3,
+        ci: 0.0,
+        radius: 0.05,
+        period: 4,
+    },
+    Disc {
+        cr: 0.282_271_390_8,
+        ci: 0.530_060_617_6,
+        radius: 0.035,
+        period: 4,
+    },
+    Disc {
+        cr: 0.282_271_390_8,
+        ci: -0.530_060_617_6,
+        radius: 0.035,
+        period: 4,
+    },
+];
+
+/// The [`DISCS`] a row at `ci` crosses, as a bit set (bit `i` for `DISCS[i]`): kernels
+/// compute it once per row so rows far from every disc pay nothing per pixel.
+#[inline]
+pub fn discs_crossing_row(ci: f64) -> u8 {
+    DISCS
+        .iter()
+        .enumerate()
+        .filter(|(_, disc)| (ci - disc.ci).abs() <= disc.radius)
+        .fold(0, |set, (i, _)| set | 1 << i)
+}
+
+/// Whether `c` lies in one of the [`DISCS`].
+#[inline]
+pub fn in_disc(cr: f64, ci: f64) -> bool {
+    DISCS.iter().any(|disc| disc.contains(cr, ci))
+}
+
+/// Whether `c` lies well inside the main cardioid, the period-2 bulb or one of the
+/// [`DISCS`], where the orbit provably stays bounded. The vector kernels compute the
+/// same formulas lane by lane.
 #[inline]
 pub fn is_bounded(cr: f64, ci: f64) -> bool {
+    if in_disc(cr, ci) {
+        return true;
+    }
     let bulb = (cr + 1.0) * (cr + 1.0) + ci * ci <= BULB_RADIUS_SQ;
     // lambda = 1 - sqrt(w), w = 1 - 4c, principal square root a + b*i (a >= 0).
     let wr = 1.0 - 4.0 * cr;

@@ -3,13 +3,15 @@
 
 use std::arch::x86_64::*;
 
-use super::shortcut::{BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, FIRST_SAVE, PERIOD_CHECK};
+use super::shortcut::{
+    discs_crossing_row, BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, DISCS, FIRST_SAVE, PERIODICITY_FROM,
+    PERIOD_CHECK,
+};
 use super::Row;
 
 const LANES: usize = 4;
 /// Vectors iterated together (16 ymm registers: more would spill the hot state).
 const GROUP: usize = 3;
-const PIXELS: usize = LANES * GROUP;
 
 struct GroupResult {
     /// Bit `j` of entry `v`: lane `j` of vector `v` is in the set.
@@ -17,38 +19,94 @@ struct GroupResult {
     counts: [[u32; LANES]; GROUP],
 }
 
-/// Escape counts of `row` into `counts`.
+/// Escape counts of consecutive `rows` into `counts` (`width` per row).
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-pub unsafe fn row_counts(row: &Row, shortcuts: bool, counts: &mut [u32]) {
-    for (group, out) in counts.chunks_mut(PIXELS).enumerate() {
-        let result = compute_group::<true>(row, group * PIXELS, out.len(), shortcuts);
-        let flat = result.counts.as_flattened();
-        out.copy_from_slice(&flat[..out.len()]);
-    }
-}
-
-/// In-set bits of `row` (PBM P4 row) into `bits`.
-///
-/// # Safety
-/// The CPU must support AVX2.
-#[target_feature(enable = "avx2")]
-pub unsafe fn row_bits(row: &Row, shortcuts: bool, bits: &mut [u8]) {
-    let width = row.width as usize;
-    bits.fill(0);
-    for x0 in (0..width).step_by(PIXELS) {
-        let result = compute_group::<false>(row, x0, (width - x0).min(PIXELS), shortcuts);
-        for (v, mask) in result.in_set.iter().enumerate() {
-            for lane in 0..LANES {
-                let x = x0 + v * LANES + lane;
-                if mask & (1 << lane) != 0 {
-                    bits[x / 8] |= 0x80 >> (x % 8);
-                }
+pub unsafe fn rows_counts(rows: &[Row], shortcuts: bool, counts: &mut [u32]) {
+    let width = rows.first().map_or(0, |row| row.width as usize);
+    for (band, out) in rows.chunks(GROUP).zip(counts.chunks_mut(width * GROUP)) {
+        let discs = band_discs(band);
+        for x0 in (0..width).step_by(LANES) {
+            let valid = (width - x0).min(LANES);
+            let result = compute_group::<true>(band, &discs, x0, valid, shortcuts);
+            for (v, lanes) in result.counts.iter().enumerate().take(band.len()) {
+                out[v * width + x0..][..valid].copy_from_slice(&lanes[..valid]);
             }
         }
     }
+}
+
+/// In-set bits of consecutive `rows` (PBM P4 rows, `ceil(width / 8)` bytes each) into
+/// `bits`.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[target_feature(enable = "avx2")]
+pub unsafe fn rows_bits(rows: &[Row], shortcuts: bool, bits: &mut [u8]) {
+    let width = rows.first().map_or(0, |row| row.width as usize);
+    let row_bytes = width.div_ceil(8);
+    bits.fill(0);
+    for (band, out) in rows.chunks(GROUP).zip(bits.chunks_mut(row_bytes * GROUP)) {
+        let discs = band_discs(band);
+        for x0 in (0..width).step_by(LANES) {
+            let valid = (width - x0).min(LANES);
+            let result = compute_group::<false>(band, &discs, x0, valid, shortcuts);
+            for (v, mask) in result.in_set.iter().enumerate().take(band.len()) {
+                // 4 lanes are half a byte: lane 0 (leftmost) goes to the highest bit.
+                let nibble = (mask.reverse_bits() >> 4) << 4;
+                out[v * row_bytes + x0 / 8] |= nibble >> (x0 % 8);
+            }
+        }
+    }
+}
+
+/// [`discs_crossing_row`] for each row of a band (0 for missing rows).
+fn band_discs(band: &[Row]) -> [u8; GROUP] {
+    let mut discs = [0; GROUP];
+    for (set, row) in discs.iter_mut().zip(band) {
+        *set = discs_crossing_row(row.ci);
+    }
+    discs
+}
+
+/// The lanes of `candidates` inside one of the discs in `discs` (a set from
+/// [`discs_crossing_row`]; same formula as
+/// [`Disc::contains`](super::shortcut::Disc::contains)); discs the vector's columns
+/// (`cr_span`, first and last lane) cannot reach are not tested.
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn disc_lanes(
+    candidates: __m256d,
+    cr: __m256d,
+    ci: __m256d,
+    discs: u8,
+    cr_span: (f64, f64),
+) -> __m256d {
+    let mut claimed = _mm256_setzero_pd();
+    for disc in DISCS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| discs & 1 << i != 0)
+        .map(|(_, d)| d)
+    {
+        let reaches = cr_span.1 >= disc.cr - disc.radius && cr_span.0 <= disc.cr + disc.radius;
+        if reaches {
+            let dr = _mm256_sub_pd(cr, _mm256_set1_pd(disc.cr));
+            let di = _mm256_sub_pd(ci, _mm256_set1_pd(disc.ci));
+            let lhs = _mm256_add_pd(_mm256_mul_pd(dr, dr), _mm256_mul_pd(di, di));
+            let radius_sq = disc.radius * disc.radius;
+            claimed = _mm256_or_pd(
+                claimed,
+                _mm256_and_pd(
+                    candidates,
+                    _mm256_cmp_pd::<_CMP_LE_OQ>(lhs, _mm256_set1_pd(radius_sq)),
+                ),
+            );
+        }
+    }
+    claimed
 }
 
 #[inline]
@@ -71,44 +129,57 @@ unsafe fn bounded_lanes(cr: __m256d, ci: __m256d) -> __m256d {
     _mm256_or_pd(bulb, cardioid)
 }
 
-/// Iterates the `valid` (<= PIXELS) pixels starting at column `x0`.
+/// Iterates a tile of `valid` (<= LANES) columns from `x0` by `band.len()` (<= GROUP)
+/// rows, one vector per row (compact tiles waste less work than strips, see the AVX-512
+/// kernel).
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn compute_group<const COUNTS: bool>(
-    row: &Row,
+    band: &[Row],
+    discs: &[u8; GROUP],
     x0: usize,
     valid: usize,
     shortcuts: bool,
 ) -> GroupResult {
-    let ci = _mm256_set1_pd(row.ci);
-    let dx = _mm256_set1_pd(row.dx);
-    let x_min = _mm256_set1_pd(row.x_min);
+    let first_row = &band[0];
+    let max_iter = first_row.max_iter;
+    let dx = _mm256_set1_pd(first_row.dx);
+    let x_min = _mm256_set1_pd(first_row.x_min);
     let lane_index = _mm256_setr_pd(0.0, 1.0, 2.0, 3.0);
     let four = _mm256_set1_pd(4.0);
-    let ziq0 = _mm256_mul_pd(ci, ci);
     let all_ones = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+    // Integers below 2^53: the sum is exact, so cr matches the scalar formula.
+    let first = f64::from(first_row.x_offset) + x0 as f64;
+    let x = _mm256_add_pd(_mm256_set1_pd(first), lane_index);
+    let cr_row = _mm256_add_pd(_mm256_mul_pd(x, dx), x_min);
+    let cr_span = (
+        first_row.cr(x0 as u32),
+        first_row.cr((x0 + valid - 1) as u32),
+    );
+    let valid_mask = _mm256_cmp_pd::<_CMP_LT_OQ>(lane_index, _mm256_set1_pd(valid as f64));
 
-    let mut cr = [_mm256_setzero_pd(); GROUP];
-    let mut zr = [_mm256_setzero_pd(); GROUP];
-    let mut zi = [ci; GROUP];
-    let mut zrq = [_mm256_setzero_pd(); GROUP];
-    let mut ziq = [ziq0; GROUP];
+    let cr = [cr_row; GROUP];
+    let mut ci = [_mm256_setzero_pd(); GROUP];
+    let mut zr = [cr_row; GROUP];
+    let mut zi = [_mm256_setzero_pd(); GROUP];
+    let mut zrq = [_mm256_mul_pd(cr_row, cr_row); GROUP];
+    let mut ziq = [_mm256_setzero_pd(); GROUP];
     let mut active = [_mm256_setzero_pd(); GROUP];
     let mut escaped = [_mm256_setzero_pd(); GROUP];
-    let mut count = [_mm256_set1_pd(f64::from(row.max_iter)); GROUP];
-    let mut valid_lanes = [0u8; GROUP];
-    for v in 0..GROUP {
-        let first = f64::from(row.x_offset) + (x0 + v * LANES) as f64;
-        let x = _mm256_add_pd(_mm256_set1_pd(first), lane_index);
-        cr[v] = _mm256_add_pd(_mm256_mul_pd(x, dx), x_min);
-        zr[v] = cr[v];
-        zrq[v] = _mm256_mul_pd(cr[v], cr[v]);
-        let lanes_here = valid.saturating_sub(v * LANES).min(LANES);
-        valid_lanes[v] = ((1u32 << lanes_here) - 1) as u8;
-        let lane_limit = _mm256_set1_pd(lanes_here as f64);
-        active[v] = _mm256_cmp_pd::<_CMP_LT_OQ>(lane_index, lane_limit);
-        if shortcuts && lanes_here > 0 {
-            active[v] = _mm256_andnot_pd(bounded_lanes(cr[v], ci), active[v]);
+    let mut count = [_mm256_set1_pd(f64::from(max_iter)); GROUP];
+    let valid_lanes = ((1u32 << valid) - 1) as u8;
+    for (v, row) in band.iter().enumerate() {
+        ci[v] = _mm256_set1_pd(row.ci);
+        zi[v] = ci[v];
+        ziq[v] = _mm256_mul_pd(ci[v], ci[v]);
+        active[v] = valid_mask;
+        if shortcuts {
+            let mut settled = bounded_lanes(cr[v], ci[v]);
+            if discs[v] != 0 {
+                let in_discs = disc_lanes(active[v], cr[v], ci[v], discs[v], cr_span);
+                settled = _mm256_or_pd(settled, in_discs);
+            }
+            active[v] = _mm256_andnot_pd(settled, active[v]);
         }
     }
     let mut saved_r = zr;
@@ -123,11 +194,13 @@ unsafe fn compute_group<const COUNTS: bool>(
         _mm256_movemask_pd(any) != 0
     };
     let mut step = 1u32;
-    while step < row.max_iter && any_active(&active) {
+    // Periodicity checking pays off only for long budgets (it never changes a result).
+    let check_periods = shortcuts && max_iter >= PERIODICITY_FROM;
+    while step < max_iter && any_active(&active) {
         let step_value = _mm256_set1_pd(f64::from(step));
         for v in 0..GROUP {
             let t = _mm256_mul_pd(zr[v], zi[v]);
-            zi[v] = _mm256_add_pd(_mm256_add_pd(t, t), ci);
+            zi[v] = _mm256_add_pd(_mm256_add_pd(t, t), ci[v]);
             zr[v] = _mm256_add_pd(_mm256_sub_pd(zrq[v], ziq[v]), cr[v]);
             ziq[v] = _mm256_mul_pd(zi[v], zi[v]);
             zrq[v] = _mm256_mul_pd(zr[v], zr[v]);
@@ -141,7 +214,7 @@ unsafe fn compute_group<const COUNTS: bool>(
                 escaped[v] = _mm256_or_pd(escaped[v], now);
             }
         }
-        if shortcuts && step.is_multiple_of(PERIOD_CHECK) {
+        if check_periods && step.is_multiple_of(PERIOD_CHECK) {
             for v in 0..GROUP {
                 let same_r = _mm256_cmp_pd::<_CMP_EQ_OQ>(zr[v], saved_r[v]);
                 let same_i = _mm256_cmp_pd::<_CMP_EQ_OQ>(zi[v], saved_i[v]);
@@ -163,7 +236,7 @@ unsafe fn compute_group<const COUNTS: bool>(
     };
     for v in 0..GROUP {
         let escaped_bits = _mm256_movemask_pd(_mm256_and_pd(escaped[v], all_ones)) as u8;
-        result.in_set[v] = valid_lanes[v] & !escaped_bits;
+        result.in_set[v] = valid_lanes & !escaped_bits;
         if COUNTS {
             let mut lanes = [0f64; LANES];
             _mm256_storeu_pd(lanes.as_mut_ptr(), count[v]);

@@ -8,15 +8,14 @@
 use std::arch::x86_64::*;
 
 use super::shortcut::{
-    BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, FIRST_SAVE, INNER_DISK_CENTER, INNER_DISK_RADIUS_SQ,
-    PERIOD_CHECK,
+    discs_crossing_row, BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, DISCS, FIRST_SAVE, INNER_DISK_CENTER,
+    INNER_DISK_RADIUS_SQ, PERIODICITY_FROM, PERIOD_CHECK,
 };
 use super::Row;
 
 const LANES: usize = 8;
 /// Vectors iterated together.
 const GROUP: usize = 4;
-const PIXELS: usize = LANES * GROUP;
 
 /// Lanes of one group: which ones are in the set, and (when asked) their counts.
 struct GroupResult {
@@ -24,34 +23,87 @@ struct GroupResult {
     counts: [[u32; LANES]; GROUP],
 }
 
-/// Escape counts of `row` into `counts`.
+/// Escape counts of consecutive `rows` into `counts` (`width` per row).
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub unsafe fn row_counts(row: &Row, shortcuts: bool, counts: &mut [u32]) {
-    for (group, out) in counts.chunks_mut(PIXELS).enumerate() {
-        let result = compute_group::<true>(row, group * PIXELS, out.len(), shortcuts);
-        let flat = result.counts.as_flattened();
-        out.copy_from_slice(&flat[..out.len()]);
+pub unsafe fn rows_counts(rows: &[Row], shortcuts: bool, counts: &mut [u32]) {
+    let width = rows.first().map_or(0, |row| row.width as usize);
+    for (band, out) in rows.chunks(GROUP).zip(counts.chunks_mut(width * GROUP)) {
+        let discs = band_discs(band);
+        for x0 in (0..width).step_by(LANES) {
+            let valid = (width - x0).min(LANES);
+            let result = compute_group::<true>(band, &discs, x0, valid, shortcuts);
+            for (v, lanes) in result.counts.iter().enumerate().take(band.len()) {
+                out[v * width + x0..][..valid].copy_from_slice(&lanes[..valid]);
+            }
+        }
     }
 }
 
-/// In-set bits of `row` (PBM P4 row) into `bits`.
+/// In-set bits of consecutive `rows` (PBM P4 rows, `ceil(width / 8)` bytes each) into
+/// `bits`.
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
-pub unsafe fn row_bits(row: &Row, shortcuts: bool, bits: &mut [u8]) {
-    let width = row.width as usize;
-    for (group, out) in bits.chunks_mut(GROUP).enumerate() {
-        let x0 = group * PIXELS;
-        let result = compute_group::<false>(row, x0, (width - x0).min(PIXELS), shortcuts);
-        for (byte, mask) in out.iter_mut().zip(result.in_set) {
-            // Lane 0 is the leftmost pixel, which P4 stores in the most significant bit.
-            *byte = mask.reverse_bits();
+pub unsafe fn rows_bits(rows: &[Row], shortcuts: bool, bits: &mut [u8]) {
+    let width = rows.first().map_or(0, |row| row.width as usize);
+    let row_bytes = width.div_ceil(8);
+    for (band, out) in rows.chunks(GROUP).zip(bits.chunks_mut(row_bytes * GROUP)) {
+        let discs = band_discs(band);
+        for (byte, x0) in (0..width).step_by(LANES).enumerate() {
+            let valid = (width - x0).min(LANES);
+            let result = compute_group::<false>(band, &discs, x0, valid, shortcuts);
+            for (v, mask) in result.in_set.iter().enumerate().take(band.len()) {
+                // Lane 0 is the leftmost pixel, which P4 stores in the most significant bit.
+                out[v * row_bytes + byte] = mask.reverse_bits();
+            }
         }
     }
+}
+
+/// [`discs_crossing_row`] for each row of a band (0 for missing rows).
+fn band_discs(band: &[Row]) -> [u8; GROUP] {
+    let mut discs = [0; GROUP];
+    for (set, row) in discs.iter_mut().zip(band) {
+        *set = discs_crossing_row(row.ci);
+    }
+    discs
+}
+
+/// The lanes of `candidates` inside one of the discs in `discs` (a set from
+/// [`discs_crossing_row`]; same formula as
+/// [`Disc::contains`](super::shortcut::Disc::contains)); discs the vector's columns
+/// (`cr_span`, first and last lane) cannot reach are not tested.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn disc_lanes(
+    candidates: __mmask8,
+    cr: __m512d,
+    ci: __m512d,
+    discs: u8,
+    cr_span: (f64, f64),
+) -> __mmask8 {
+    let mut claimed = 0;
+    for disc in DISCS
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| discs & 1 << i != 0)
+        .map(|(_, d)| d)
+    {
+        let reaches = cr_span.1 >= disc.cr - disc.radius && cr_span.0 <= disc.cr + disc.radius;
+        if reaches {
+            let dr = _mm512_sub_pd(cr, _mm512_set1_pd(disc.cr));
+            let di = _mm512_sub_pd(ci, _mm512_set1_pd(disc.ci));
+            let lhs = _mm512_add_pd(_mm512_mul_pd(dr, dr), _mm512_mul_pd(di, di));
+            let radius_sq = disc.radius * disc.radius;
+            claimed |=
+                _mm512_mask_cmp_pd_mask::<_CMP_LE_OQ>(candidates, lhs, _mm512_set1_pd(radius_sq));
+        }
+    }
+    claimed
 }
 
 #[inline]
@@ -74,91 +126,106 @@ unsafe fn bounded_lanes(cr: __m512d, ci: __m512d) -> __mmask8 {
     bulb | cardioid
 }
 
-/// Iterates the `valid` (<= PIXELS) pixels starting at column `x0`.
+/// Iterates a tile of `valid` (<= LANES) columns from `x0` by `band.len()` (<= GROUP)
+/// rows, one vector per row: a compact tile's pixels escape at similar steps, so less
+/// work waits for the slowest lane than in a long strip of one row.
 #[inline]
 #[target_feature(enable = "avx512f")]
 unsafe fn compute_group<const COUNTS: bool>(
-    row: &Row,
+    band: &[Row],
+    discs: &[u8; GROUP],
     x0: usize,
     valid: usize,
     shortcuts: bool,
 ) -> GroupResult {
-    let ci = _mm512_set1_pd(row.ci);
-    let dx = _mm512_set1_pd(row.dx);
-    let x_min = _mm512_set1_pd(row.x_min);
+    let first_row = &band[0];
+    let max_iter = first_row.max_iter;
+    let dx = _mm512_set1_pd(first_row.dx);
+    let x_min = _mm512_set1_pd(first_row.x_min);
     let lane_index = _mm512_setr_pd(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
     let four = _mm512_set1_pd(4.0);
-    let ziq0 = _mm512_mul_pd(ci, ci);
     let two = _mm512_set1_pd(2.0);
-    let row_in_box = row.ci.abs() < 0.66;
     let (box_left, box_right) = (_mm512_set1_pd(-1.26), _mm512_set1_pd(0.38));
+    // Integers below 2^53: the sum is exact, so cr matches the scalar formula.
+    let first = f64::from(first_row.x_offset) + x0 as f64;
+    let x = _mm512_add_pd(_mm512_set1_pd(first), lane_index);
+    let cr_row = _mm512_add_pd(_mm512_mul_pd(x, dx), x_min);
+    let cr_span = (
+        first_row.cr(x0 as u32),
+        first_row.cr((x0 + valid - 1) as u32),
+    );
+    let valid_lanes = ((1u32 << valid) - 1) as __mmask8;
 
-    let mut cr = [_mm512_setzero_pd(); GROUP];
-    let mut zr = [_mm512_setzero_pd(); GROUP];
-    let mut zi = [ci; GROUP];
-    let mut zrq = [_mm512_setzero_pd(); GROUP];
-    let mut ziq = [ziq0; GROUP];
+    let cr = [cr_row; GROUP];
+    let mut ci = [_mm512_setzero_pd(); GROUP];
+    let mut zr = [cr_row; GROUP];
+    let mut zi = [_mm512_setzero_pd(); GROUP];
+    let mut zrq = [_mm512_mul_pd(cr_row, cr_row); GROUP];
+    let mut ziq = [_mm512_setzero_pd(); GROUP];
     let mut active = [0 as __mmask8; GROUP];
-    let mut escaped = [0 as __mmask8; GROUP];
-    let mut count = [_mm512_set1_pd(f64::from(row.max_iter)); GROUP];
-    for v in 0..GROUP {
-        let first = f64::from(row.x_offset) + (x0 + v * LANES) as f64;
-        // Integers below 2^53: the sum is exact, so cr matches the scalar formula.
-        let x = _mm512_add_pd(_mm512_set1_pd(first), lane_index);
-        cr[v] = _mm512_add_pd(_mm512_mul_pd(x, dx), x_min);
-        zr[v] = cr[v];
-        zrq[v] = _mm512_mul_pd(cr[v], cr[v]);
-        let lanes_here = valid.saturating_sub(v * LANES).min(LANES);
-        active[v] = ((1u32 << lanes_here) - 1) as __mmask8;
+    // Lanes known to be in the set without iterating to the end (shortcuts, periods).
+    let mut kept = [0 as __mmask8; GROUP];
+    let mut count = [_mm512_set1_pd(f64::from(max_iter)); GROUP];
+    for (v, row) in band.iter().enumerate() {
+        ci[v] = _mm512_set1_pd(row.ci);
+        zi[v] = ci[v];
+        ziq[v] = _mm512_mul_pd(ci[v], ci[v]);
+        active[v] = valid_lanes;
+        if shortcuts && discs[v] != 0 {
+            active[v] &= !disc_lanes(active[v], cr[v], ci[v], discs[v], cr_span);
+        }
         // Both shortcut regions lie in the box -1.26 < cr < 0.38, |ci| < 0.66: vectors
         // outside it skip the (square-root heavy) test.
         let in_box = _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(active[v], cr[v], box_left)
             & _mm512_cmp_pd_mask::<_CMP_LT_OQ>(cr[v], box_right);
-        if shortcuts && row_in_box && in_box != 0 {
+        if shortcuts && row.ci.abs() < 0.66 && in_box != 0 {
             // The inner disk (inside the claimed cardioid, see the shortcut tests) and
             // the bulb often settle every lane without the square roots.
             let dr = _mm512_add_pd(cr[v], _mm512_set1_pd(INNER_DISK_CENTER));
-            let disk_lhs = _mm512_add_pd(_mm512_mul_pd(dr, dr), _mm512_mul_pd(ci, ci));
+            let disk_lhs = _mm512_add_pd(_mm512_mul_pd(dr, dr), _mm512_mul_pd(ci[v], ci[v]));
             let disk =
                 _mm512_cmp_pd_mask::<_CMP_LE_OQ>(disk_lhs, _mm512_set1_pd(INNER_DISK_RADIUS_SQ));
             let settled = if in_box & !disk == 0 {
                 disk
             } else {
-                disk | bounded_lanes(cr[v], ci)
+                disk | bounded_lanes(cr[v], ci[v])
             };
             active[v] &= !settled;
         }
+        kept[v] = valid_lanes & !active[v];
     }
     let mut saved_r = zr;
     let mut saved_i = zi;
     let mut next_save = FIRST_SAVE;
 
     let mut step = 1u32;
-    while step < row.max_iter && active.iter().any(|&m| m != 0) {
+    // Periodicity checking pays off only for long budgets (it never changes a result).
+    let check_periods = shortcuts && max_iter >= PERIODICITY_FROM;
+    while step < max_iter && active.iter().any(|&m| m != 0) {
         let step_value = _mm512_set1_pd(f64::from(step));
         for v in 0..GROUP {
             // `t * 2.0` is exact, like the contract's `zr*zi*2`; the multiplier has
             // spare capacity, the adder does not.
             let t = _mm512_mul_pd(zr[v], zi[v]);
-            zi[v] = _mm512_add_pd(_mm512_mul_pd(t, two), ci);
+            zi[v] = _mm512_add_pd(_mm512_mul_pd(t, two), ci[v]);
             zr[v] = _mm512_add_pd(_mm512_sub_pd(zrq[v], ziq[v]), cr[v]);
             ziq[v] = _mm512_mul_pd(zi[v], zi[v]);
             zrq[v] = _mm512_mul_pd(zr[v], zr[v]);
             let magnitude = _mm512_add_pd(zrq[v], ziq[v]);
+            // "Not greater than", so a NaN magnitude keeps iterating, as `> 4.0` says.
             let now = _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(active[v], magnitude, four);
             active[v] &= !now;
             if COUNTS {
                 count[v] = _mm512_mask_mov_pd(count[v], now, step_value);
-            } else {
-                escaped[v] |= now;
             }
         }
-        if shortcuts && step.is_multiple_of(PERIOD_CHECK) {
+        if check_periods && step.is_multiple_of(PERIOD_CHECK) {
             for v in 0..GROUP {
                 let same_r = _mm512_mask_cmp_pd_mask::<_CMP_EQ_OQ>(active[v], zr[v], saved_r[v]);
                 let same_i = _mm512_mask_cmp_pd_mask::<_CMP_EQ_OQ>(same_r, zi[v], saved_i[v]);
                 // A repeated state repeats forever: in the set, count stays max_iter.
                 active[v] &= !same_i;
+                kept[v] |= same_i;
             }
             if step == next_save {
                 saved_r = zr;
@@ -174,10 +241,8 @@ unsafe fn compute_group<const COUNTS: bool>(
         counts: [[0; LANES]; GROUP],
     };
     for v in 0..GROUP {
-        // Lanes skipped by the shortcuts were never active, hence never escaped.
-        let lanes_here = valid.saturating_sub(v * LANES).min(LANES);
-        let valid_lanes = ((1u32 << lanes_here) - 1) as __mmask8;
-        result.in_set[v] = valid_lanes & !escaped[v];
+        // Still active after the last step: never escaped.
+        result.in_set[v] = kept[v] | active[v];
         if COUNTS {
             let as_u32 = _mm512_cvtpd_epu32(count[v]);
             _mm256_storeu_si256(result.counts[v].as_mut_ptr().cast(), as_u32);
