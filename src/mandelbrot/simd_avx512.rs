@@ -163,8 +163,7 @@ unsafe fn compute_group<const COUNTS: bool>(
     let mut zrq = [_mm512_mul_pd(cr_row, cr_row); GROUP];
     let mut ziq = [_mm512_setzero_pd(); GROUP];
     let mut active = [0 as __mmask8; GROUP];
-    // Lanes known to be in the set without iterating to the end (shortcuts, periods).
-    let mut kept = [0 as __mmask8; GROUP];
+    let mut escaped = [0 as __mmask8; GROUP];
     let mut count = [_mm512_set1_pd(f64::from(max_iter)); GROUP];
     for (v, row) in band.iter().enumerate() {
         ci[v] = _mm512_set1_pd(row.ci);
@@ -192,7 +191,6 @@ unsafe fn compute_group<const COUNTS: bool>(
             };
             active[v] &= !settled;
         }
-        kept[v] = valid_lanes & !active[v];
     }
     let mut saved_r = zr;
     let mut saved_i = zi;
@@ -217,6 +215,8 @@ unsafe fn compute_group<const COUNTS: bool>(
             active[v] &= !now;
             if COUNTS {
                 count[v] = _mm512_mask_mov_pd(count[v], now, step_value);
+            } else {
+                escaped[v] |= now;
             }
         }
         if check_periods && step.is_multiple_of(PERIOD_CHECK) {
@@ -225,7 +225,6 @@ unsafe fn compute_group<const COUNTS: bool>(
                 let same_i = _mm512_mask_cmp_pd_mask::<_CMP_EQ_OQ>(same_r, zi[v], saved_i[v]);
                 // A repeated state repeats forever: in the set, count stays max_iter.
                 active[v] &= !same_i;
-                kept[v] |= same_i;
             }
             if step == next_save {
                 saved_r = zr;
@@ -242,7 +241,7 @@ unsafe fn compute_group<const COUNTS: bool>(
     };
     for v in 0..GROUP {
         // Still active after the last step: never escaped.
-        result.in_set[v] = kept[v] | active[v];
+        result.in_set[v] = valid_lanes & !escaped[v];
         if COUNTS {
             let as_u32 = _mm512_cvtpd_epu32(count[v]);
             _mm256_storeu_si256(result.counts[v].as_mut_ptr().cast(), as_u32);
