@@ -1,6 +1,6 @@
-//! The native engine: rows handed out dynamically by rayon on a pool with exactly the
-//! requested number of threads; each row computed by the best kernel this CPU has
-//! (AVX-512F, AVX2, scalar), all bit-exact with [`super::reference`].
+//! The native engine: tasks of a few rows handed out dynamically by rayon on a pool with
+//! exactly the requested number of threads; each task computed by the best kernel this
+//! CPU has (AVX-512F, AVX2, scalar), all bit-exact with [`super::reference`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

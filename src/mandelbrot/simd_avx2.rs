@@ -1,5 +1,6 @@
-//! AVX2 row kernel: 4 pixels per vector, [`GROUP`] vectors in flight; lane masks are
-//! vectors of all-ones / all-zeros doubles. Same structure as the AVX-512 kernel.
+//! AVX2 kernel: tiles of 4 columns by [`GROUP`] rows, one vector of 4 pixels per row;
+//! lane masks are vectors of all-ones / all-zeros doubles. Same structure as the AVX-512
+//! kernel.
 
 use std::arch::x86_64::*;
 

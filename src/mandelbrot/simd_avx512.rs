@@ -1,8 +1,11 @@
-//! AVX-512F row kernel: 8 pixels per vector, [`GROUP`] vectors in flight, one mask
-//! register per vector tracking which lanes still iterate.
+//! AVX-512F kernel: tiles of 8 columns by [`GROUP`] rows, one vector of 8 pixels per row,
+//! one mask register per vector tracking which lanes still iterate.
 //!
 //! The loop is latency-bound (each step is a chain of multiply, add, add, multiply), so
-//! several independent vectors are interleaved to keep the FPU busy. Operation order is
+//! the tile's independent vectors are interleaved to keep the FPU busy. A tile runs until
+//! its slowest lane is done; a compact tile's pixels escape at similar steps, so it wastes
+//! less than a strip of one row would (measured by counting iterated lanes: 7.9 per pixel
+//! against 8.8 for 32 x 1 strips at the default view; every lane needs 7.0 on average). Operation order is
 //! exactly the contract's; `t + t` equals `t * 2.0` bit for bit.
 
 use std::arch::x86_64::*;
