@@ -108,6 +108,11 @@ test-rust:
 
 test-c: $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ./$$t; done
+	@# Each library names itself, so a program linked by path records the file name only.
+	@if [ "$$(uname)" = Linux ]; then \
+	  readelf -d $(LIB) | grep -q 'SONAME.*\[libluarun\.so\]' && \
+	  readelf -d $(LIB_LUAJIT) | grep -q 'SONAME.*\[libluarun_luajit\.so\]' && \
+	  echo "== SONAMEs ok"; fi
 
 ## test-cpp: the C++ wrapper's tests (bindings/cpp/luarun.hpp) and examples
 test: test-cpp test-node
