@@ -77,12 +77,51 @@ pub(crate) fn find_traceback(error: &mlua::Error) -> Option<String> {
     }
 }
 
+/// Globals that exist only when an option opens them, and the option that does.
+const OPTIONAL_GLOBALS: [(&str, &str); 12] = [
+    ("os", "LUARUN_LIB_OS"),
+    ("io", "LUARUN_LIB_IO"),
+    ("dofile", "LUARUN_LIB_IO"),
+    ("loadfile", "LUARUN_LIB_IO"),
+    ("package", "LUARUN_LIB_PACKAGE"),
+    ("require", "LUARUN_LIB_PACKAGE"),
+    ("debug", "LUARUN_LIB_DEBUG"),
+    ("coroutine", "LUARUN_LIB_COROUTINE"),
+    ("table", "LUARUN_LIB_TABLE"),
+    ("string", "LUARUN_LIB_STRING"),
+    ("math", "LUARUN_LIB_MATH"),
+    ("utf8", "LUARUN_LIB_UTF8"),
+];
+
+/// `message` with a hint appended to its first line when it is Lua's complaint about a
+/// nil library global (`os.exit()` in a state without `os`): the plain message does not
+/// say that the sandbox left the library out on purpose.
+fn with_library_hint(message: &str) -> String {
+    let first_line_end = message.find('\n').unwrap_or(message.len());
+    let first_line = &message[..first_line_end];
+    if !first_line.contains("nil value") {
+        return message.to_string();
+    }
+    // Lua 5.4: "... a nil value (global 'os')"; LuaJIT: "... global 'os' (a nil value)".
+    let hint = OPTIONAL_GLOBALS
+        .iter()
+        .find(|(name, _)| first_line.contains(&format!("global '{name}'")));
+    match hint {
+        Some((name, option)) => format!(
+            "{first_line} (luarun opens `{name}` only when luarun_options.libraries has \
+             {option}){}",
+            &message[first_line_end..]
+        ),
+        None => message.to_string(),
+    }
+}
+
 /// Converts an mlua error into a core [`Error`], keeping Lua's message and traceback.
 pub fn convert_error(error: &mlua::Error) -> Error {
     use mlua::Error as E;
     match error {
         E::SyntaxError { message, .. } => Error::new(ErrorKind::Syntax, message.clone()),
-        E::RuntimeError(message) => Error::new(ErrorKind::Runtime, message.clone()),
+        E::RuntimeError(message) => Error::new(ErrorKind::Runtime, with_library_hint(message)),
         E::MemoryError(message) => Error::new(
             ErrorKind::Memory,
             format!("{message} (the state's memory limit was reached)"),
