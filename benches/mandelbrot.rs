@@ -113,10 +113,10 @@ fn seed_through_pool(pool: &Pool, size: u32) -> Vec<u8> {
     image
 }
 
-fn shipped_through_pool(pool: &Pool, size: u32) -> Vec<u8> {
+fn shipped_through_pool(pool: &Pool, size: u32, mirror: bool) -> Vec<u8> {
     let p = params(size, Engine::Lua, pool.size() as u32);
     let mut buf = vec![0u8; p.buffer_size().unwrap()];
-    render_on(pool, &p, &mut buf, &Progress::new(size, None)).unwrap();
+    render_on(pool, &p, &mut buf, &Progress::new(size, None), mirror).unwrap();
     buf
 }
 
@@ -134,6 +134,7 @@ fn main() {
     let scalar_brute = Kernel {
         isa: Isa::Scalar,
         shortcuts: false,
+        mirror: false,
     };
     let mut results = Vec::new();
     println!("kernel: {:?}; cores: {all}", best.isa);
@@ -150,6 +151,7 @@ fn main() {
                 "native scalar + shortcuts",
                 Kernel {
                     shortcuts: true,
+                    mirror: false,
                     isa: Isa::Scalar,
                 },
             ),
@@ -157,10 +159,18 @@ fn main() {
                 "native SIMD brute force",
                 Kernel {
                     shortcuts: false,
+                    mirror: false,
                     ..best
                 },
             ),
-            ("native SIMD + shortcuts", best),
+            (
+                "native SIMD + shortcuts",
+                Kernel {
+                    mirror: false,
+                    ..best
+                },
+            ),
+            ("native SIMD + shortcuts + mirror", best),
         ];
         for (case, kernel) in cases {
             for &threads in &thread_counts {
@@ -206,7 +216,11 @@ fn main() {
                 ),
                 (
                     "lua shipped kernel on pool",
-                    time(&mut || shipped_through_pool(&shipped_pool, size)),
+                    time(&mut || shipped_through_pool(&shipped_pool, size, false)),
+                ),
+                (
+                    "lua shipped kernel + mirror",
+                    time(&mut || shipped_through_pool(&shipped_pool, size, true)),
                 ),
             ];
             for (case, median_s) in lua_cases {
@@ -227,13 +241,13 @@ fn main() {
 
 fn print_table(results: &[Measurement]) {
     println!(
-        "{:>6}  {:<28} {:>7} {:>11} {:>9} {:>9}  baseline",
+        "{:>6}  {:<33} {:>7} {:>11} {:>9} {:>9}  baseline",
         "size", "case", "threads", "median ms", "Mpix/s", "speedup"
     );
     for m in results {
         let mpix = f64::from(m.size) * f64::from(m.size) / m.median_s / 1e6;
         println!(
-            "{:>6}  {:<28} {:>7} {:>11.1} {:>9.1} {:>8.2}x  {}",
+            "{:>6}  {:<33} {:>7} {:>11.1} {:>9.1} {:>8.2}x  {}",
             m.size,
             m.case,
             m.threads,

@@ -163,6 +163,7 @@ local function bits_row(ci, p)
   local crossing = discs_crossing(ci)
   local any_disc = crossing[1] ~= nil
   local short = max_iter < PERIODICITY_FROM
+  local last_step = max_iter - 1
   local bytes, n = {}, 0
   -- One byte (8 pixels, the leftmost in the most significant bit) per outer step.
   for first_x = 0, width - 1, 8 do
@@ -173,27 +174,19 @@ local function bits_row(ci, p)
     local byte = 0
     for x = first_x, last_x do
       local cr = (x_offset + x) * dx + x_min
-      -- Shortcuts first (in_bulb_or_cardioid with its commonest answers inline), then
-      -- the plain iteration.
-      local inside = false
-      if row_in_box and cr > -1.26 and cr < 0.38 then
-        if cr < -0.75 then
-          inside = (cr + 1.0) * (cr + 1.0) + ciq <= BULB_RADIUS_SQ
-        elseif (cr + 0.245) * (cr + 0.245) + ciq <= INNER_DISK_RADIUS_SQ then
-          inside = true
-        elseif (cr + 0.125) * (cr + 0.125) + ciq <= OUTER_DISK_RADIUS_SQ then
-          inside = in_cardioid(cr, ci)
-        end
-      end
-      if not inside and any_disc then
-        inside = in_disc(cr, crossing)
-      end
-      if inside then
+      -- Shortcuts first (in_bulb_or_cardioid with its commonest answers inline, then the
+      -- discs), then the plain iteration.
+      if row_in_box and cr > -1.26 and cr < 0.38
+          and (cr < -0.75 and (cr + 1.0) * (cr + 1.0) + ciq <= BULB_RADIUS_SQ
+            or cr >= -0.75 and ((cr + 0.245) * (cr + 0.245) + ciq <= INNER_DISK_RADIUS_SQ
+              or (cr + 0.125) * (cr + 0.125) + ciq <= OUTER_DISK_RADIUS_SQ
+                and in_cardioid(cr, ci)))
+          or any_disc and in_disc(cr, crossing) then
         byte = byte * 2 + 1
       elseif short then
         local zr, zi, zrq, ziq = cr, ci, cr * cr, ciq
         local bit = 1
-        for _ = 1, max_iter - 1 do
+        for _ = 1, last_step do
           zi = zr * zi * 2 + ci
           zr = zrq - ziq + cr
           ziq = zi * zi

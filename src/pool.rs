@@ -7,7 +7,7 @@
 //! straight to the caller's sink.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use mlua::{Function, Lua, MultiValue};
@@ -85,18 +85,58 @@ impl Pool {
         sink: &(dyn Fn(i64, &[u8]) -> Result<()> + Sync),
         after_each: &(dyn Fn() -> bool + Sync),
     ) -> Result<()> {
-        let next = AtomicI64::new(indexes.start);
+        let start = indexes.start;
+        let count = range_len(&indexes);
+        self.run_indexes(
+            function,
+            count,
+            &|k| start + k as i64,
+            args,
+            sink,
+            after_each,
+        )
+    }
+
+    /// [`Pool::run`] over a list of indexes (in any order), for callers that skip some.
+    pub fn run_each(
+        &self,
+        function: &str,
+        indexes: &[i64],
+        args: &ArgsBuilder,
+        sink: &(dyn Fn(i64, &[u8]) -> Result<()> + Sync),
+        after_each: &(dyn Fn() -> bool + Sync),
+    ) -> Result<()> {
+        self.run_indexes(
+            function,
+            indexes.len(),
+            &|k| indexes[k],
+            args,
+            sink,
+            after_each,
+        )
+    }
+
+    /// Runs the `count` indexes `index_at(0 .. count)`, handed out one at a time.
+    fn run_indexes(
+        &self,
+        function: &str,
+        count: usize,
+        index_at: &(dyn Fn(usize) -> i64 + Sync),
+        args: &ArgsBuilder,
+        sink: &(dyn Fn(i64, &[u8]) -> Result<()> + Sync),
+        after_each: &(dyn Fn() -> bool + Sync),
+    ) -> Result<()> {
+        let next = AtomicUsize::new(0);
         let stop = AtomicBool::new(false);
         let failure: Mutex<Option<Error>> = Mutex::new(None);
         let fail = |error: Error| {
             stop.store(true, Ordering::Relaxed);
             failure.lock().get_or_insert(error);
         };
-        let workers = self.states.len().min(range_len(&indexes));
+        let workers = self.states.len().min(count);
         std::thread::scope(|scope| {
             for (number, state) in self.states.iter().take(workers).enumerate() {
                 let (next, stop, fail) = (&next, &stop, &fail);
-                let end = indexes.end;
                 scope.spawn(move || {
                     let setup = state.run(|lua| {
                         let value: mlua::Value = lua.globals().get(function)?;
@@ -114,10 +154,11 @@ impl Pool {
                         Err(error) => return fail(in_state(number, error)),
                     };
                     while !stop.load(Ordering::Relaxed) {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        if index >= end {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        if k >= count {
                             break;
                         }
+                        let index = index_at(k);
                         if let Err(error) = call_one(state, &callee, index, &extra, sink) {
                             return fail(error);
                         }

@@ -11,7 +11,13 @@ use luarun::mandelbrot::{Engine, Params, PixelFormat, Progress};
 fn every_native_kernel() -> Vec<Kernel> {
     available_isas()
         .iter()
-        .flat_map(|&isa| [true, false].map(|shortcuts| Kernel { isa, shortcuts }))
+        .flat_map(|&isa| {
+            [(true, true), (true, false), (false, false)].map(|(shortcuts, mirror)| Kernel {
+                isa,
+                shortcuts,
+                mirror,
+            })
+        })
         .collect()
 }
 

@@ -170,13 +170,16 @@ fn the_discs_claim_nothing_outside_their_circles() {
 fn assert_kernels_exact(p: &Params) {
     let expected = plain_render(p);
     for &isa in available_isas() {
-        let kernel = Kernel {
-            isa,
-            shortcuts: true,
-        };
-        let mut buf = vec![0u8; p.buffer_size().unwrap()];
-        native::render_with(p, &mut buf, &Progress::new(p.height, None), kernel);
-        assert!(buf == expected, "{kernel:?} differs for {p:?}");
+        for mirror in [false, true] {
+            let kernel = Kernel {
+                isa,
+                shortcuts: true,
+                mirror,
+            };
+            let mut buf = vec![0u8; p.buffer_size().unwrap()];
+            native::render_with(p, &mut buf, &Progress::new(p.height, None), kernel);
+            assert!(buf == expected, "{kernel:?} differs for {p:?}");
+        }
     }
 }
 

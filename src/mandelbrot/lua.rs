@@ -11,7 +11,7 @@
 use mlua::MultiValue;
 use parking_lot::Mutex;
 
-use super::{write_row, Params, PixelFormat, Progress};
+use super::{mirror, write_row, Params, PixelFormat, Progress};
 use crate::error::{Error, ErrorKind, Result};
 use crate::pool::Pool;
 use crate::state::Options;
@@ -33,9 +33,12 @@ pub fn render(
     progress: &Progress,
     kernel: Option<&[u8]>,
 ) -> Result<()> {
+    // Only the built-in kernel is known to follow the numeric contract, which makes
+    // mirrored rows equal (see `mirror`); a caller's kernel computes every row.
+    let mirror = kernel.is_none();
     let kernel = kernel.unwrap_or(BUILTIN_KERNEL.as_bytes());
     let pool = take_pool(params.threads, kernel)?;
-    let result = render_on(&pool, params, buf, progress);
+    let result = render_on(&pool, params, buf, progress, mirror);
     let mut idle = IDLE_POOLS.lock();
     if idle.len() >= MAX_IDLE_POOLS {
         idle.remove(0);
@@ -61,9 +64,22 @@ fn take_pool(threads: u32, kernel: &[u8]) -> Result<Pool> {
     Ok(pool)
 }
 
-/// Renders on a pool whose states already define [`KERNEL_FUNCTION`].
-pub fn render_on(pool: &Pool, params: &Params, buf: &mut [u8], progress: &Progress) -> Result<()> {
+/// Renders on a pool whose states already define [`KERNEL_FUNCTION`]. With `mirror`
+/// (only for kernels that follow the numeric contract), rows that exactly mirror
+/// another row are copied instead of computed.
+pub fn render_on(
+    pool: &Pool,
+    params: &Params,
+    buf: &mut [u8],
+    progress: &Progress,
+    mirror: bool,
+) -> Result<()> {
     let row_bytes = params.row_bytes();
+    let sources = if mirror {
+        mirror::mirror_sources(params)
+    } else {
+        vec![None; params.height as usize]
+    };
     let rows: Vec<Mutex<&mut [u8]>> = buf.chunks_mut(row_bytes).map(Mutex::new).collect();
     let kernel_format = if params.format == PixelFormat::Bits {
         "bits"
@@ -116,9 +132,16 @@ pub fn render_on(pool: &Pool, params: &Params, buf: &mut [u8], progress: &Progre
         progress.rows_done(1);
         progress.is_cancelled()
     };
-    let range = first_row..first_row + i64::from(params.height);
-    match pool.run(KERNEL_FUNCTION, range, &args, &sink, &after_each) {
-        Err(error) if error.kind == ErrorKind::Cancelled => Ok(()), // reported by progress
-        other => other,
+    let computed: Vec<i64> = (0..params.height)
+        .filter(|&y| sources[y as usize].is_none())
+        .map(|y| first_row + i64::from(y))
+        .collect();
+    match pool.run_each(KERNEL_FUNCTION, &computed, &args, &sink, &after_each) {
+        Err(error) if error.kind == ErrorKind::Cancelled => return Ok(()), // reported by progress
+        other => other?,
     }
+    drop(rows);
+    mirror::copy_mirrors(&sources, buf, row_bytes);
+    progress.rows_done(sources.iter().filter(|s| s.is_some()).count() as u32);
+    Ok(())
 }

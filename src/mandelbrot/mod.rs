@@ -18,6 +18,7 @@
 //! where the skipped iterations provably cannot change the count (see [`shortcut`]).
 
 pub mod lua;
+pub mod mirror;
 pub mod native;
 mod pixels;
 pub mod reference;

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::Mutex;
 use rayon::prelude::*;
 
-use super::{shortcut, write_row, Params, PixelFormat, Progress, Row};
+use super::{mirror, shortcut, write_row, Params, PixelFormat, Progress, Row};
 
 /// An instruction set a row kernel is written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +28,9 @@ pub struct Kernel {
     pub isa: Isa,
     /// Cardioid/bulb tests and periodicity checking (exact; off = brute force).
     pub shortcuts: bool,
+    /// Copy rows that exactly mirror another row (see [`super::mirror`]) instead of
+    /// computing them.
+    pub mirror: bool,
 }
 
 impl Kernel {
@@ -37,6 +40,7 @@ impl Kernel {
         Kernel {
             isa,
             shortcuts: true,
+            mirror: true,
         }
     }
 
@@ -136,12 +140,34 @@ const ROWS_PER_TASK: usize = 4;
 /// Renders with a chosen kernel (benchmarks and tests compare them).
 pub fn render_with(params: &Params, buf: &mut [u8], progress: &Progress, kernel: Kernel) {
     let width = params.width as usize;
+    let height = params.height as usize;
     let row_bytes = params.row_bytes();
-    let render_task = |counts: &mut Vec<u32>, (task, out): (usize, &mut [u8])| {
+    let sources = if kernel.mirror {
+        mirror::mirror_sources(params)
+    } else {
+        vec![None; height]
+    };
+    // The rows to compute, as tasks of at most ROWS_PER_TASK consecutive rows.
+    let mut tasks: Vec<(usize, &mut [u8])> = Vec::new();
+    let mut rest = &mut buf[..];
+    let mut y = 0;
+    while y < height {
+        let copy = sources[y].is_some();
+        let mut end = y + 1;
+        while end < height && sources[end].is_some() == copy && (copy || end - y < ROWS_PER_TASK) {
+            end += 1;
+        }
+        let (run, tail) = std::mem::take(&mut rest).split_at_mut((end - y) * row_bytes);
+        if !copy {
+            tasks.push((y, run));
+        }
+        rest = tail;
+        y = end;
+    }
+    let render_task = |counts: &mut Vec<u32>, (first, out): (usize, &mut [u8])| {
         if progress.is_cancelled() {
             return;
         }
-        let first = task * ROWS_PER_TASK;
         let rows: Vec<Row> = (first..first + out.len() / row_bytes)
             .map(|y| params.row(y as u32))
             .collect();
@@ -156,8 +182,12 @@ pub fn render_with(params: &Params, buf: &mut [u8], progress: &Progress, kernel:
         }
         progress.rows_done(rows.len() as u32);
     };
-    let tasks = buf.par_chunks_mut(row_bytes * ROWS_PER_TASK).enumerate();
-    thread_pool(params.threads).install(|| tasks.for_each_init(Vec::new, render_task));
+    thread_pool(params.threads)
+        .install(|| tasks.into_par_iter().for_each_init(Vec::new, render_task));
+    if !progress.is_cancelled() {
+        mirror::copy_mirrors(&sources, buf, row_bytes);
+        progress.rows_done(sources.iter().filter(|s| s.is_some()).count() as u32);
+    }
 }
 
 /// A rayon pool with exactly `threads` threads, built once per thread count.
