@@ -9,7 +9,9 @@
 //!
 //! Exactness is checked row by row: `ci = (y_offset + y)*dy + y_min` rounds, so in a
 //! viewport symmetric about the real axis only part of the rows find an exact partner
-//! (about 57 % of the rows below the axis at the default view); the others are computed.
+//! (216 of 1280 rows and 4541 of 16000 rows at the default view); the others are
+//! computed.
+//!
 //! Only engines that follow the numeric contract may copy; a user's Lua kernel might
 //! not, so the Lua engine copies only for its built-in kernel.
 
