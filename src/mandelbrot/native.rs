@@ -147,43 +147,46 @@ pub fn render_with(params: &Params, buf: &mut [u8], progress: &Progress, kernel:
     } else {
         vec![None; height]
     };
-    // The rows to compute, as tasks of at most ROWS_PER_TASK consecutive rows.
-    let mut tasks: Vec<(usize, &mut [u8])> = Vec::new();
-    let mut rest = &mut buf[..];
-    let mut y = 0;
-    while y < height {
-        let copy = sources[y].is_some();
-        let mut end = y + 1;
-        while end < height && sources[end].is_some() == copy && (copy || end - y < ROWS_PER_TASK) {
-            end += 1;
-        }
-        let (run, tail) = std::mem::take(&mut rest).split_at_mut((end - y) * row_bytes);
-        if !copy {
-            tasks.push((y, run));
-        }
-        rest = tail;
-        y = end;
-    }
-    let render_task = |counts: &mut Vec<u32>, (first, out): (usize, &mut [u8])| {
+    // The rows to compute, ROWS_PER_TASK to a task whether or not they are neighbours
+    // (among mirror rows they often are not): the kernels iterate a task's rows as one
+    // tile, and a full tile keeps all their vectors in flight.
+    let mut row_outs: Vec<Option<&mut [u8]>> = buf.chunks_mut(row_bytes).map(Some).collect();
+    let computed: Vec<usize> = (0..height).filter(|&y| sources[y].is_none()).collect();
+    let tasks: Vec<Vec<(usize, &mut [u8])>> = computed
+        .chunks(ROWS_PER_TASK)
+        .map(|ys| {
+            ys.iter()
+                .map(|&y| (y, row_outs[y].take().expect("each row in one task")))
+                .collect()
+        })
+        .collect();
+    let render_task = |scratch: &mut (Vec<u32>, Vec<u8>), task: Vec<(usize, &mut [u8])>| {
         if progress.is_cancelled() {
             return;
         }
-        let rows: Vec<Row> = (first..first + out.len() / row_bytes)
-            .map(|y| params.row(y as u32))
-            .collect();
+        let (counts, bits) = scratch;
+        let rows: Vec<Row> = task.iter().map(|(y, _)| params.row(*y as u32)).collect();
         if params.format == PixelFormat::Bits {
-            kernel.bits(&rows, out);
+            bits.resize(row_bytes * rows.len(), 0);
+            kernel.bits(&rows, bits);
+            for ((_, out), row_bits) in task.into_iter().zip(bits.chunks(row_bytes)) {
+                out.copy_from_slice(row_bits);
+            }
         } else {
             counts.resize(width * rows.len(), 0);
             kernel.counts(&rows, counts);
-            for (row_counts, row_out) in counts.chunks(width).zip(out.chunks_mut(row_bytes)) {
-                write_row(params.format, row_counts, params.max_iter, row_out);
+            for ((_, out), row_counts) in task.into_iter().zip(counts.chunks(width)) {
+                write_row(params.format, row_counts, params.max_iter, out);
             }
         }
         progress.rows_done(rows.len() as u32);
     };
-    thread_pool(params.threads)
-        .install(|| tasks.into_par_iter().for_each_init(Vec::new, render_task));
+    thread_pool(params.threads).install(|| {
+        tasks
+            .into_par_iter()
+            .for_each_init(Default::default, render_task)
+    });
+    drop(row_outs);
     if !progress.is_cancelled() {
         mirror::copy_mirrors(&sources, buf, row_bytes);
         progress.rows_done(sources.iter().filter(|s| s.is_some()).count() as u32);
