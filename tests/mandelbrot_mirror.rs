@@ -105,7 +105,7 @@ fn a_callers_lua_kernel_computes_every_row() {
     // This kernel ignores the numeric contract (row y is filled with y): copying a
     // "mirror" row would show up as a wrong byte.
     let kernel = b"function mandelbrot_row(y, p) \
-                   return string.rep(string.char(y % 256), (p.width + 7) // 8) end";
+                   return string.rep(string.char(y % 256), math.floor((p.width + 7) / 8)) end";
     let p = params(64, 64, Engine::Lua, 2);
     let mut buf = vec![0u8; p.buffer_size().unwrap()];
     let options = RenderOptions {
