@@ -422,11 +422,12 @@ fn finishes<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'st
 #[cfg(feature = "lua54")]
 fn assert_stops(state: &Arc<State>, code: &'static str, reason: &str) {
     let runner = Arc::clone(state);
-    let err = finishes(code, move || runner.exec(code.as_bytes(), None))
-        .expect_err(code);
+    let err = finishes(code, move || runner.exec(code.as_bytes(), None)).expect_err(code);
     assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
     assert!(err.message.contains(reason), "{code}: {}", err.message);
-    let value = state.eval(b"('ab'):rep(3):find('b', 3)", None).expect("usable after a stop");
+    let value = state
+        .eval(b"('ab'):rep(3):find('b', 3)", None)
+        .expect("usable after a stop");
     assert_eq!(value, mlua::Value::Integer(4), "{code}");
 }
 

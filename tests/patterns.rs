@@ -96,7 +96,8 @@ impl Both {
         let reference_driver = reference
             .load(DRIVER)
             .set_name("=driver")
-            .call::<Function>(()).unwrap();
+            .call::<Function>(())
+            .unwrap();
         let ported = State::new(&Options::default()).unwrap();
         let chunk = ported.load(DRIVER.as_bytes(), Some("=driver")).unwrap();
         let ported_driver = match ported.call(&chunk, MultiValue::new()).unwrap().pop_front() {
@@ -120,10 +121,8 @@ impl Both {
                     .call(case_table(&self.reference, batch))
                     .unwrap(),
             );
-            let args = MultiValue::from_vec(vec![Value::Table(case_table(
-                self.ported.lua(),
-                batch,
-            ))]);
+            let args =
+                MultiValue::from_vec(vec![Value::Table(case_table(self.ported.lua(), batch))]);
             let actual = match self.ported.call(&self.ported_driver, args) {
                 Ok(mut values) => match values.pop_front() {
                     Some(Value::Table(t)) => outcomes(t),
@@ -153,20 +152,139 @@ impl Both {
 
 /// Patterns exercising each feature once, plus every malformed form Lua reports.
 const HANDWRITTEN: &[&[u8]] = &[
-    b"", b"a", b"ab", b"^a", b"^", b"$", b"a$", b"^$", b"a$b", b"^a$", b"a^", b".", b"..",
-    b"%a+", b"%A+", b"%c", b"%C+", b"%d+", b"%D", b"%g+", b"%G", b"%l+", b"%L+", b"%p+",
-    b"%P", b"%s+", b"%S+", b"%u+", b"%U", b"%w+", b"%W+", b"%x+", b"%X", b"%z", b"%Z+",
-    b"%.", b"%%", b"%]", b"%q", b"%Q", b"[abc]", b"[^abc]+", b"[a-c]+", b"[^a-c]", b"[%a_]+",
-    b"[]]", b"[^]]+", b"[a-]", b"[-a]", b"[%]]", b"[%-]", b"[a%-z]", b"[\0-\x10]", b"[\x80-\xff]+",
-    b"[%w%s]+", b"[^%w%s]", b"[.]", b"[%d-z]", b"[z-a]", b"a*", b"a+", b"a-", b"a?", b".*",
-    b".-", b".+", b".?", b"a*b", b"a-b", b"a+b", b"a?b", b".-b", b".*b", b"[ab]*c", b"%a*%d+",
-    b"()", b"()a()", b"(a)", b"(a*)", b"(a)(b)", b"((a)(b))", b"(a(b)c)", b"(.-)b", b"(%a+)%s*=%s*(%w+)",
-    b"(a)%1", b"(a*)b%1", b"()%1", b"(.)%1", b"(%a)(%a)%2%1", b"%b()", b"%b[]", b"%bab", b"%b\0\xff",
-    b"%b()x", b"%f[%w]%w+", b"%f[%W]", b"%f[%a]%a+%f[%A]", b"%f[\0]", b"%f[^\0]", b"%f[%z]",
-    b"\0", b"a\0b", b"\xff", b"[\0]", b"%z+", b"^(a)", b"^()", b"(^a)", b"a(", b"a)", b"(()",
-    b"%", b"a%", b"[a", b"[^", b"[", b"[a%", b"[%", b"%b", b"%ba", b"%f", b"%fa", b"%f[a",
-    b"%1", b"%0", b"(a)%2", b"(a%1)", b"%9", b"(()())", b"((((((((((a))))))))))",
-    b"(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)%9%10", b"^(%d+)%.(%d+)$", b"%s*(.-)%s*$",
+    b"",
+    b"a",
+    b"ab",
+    b"^a",
+    b"^",
+    b"$",
+    b"a$",
+    b"^$",
+    b"a$b",
+    b"^a$",
+    b"a^",
+    b".",
+    b"..",
+    b"%a+",
+    b"%A+",
+    b"%c",
+    b"%C+",
+    b"%d+",
+    b"%D",
+    b"%g+",
+    b"%G",
+    b"%l+",
+    b"%L+",
+    b"%p+",
+    b"%P",
+    b"%s+",
+    b"%S+",
+    b"%u+",
+    b"%U",
+    b"%w+",
+    b"%W+",
+    b"%x+",
+    b"%X",
+    b"%z",
+    b"%Z+",
+    b"%.",
+    b"%%",
+    b"%]",
+    b"%q",
+    b"%Q",
+    b"[abc]",
+    b"[^abc]+",
+    b"[a-c]+",
+    b"[^a-c]",
+    b"[%a_]+",
+    b"[]]",
+    b"[^]]+",
+    b"[a-]",
+    b"[-a]",
+    b"[%]]",
+    b"[%-]",
+    b"[a%-z]",
+    b"[\0-\x10]",
+    b"[\x80-\xff]+",
+    b"[%w%s]+",
+    b"[^%w%s]",
+    b"[.]",
+    b"[%d-z]",
+    b"[z-a]",
+    b"a*",
+    b"a+",
+    b"a-",
+    b"a?",
+    b".*",
+    b".-",
+    b".+",
+    b".?",
+    b"a*b",
+    b"a-b",
+    b"a+b",
+    b"a?b",
+    b".-b",
+    b".*b",
+    b"[ab]*c",
+    b"%a*%d+",
+    b"()",
+    b"()a()",
+    b"(a)",
+    b"(a*)",
+    b"(a)(b)",
+    b"((a)(b))",
+    b"(a(b)c)",
+    b"(.-)b",
+    b"(%a+)%s*=%s*(%w+)",
+    b"(a)%1",
+    b"(a*)b%1",
+    b"()%1",
+    b"(.)%1",
+    b"(%a)(%a)%2%1",
+    b"%b()",
+    b"%b[]",
+    b"%bab",
+    b"%b\0\xff",
+    b"%b()x",
+    b"%f[%w]%w+",
+    b"%f[%W]",
+    b"%f[%a]%a+%f[%A]",
+    b"%f[\0]",
+    b"%f[^\0]",
+    b"%f[%z]",
+    b"\0",
+    b"a\0b",
+    b"\xff",
+    b"[\0]",
+    b"%z+",
+    b"^(a)",
+    b"^()",
+    b"(^a)",
+    b"a(",
+    b"a)",
+    b"(()",
+    b"%",
+    b"a%",
+    b"[a",
+    b"[^",
+    b"[",
+    b"[a%",
+    b"[%",
+    b"%b",
+    b"%ba",
+    b"%f",
+    b"%fa",
+    b"%f[a",
+    b"%1",
+    b"%0",
+    b"(a)%2",
+    b"(a%1)",
+    b"%9",
+    b"(()())",
+    b"((((((((((a))))))))))",
+    b"(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)%9%10",
+    b"^(%d+)%.(%d+)$",
+    b"%s*(.-)%s*$",
 ];
 
 const FIXED_SUBJECTS: &[&[u8]] = &[
@@ -214,7 +332,13 @@ fn gsub_agrees_with_lua_for_every_replacement_kind_and_limit() {
         for subject in FIXED_SUBJECTS {
             for replacement in 1..=REPLACEMENTS as i64 {
                 for limit in [None, Some(1), Some(0), Some(-1)] {
-                    cases.push(case("gsub", subject, pattern, limit.into(), Arg::Int(replacement)));
+                    cases.push(case(
+                        "gsub",
+                        subject,
+                        pattern,
+                        limit.into(),
+                        Arg::Int(replacement),
+                    ));
                 }
             }
         }
@@ -253,8 +377,18 @@ fn long_subjects_agree_with_lua() {
     let mut cases = Vec::new();
     for subject in [&long, &many_a] {
         for pattern in [
-            &b"%a+"[..], b"(%a+) ", b"%b()", b"%f[%w]%w+", b"end%z", b"a-$", b"^(a*)$", b"(a+)%1",
-            b"\xff", b"tail", b"[^ ]+$", b".-(parens)",
+            &b"%a+"[..],
+            b"(%a+) ",
+            b"%b()",
+            b"%f[%w]%w+",
+            b"end%z",
+            b"a-$",
+            b"^(a*)$",
+            b"(a+)%1",
+            b"\xff",
+            b"tail",
+            b"[^ ]+$",
+            b".-(parens)",
         ] {
             for init in [None, Some(-30), Some(1000)] {
                 cases.push(case("find", subject, pattern, init.into(), Arg::Nil));
@@ -263,7 +397,13 @@ fn long_subjects_agree_with_lua() {
             }
             cases.push(case("find", subject, pattern, Arg::Nil, Arg::Bool(true)));
             for replacement in [1, 3, 11, 13] {
-                cases.push(case("gsub", subject, pattern, Arg::Nil, Arg::Int(replacement)));
+                cases.push(case(
+                    "gsub",
+                    subject,
+                    pattern,
+                    Arg::Nil,
+                    Arg::Int(replacement),
+                ));
             }
         }
     }
@@ -331,13 +471,26 @@ fn rep_agrees_with_lua() {
     let both = Both::new();
     let mut cases = Vec::new();
     for unit in [&b""[..], b"a", b"ab\0", b"xyz"] {
-        for count in [Arg::Nil, Arg::Int(-1), Arg::Int(0), Arg::Int(1), Arg::Int(2), Arg::Int(7),
-            Arg::Int(100_000), Arg::Float(2.0), Arg::Float(2.5), Arg::Bytes(b"3".to_vec()),
-            Arg::Int(1 << 40)]
-        {
-            for separator in [Arg::Nil, Arg::Bytes(b"".to_vec()), Arg::Bytes(b", ".to_vec()),
-                Arg::Int(0), Arg::EmptyTable]
-            {
+        for count in [
+            Arg::Nil,
+            Arg::Int(-1),
+            Arg::Int(0),
+            Arg::Int(1),
+            Arg::Int(2),
+            Arg::Int(7),
+            Arg::Int(100_000),
+            Arg::Float(2.0),
+            Arg::Float(2.5),
+            Arg::Bytes(b"3".to_vec()),
+            Arg::Int(1 << 40),
+        ] {
+            for separator in [
+                Arg::Nil,
+                Arg::Bytes(b"".to_vec()),
+                Arg::Bytes(b", ".to_vec()),
+                Arg::Int(0),
+                Arg::EmptyTable,
+            ] {
                 // C's str_rep loops n times even when every copy is empty: skip what
                 // would take it hours.
                 let empty_separator = matches!(&separator, Arg::Nil)
@@ -365,7 +518,10 @@ fn the_port_is_what_scripts_call() {
     // replacement function's error value arrives unchanged.
     let state = State::new(&Options::default()).unwrap();
     let same = state
-        .eval(b"string.find == ('').find and debug == nil and select(2, pcall(string.find)) ", None)
+        .eval(
+            b"string.find == ('').find and debug == nil and select(2, pcall(string.find)) ",
+            None,
+        )
         .unwrap();
     assert_eq!(
         same.to_string().unwrap(),

@@ -35,7 +35,10 @@ impl<'a> Args<'a> {
 
     /// Whether argument `n` is neither absent, nil nor false (`lua_toboolean`).
     pub fn truthy(&self, n: usize) -> bool {
-        !matches!(self.value(n), None | Some(Value::Nil) | Some(Value::Boolean(false)))
+        !matches!(
+            self.value(n),
+            None | Some(Value::Nil) | Some(Value::Boolean(false))
+        )
     }
 
     /// A string argument; numbers are converted as Lua converts them (`luaL_checklstring`).
@@ -115,10 +118,7 @@ impl<'a> Args<'a> {
             (Some(name), true) if n == 1 => format!("calling '{name}' on bad self ({detail})"),
             (Some(name), true) => format!("bad argument #{} to '{name}' ({detail})", n - 1),
             (Some(name), false) => format!("bad argument #{n} to '{name}' ({detail})"),
-            (None, _) => format!(
-                "bad argument #{n} to 'string.{}' ({detail})",
-                self.function
-            ),
+            (None, _) => format!("bad argument #{n} to 'string.{}' ({detail})", self.function),
         };
         Failure::message(self.lua, message)
     }

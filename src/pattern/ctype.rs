@@ -39,13 +39,19 @@ mod tests {
 
     #[test]
     fn classes_follow_the_c_locale() {
-        assert!(match_class(0x0b, b's'), "C's isspace includes the vertical tab");
+        assert!(
+            match_class(0x0b, b's'),
+            "C's isspace includes the vertical tab"
+        );
         assert!(!match_class(0xe9, b'a'), "no byte >= 0x80 is a letter");
         assert!(match_class(0xe9, b'A'), "so the complement holds it");
         assert!(match_class(b'_', b'p') && !match_class(b'_', b'w'));
         assert!(match_class(0x7f, b'c') && !match_class(b' ', b'g'));
         assert!(match_class(0, b'z') && match_class(1, b'Z'));
         assert!(match_class(b'.', b'.') && !match_class(b'x', b'.'));
-        assert!(match_class(b'q', b'q') && !match_class(b'q', b'Q'), "%Q is a literal Q");
+        assert!(
+            match_class(b'q', b'q') && !match_class(b'q', b'Q'),
+            "%Q is a literal Q"
+        );
     }
 }

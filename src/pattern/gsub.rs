@@ -49,7 +49,16 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
             .map_err(|e| Failure::from_match(lua, guard, e))?;
         if let Some(end) = end.filter(|&end| Some(end) != last_match) {
             count += 1;
-            changed |= add_value(context, lua, &state, &subject, start, end, &replacement, &mut output)?;
+            changed |= add_value(
+                context,
+                lua,
+                &state,
+                &subject,
+                start,
+                end,
+                &replacement,
+                &mut output,
+            )?;
             start = end;
             last_match = Some(end);
         } else if start < subject.len() {
@@ -117,7 +126,11 @@ fn add_value(
             if table.metatable().is_none() {
                 table.raw_get(key)?
             } else {
-                protected_call(context, &context.index, vec![Value::Table(table.clone()), key])?
+                protected_call(
+                    context,
+                    &context.index,
+                    vec![Value::Table(table.clone()), key],
+                )?
             }
         }
         Replacement::Function(function) => {
@@ -150,7 +163,11 @@ fn add_value(
 
 /// Calls `function` through the original `pcall`: its first result, or its error value
 /// unchanged as the failure.
-fn protected_call(context: &Context, function: &Function, args: Vec<Value>) -> Result<Value, Failure> {
+fn protected_call(
+    context: &Context,
+    function: &Function,
+    args: Vec<Value>,
+) -> Result<Value, Failure> {
     let mut call = Vec::with_capacity(args.len() + 1);
     call.push(Value::Function(function.clone()));
     call.extend(args);
@@ -182,7 +199,9 @@ fn add_template(
             b'0' => output.extend_from_slice(&subject[start..end]),
             b'1'..=b'9' => match state.capture((escaped - b'1') as usize, start, end)? {
                 Capture::Bytes(from, to) => output.extend_from_slice(&subject[from..to]),
-                Capture::Position(position) => output.extend_from_slice(position.to_string().as_bytes()),
+                Capture::Position(position) => {
+                    output.extend_from_slice(position.to_string().as_bytes())
+                }
             },
             _ => {
                 return Err(super::matcher::MatchError::Pattern(

@@ -20,7 +20,9 @@ pub fn capture_values(
     captures
         .iter()
         .map(|capture| match *capture {
-            Capture::Bytes(start, end) => Ok(Value::String(lua.create_string(&subject[start..end])?)),
+            Capture::Bytes(start, end) => {
+                Ok(Value::String(lua.create_string(&subject[start..end])?))
+            }
             Capture::Position(position) => Ok(Value::Integer(position as i64)),
         })
         .collect()
@@ -120,7 +122,9 @@ pub fn gmatch(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Mul
                     let captures = state
                         .captures(start, end, true)
                         .map_err(|e| Failure::from_match(lua, guard, e))?;
-                    return Ok(MultiValue::from_vec(capture_values(lua, &subject, &captures)?));
+                    return Ok(MultiValue::from_vec(capture_values(
+                        lua, &subject, &captures,
+                    )?));
                 }
                 start += 1;
             }

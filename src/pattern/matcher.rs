@@ -117,7 +117,11 @@ impl<'a, 'm> MatchState<'a, 'm> {
         end: usize,
         whole: bool,
     ) -> Result<Vec<Capture>, MatchError> {
-        let count = if self.level == 0 && whole { 1 } else { self.level };
+        let count = if self.level == 0 && whole {
+            1
+        } else {
+            self.level
+        };
         (0..count).map(|i| self.capture(i, start, end)).collect()
     }
 
@@ -413,7 +417,8 @@ impl<'a, 'm> MatchState<'a, 'm> {
         while done < len {
             let chunk = (len - done).min(CHUNK_BYTES);
             self.steps.bytes(chunk)?;
-            if self.subject[init + done..init + done + chunk] != self.subject[s + done..s + done + chunk]
+            if self.subject[init + done..init + done + chunk]
+                != self.subject[s + done..s + done + chunk]
             {
                 return Ok(None);
             }

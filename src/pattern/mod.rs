@@ -143,7 +143,11 @@ type LibraryFunction = fn(&Arc<Context>, &Lua, MultiValue) -> Result<MultiValue,
 /// Replaces `string.find`, `match`, `gmatch`, `gsub` and `rep` with the interruptible
 /// port. Does nothing when the string library is not open. Must run before the
 /// prelude replaces `pcall`.
-pub fn install(lua: &Lua, guard: &Arc<LimitGuard>, memory_limit: Option<usize>) -> mlua::Result<()> {
+pub fn install(
+    lua: &Lua,
+    guard: &Arc<LimitGuard>,
+    memory_limit: Option<usize>,
+) -> mlua::Result<()> {
     let globals = lua.globals();
     let Ok(string) = globals.raw_get::<Table>("string") else {
         return Ok(());

@@ -110,15 +110,61 @@ pub fn subject(rng: &mut Rng, max_len: u64) -> Vec<u8> {
 }
 
 const ATOMS: &[&str] = &[
-    "a", "b", ".", "%a", "%A", "%c", "%C", "%d", "%D", "%g", "%G", "%l", "%L", "%p", "%P",
-    "%s", "%S", "%u", "%U", "%w", "%W", "%x", "%X", "%z", "%Z", "%.", "%%", "%(", "%]", "\0",
-    "\u{ff}", "[ab]", "[^ab]", "[a-c]", "[%a_]", "[]]", "[^]]", "[a-]", "[%]]", "[\0-\u{7f}]",
-    "[^%s%d]", "[%w%p]", "^", "$", "-", "%q", "[.]", "[a-z0-9]", "(", ")",
+    "a",
+    "b",
+    ".",
+    "%a",
+    "%A",
+    "%c",
+    "%C",
+    "%d",
+    "%D",
+    "%g",
+    "%G",
+    "%l",
+    "%L",
+    "%p",
+    "%P",
+    "%s",
+    "%S",
+    "%u",
+    "%U",
+    "%w",
+    "%W",
+    "%x",
+    "%X",
+    "%z",
+    "%Z",
+    "%.",
+    "%%",
+    "%(",
+    "%]",
+    "\0",
+    "\u{ff}",
+    "[ab]",
+    "[^ab]",
+    "[a-c]",
+    "[%a_]",
+    "[]]",
+    "[^]]",
+    "[a-]",
+    "[%]]",
+    "[\0-\u{7f}]",
+    "[^%s%d]",
+    "[%w%p]",
+    "^",
+    "$",
+    "-",
+    "%q",
+    "[.]",
+    "[a-z0-9]",
+    "(",
+    ")",
 ];
 const TAILS: &[&str] = &["", "", "", "*", "+", "-", "?"];
 const SPECIAL_ITEMS: &[&str] = &[
-    "%b()", "%bab", "%b", "%b(", "%f[%w]", "%f[%W]", "%f[a]", "%f[^\0]", "%f", "%fa", "%1",
-    "%2", "%0", "()", "(a)", "(.-)", "(%a+)", "((a)b)", "%", "[a", "[^", "[%", "(", ")",
+    "%b()", "%bab", "%b", "%b(", "%f[%w]", "%f[%W]", "%f[a]", "%f[^\0]", "%f", "%fa", "%1", "%2",
+    "%0", "()", "(a)", "(.-)", "(%a+)", "((a)b)", "%", "[a", "[^", "[%", "(", ")",
 ];
 
 /// A random pattern: anchors, classes, sets, quantifiers (at most three, so the C
@@ -132,10 +178,10 @@ pub fn pattern(rng: &mut Rng) -> Vec<u8> {
     let mut quantifiers = 0;
     for _ in 0..rng.below(6) + 1 {
         if rng.below(5) == 0 {
-            out.push_str(*rng.pick(SPECIAL_ITEMS));
+            out.push_str(rng.pick::<&str>(SPECIAL_ITEMS));
             continue;
         }
-        out.push_str(*rng.pick(ATOMS));
+        out.push_str(rng.pick::<&str>(ATOMS));
         let tail = *rng.pick(TAILS);
         if !tail.is_empty() && quantifiers < 3 {
             quantifiers += 1;
