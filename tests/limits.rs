@@ -403,6 +403,9 @@ const PATTERN_BOMBS: &[&str] = &[
     "local s = ('a'):rep(1e5) while true do pcall(string.find, s, '.-.-.-.-b') end",
     "return coroutine.wrap(function() return ('a'):rep(1e5):find('.-.-.-.-b') end)()",
     "return #string.rep('ab', 1e9)",
+    // No backtracking, but 1e10 byte comparisons: a long literal, a long set.
+    "return ('a'):rep(2e5):find(('a'):rep(1e5) .. '.b')",
+    "return ('a'):rep(1e5):find('[' .. ('b'):rep(1e5) .. ']')",
 ];
 
 /// Runs `work` on a thread of its own and fails the test if it does not finish within a

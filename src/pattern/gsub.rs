@@ -49,6 +49,7 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
             .map_err(|e| Failure::from_match(lua, guard, e))?;
         if let Some(end) = end.filter(|&end| Some(end) != last_match) {
             count += 1;
+            let before = output.len();
             changed |= add_value(
                 context,
                 lua,
@@ -59,6 +60,11 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
                 &replacement,
                 &mut output,
             )?;
+            // Long replacements are bulk work too (a 1 MiB template at every byte).
+            state
+                .steps()
+                .bytes(output.len() - before)
+                .map_err(|reason| Failure::stopped(lua, guard, reason))?;
             start = end;
             last_match = Some(end);
         } else if start < subject.len() {

@@ -142,9 +142,10 @@ impl<'a, 'm> MatchState<'a, 'm> {
             return pattern_error("pattern too complex");
         }
         self.depth_left -= 1;
-        self.steps.tick()?;
-        // Each `continue` is C's `goto init` (a tail call without recursion).
+        // Each `continue` is C's `goto init` (a tail call without recursion); each pass
+        // is a step, so a long literal pattern cannot run unchecked either.
         let result = loop {
+            self.steps.tick()?;
             if p == self.pattern.len() {
                 break Some(s);
             }
@@ -174,6 +175,7 @@ impl<'a, 'm> MatchState<'a, 'm> {
                         return pattern_error("missing '[' after '%f' in pattern");
                     }
                     let ep = self.class_end(p)?;
+                    self.steps.bytes(2 * (ep - p))?;
                     let previous = if s == 0 { 0 } else { self.subject[s - 1] };
                     if !self.match_bracket_class(previous, p, ep - 1)
                         && self.match_bracket_class(self.subject(s), p, ep - 1)
@@ -197,6 +199,8 @@ impl<'a, 'm> MatchState<'a, 'm> {
             }
             // A single-character class plus an optional suffix.
             let ep = self.class_end(p)?;
+            // A set costs its length at every byte it is tried on.
+            self.steps.bytes(ep - p)?;
             let suffix = self.pat(ep);
             if !self.single_match(s, p, ep) {
                 if matches!(suffix, b'*' | b'?' | b'-') {
@@ -333,6 +337,7 @@ impl<'a, 'm> MatchState<'a, 'm> {
         let mut count = 0;
         while self.single_match(s + count, p, ep) {
             self.steps.tick()?;
+            self.steps.bytes(ep - p)?;
             count += 1;
         }
         loop {
@@ -357,6 +362,7 @@ impl<'a, 'm> MatchState<'a, 'm> {
             if let Some(end) = self.do_match(s, ep + 1)? {
                 return Ok(Some(end));
             }
+            self.steps.bytes(ep - p)?;
             if !self.single_match(s, p, ep) {
                 return Ok(None);
             }
