@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use mlua::{Function, Lua, LuaString, MultiValue, Table, Value};
+use mlua::{Function, IntoLuaMulti, Lua, LuaString, MultiValue, Table, Value};
 
 use super::args::{type_name, Args};
 use super::library::capture_values;
@@ -132,18 +132,15 @@ fn add_value(
             if table.metatable().is_none() {
                 table.raw_get(key)?
             } else {
-                protected_call(
-                    context,
-                    &context.index,
-                    vec![Value::Table(table.clone()), key],
-                )?
+                protected_call(context, &context.index, (table, key))?
             }
         }
         Replacement::Function(function) => {
             let captures = state
                 .captures(start, end, true)
                 .map_err(|e| Failure::from_match(lua, guard, e))?;
-            protected_call(context, function, capture_values(lua, subject, &captures)?)?
+            let captures = MultiValue::from_vec(capture_values(lua, subject, &captures)?);
+            protected_call(context, function, captures)?
         }
     };
     match value {
@@ -172,12 +169,10 @@ fn add_value(
 fn protected_call(
     context: &Context,
     function: &Function,
-    args: Vec<Value>,
+    args: impl IntoLuaMulti,
 ) -> Result<Value, Failure> {
-    let mut call = Vec::with_capacity(args.len() + 1);
-    call.push(Value::Function(function.clone()));
-    call.extend(args);
-    let mut results: MultiValue = context.raw_pcall.call(MultiValue::from_vec(call))?;
+    // By reference: no clone of the function's registry reference per match.
+    let mut results: MultiValue = context.raw_pcall.call((function, args))?;
     let ok = matches!(results.pop_front(), Some(Value::Boolean(true)));
     let first = results.pop_front().unwrap_or(Value::Nil);
     if ok {
