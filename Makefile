@@ -170,7 +170,7 @@ clean:
 
 ## fuzz: run each fuzz target for FUZZ_SECONDS (default 60) with cargo-fuzz (libFuzzer)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= exec values render
+FUZZ_TARGETS ?= exec values render patterns
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install --locked cargo-fuzz --version 0.13.2
 	@set -e; for t in $(FUZZ_TARGETS); do \

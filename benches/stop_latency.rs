@@ -22,6 +22,19 @@ const SHAPES: &[(&str, &str)] = &[
         "gsub callback loop",
         "string.gsub(string.rep('a', 1e6), '.', function() while true do end end)",
     ),
+    // Single C calls in Lua itself; stoppable because luarun ports them (src/pattern/).
+    #[cfg(feature = "lua54")]
+    (
+        "pattern bomb (find)",
+        "return ('a'):rep(1e5):find('.-.-.-.-b')",
+    ),
+    #[cfg(feature = "lua54")]
+    (
+        "pattern bomb (gsub)",
+        "return ('a'):rep(1e5):gsub('.-.-.-.-b', '')",
+    ),
+    #[cfg(feature = "lua54")]
+    ("2 GB string.rep", "return #string.rep('ab', 1e9)"),
 ];
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -113,7 +126,71 @@ fn hook_overhead() -> (f64, f64, f64) {
     (unlimited, with_hook, without)
 }
 
+/// Ordinary pattern work: seconds in a luarun state (the Rust port) and in a bare mlua
+/// state (Lua's C functions), measured back to back, median of 5.
+#[cfg(feature = "lua54")]
+fn pattern_costs() -> Vec<(&'static str, f64, f64)> {
+    const SETUP: &str = "local text = ('hello world, lua patterns! '):rep(43691) -- 1 MiB\n";
+    const WORK: &[(&str, &str)] = &[
+        (
+            "1e6 short plain finds",
+            "local s, n = 'hello world', 0 for i = 1, 1e6 do \
+             if s:find('wor', 1, true) then n = n + 1 end end",
+        ),
+        (
+            "1e6 short pattern finds",
+            "local s, n = 'key = value', 0 for i = 1, 1e6 do \
+             if s:find('(%w+)%s*=%s*(%w+)') then n = n + 1 end end",
+        ),
+        ("gsub over 1 MiB", "local r, n = text:gsub('%w+', '<%0>')"),
+        (
+            "gmatch word split of 1 MiB",
+            "local n = 0 for w in text:gmatch('%a+') do n = n + 1 end",
+        ),
+        (
+            "plain find through 1 MiB",
+            "local i = text:find('absent', 1, true)",
+        ),
+        ("string.rep 100 MiB", "local s = ('x'):rep(100 * 2^20)"),
+    ];
+    let median = |run: &dyn Fn()| {
+        let mut samples: Vec<f64> = (0..5)
+            .map(|_| {
+                let started = Instant::now();
+                run();
+                started.elapsed().as_secs_f64()
+            })
+            .collect();
+        samples.sort_by(f64::total_cmp);
+        samples[2]
+    };
+    let state = State::new(&Options::default()).unwrap();
+    let bare = mlua::Lua::new();
+    WORK.iter()
+        .map(|(name, work)| {
+            let code = format!("{SETUP}{work}");
+            let ported = median(&|| state.exec(code.as_bytes(), None).unwrap());
+            let original = median(&|| bare.load(&code).exec().unwrap());
+            (*name, ported, original)
+        })
+        .collect()
+}
+
 fn main() {
+    #[cfg(feature = "lua54")]
+    {
+        println!("pattern functions: luarun's Rust port vs Lua's C functions (median of 5)");
+        println!("| work | port | C | ratio |");
+        println!("|---|---|---|---|");
+        for (name, ported, original) in pattern_costs() {
+            println!(
+                "| {name} | {:.1} ms | {:.1} ms | {:.2}x |",
+                ported * 1e3,
+                original * 1e3,
+                ported / original
+            );
+        }
+    }
     println!("stop latency (20 runs each; median / max)");
     println!("| shape | interrupt -> return | time limit overshoot |");
     println!("|---|---|---|");

@@ -10,6 +10,7 @@ pub mod host_object;
 pub mod limits;
 pub mod mandelbrot;
 pub mod options;
+pub mod pattern;
 pub mod pool;
 pub mod state;
 pub mod watchdog;

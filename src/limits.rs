@@ -1,7 +1,8 @@
 //! Per-call execution limits: instruction budget, wall-time deadline and interrupts.
 //!
 //! A Lua count hook (see `hook.rs`) calls [`LimitGuard::check`] every few thousand VM
-//! instructions.
+//! instructions; the pattern functions, which run without VM instructions, call it every
+//! few thousand matcher steps (see `pattern/steps.rs`).
 //! Once a limit trips, the guard stays tripped until the outermost call returns, so every
 //! later check fails too and the sandbox prelude re-raises the error out of `pcall`,
 //! `xpcall` and `coroutine.resume`: Lua code cannot swallow it.

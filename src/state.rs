@@ -68,6 +68,12 @@ impl State {
 
         let setup = |lua: &Lua| -> mlua::Result<(Function, Function, Function)> {
             let globals = lua.globals();
+            // Before the prelude: the port keeps the original pcall for gsub callbacks.
+            // LuaJIT keeps its own (Lua 5.1) pattern functions: see src/pattern/mod.rs.
+            #[cfg(feature = "lua54")]
+            if options.libraries.has(Libraries::STRING) {
+                crate::pattern::install(lua, &guard, options.memory_limit)?;
+            }
             if !options.libraries.has(Libraries::IO) {
                 globals.raw_set("dofile", mlua::Nil)?;
                 globals.raw_set("loadfile", mlua::Nil)?;

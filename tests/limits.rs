@@ -390,3 +390,106 @@ fn binary_and_odd_bytes_in_code_still_give_clear_errors() {
         assert!(!err.message.contains("nul byte"), "{}", err.message);
     }
 }
+
+/// Single library calls that run for minutes in C (backtracking patterns over a long
+/// subject, a 2 GB repeat): the Rust port of the pattern functions and `string.rep`
+/// counts its steps and checks the limits, so each must stop like a Lua loop.
+#[cfg(feature = "lua54")]
+const PATTERN_BOMBS: &[&str] = &[
+    "return ('a'):rep(1e5):find('.-.-.-.-b')",
+    "return string.match(('a'):rep(1e5), '.-.-.-.-b')",
+    "for w in ('a'):rep(1e5):gmatch('.-.-.-.-b') do end",
+    "return (('a'):rep(1e5):gsub('.-.-.-.-b', 'x'))",
+    "local s = ('a'):rep(1e5) while true do pcall(string.find, s, '.-.-.-.-b') end",
+    "return coroutine.wrap(function() return ('a'):rep(1e5):find('.-.-.-.-b') end)()",
+    "return #string.rep('ab', 1e9)",
+    // No backtracking, but 1e10 byte comparisons: a long literal, a long set.
+    "return ('a'):rep(2e5):find(('a'):rep(1e5) .. '.b')",
+    "return ('a'):rep(1e5):find('[' .. ('b'):rep(1e5) .. ']')",
+];
+
+/// Runs `work` on a thread of its own and fails the test if it does not finish within a
+/// minute: without the protection these calls run for minutes, and the test must fail
+/// rather than hang.
+#[cfg(feature = "lua54")]
+fn finishes<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    result
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what}: not stopped within a minute"))
+}
+
+#[cfg(feature = "lua54")]
+fn assert_stops(state: &Arc<State>, code: &'static str, reason: &str) {
+    let runner = Arc::clone(state);
+    let err = finishes(code, move || runner.exec(code.as_bytes(), None)).expect_err(code);
+    assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
+    assert!(err.message.contains(reason), "{code}: {}", err.message);
+    let value = state
+        .eval(b"('ab'):rep(3):find('b', 3)", None)
+        .expect("usable after a stop");
+    assert_eq!(value, mlua::Value::Integer(4), "{code}");
+}
+
+#[cfg(feature = "lua54")]
+#[test]
+fn time_limit_stops_pattern_bombs_and_huge_repeats() {
+    let state = timed(50);
+    for code in PATTERN_BOMBS {
+        assert_stops(&state, code, "time limit of 50 ms");
+    }
+}
+
+#[cfg(feature = "lua54")]
+#[test]
+fn instruction_limit_stops_pattern_bombs_and_huge_repeats() {
+    let state = state_with(
+        CallLimits {
+            instructions: Some(1_000_000),
+            time: None,
+        },
+        None,
+    );
+    for code in PATTERN_BOMBS {
+        assert_stops(&state, code, "instruction limit");
+    }
+}
+
+#[cfg(feature = "lua54")]
+#[test]
+fn interrupt_from_another_thread_stops_pattern_bombs_and_huge_repeats() {
+    let state = interruptible();
+    for code in PATTERN_BOMBS {
+        let stopper = Arc::clone(&state);
+        let interrupter = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            stopper.interrupt().unwrap();
+        });
+        assert_stops(&state, code, "luarun_state_interrupt");
+        interrupter.join().unwrap();
+    }
+}
+
+#[cfg(feature = "lua54")]
+#[test]
+fn lua_cannot_catch_a_stop_inside_a_pattern_call() {
+    let state = timed(30);
+    let runner = Arc::clone(&state);
+    let err = finishes("pcall around a pattern bomb", move || {
+        runner.exec(
+            b"caught = false
+              local ok, e = pcall(string.find, ('a'):rep(1e5), '.-.-.-.-b')
+              caught = true",
+            None,
+        )
+    })
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Interrupted, "{}", err.message);
+    assert_eq!(
+        state.eval(b"caught", None).unwrap(),
+        mlua::Value::Boolean(false)
+    );
+}

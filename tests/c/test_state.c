@@ -397,6 +397,12 @@ static void limits_stop_runaway_code_and_the_state_stays_usable(void) {
   CHECK_OK(luarun_state_new(&options, &state));
   CHECK_STATUS(luarun_exec(state, S("while true do end")), LUARUN_ERR_INTERRUPTED);
   CHECK(strstr(luarun_last_error(), "time limit") != NULL);
+  /* One pattern call backtracking for minutes: the Rust port checks the limits. */
+  CHECK_STATUS(luarun_exec(state, S("return ('a'):rep(1e5):find('.-.-.-.-b')")),
+               LUARUN_ERR_INTERRUPTED);
+  CHECK(strstr(luarun_last_error(), "time limit") != NULL);
+  CHECK_OK(luarun_eval(state, S("('abc'):find('c')"), &v));
+  CHECK(v.kind == LUARUN_INTEGER && v.integer == 3);
   luarun_state_free(state);
 
   luarun_options_default(&options);
