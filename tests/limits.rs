@@ -406,6 +406,9 @@ const PATTERN_BOMBS: &[&str] = &[
     // No backtracking, but 1e10 byte comparisons: a long literal, a long set.
     "return ('a'):rep(2e5):find(('a'):rep(1e5) .. '.b')",
     "return ('a'):rep(1e5):find('[' .. ('b'):rep(1e5) .. ']')",
+    // Short subjects: too many repetitions for Lua's C functions to take over.
+    "return ('a'):rep(60):find(('.-'):rep(12) .. 'b')",
+    "return (('a'):rep(40):gsub(('a*'):rep(10) .. 'b', 'x'))",
 ];
 
 /// Runs `work` on a thread of its own and fails the test if it does not finish within a
