@@ -214,7 +214,9 @@ unsafe fn compute_group<const COUNTS: bool>(
             zrq[v] = _mm512_mul_pd(zr[v], zr[v]);
             let magnitude = _mm512_add_pd(zrq[v], ziq[v]);
             // "Not greater than", so a NaN magnitude keeps iterating, as `> 4.0` says.
-            let now = _mm512_mask_cmp_pd_mask::<_CMP_GT_OQ>(active[v], magnitude, four);
+            // An unmasked compare: the mask is applied in a general register anyway, and
+            // this saves moving `active` into a mask register every step (measured ~4 %).
+            let now = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(magnitude, four) & active[v];
             active[v] &= !now;
             if COUNTS {
                 count[v] = _mm512_mask_mov_pd(count[v], now, step_value);
