@@ -113,6 +113,17 @@ pub fn discs_crossing_row(ci: f64) -> u8 {
         .fold(0, |set, (i, _)| set | 1 << i)
 }
 
+/// [`discs_crossing_row`] for each row of a band of at most `N` rows (0 for missing
+/// rows), as the vector kernels need it once per band.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+pub(crate) fn discs_crossing_rows<const N: usize>(band: &[super::Row]) -> [u8; N] {
+    let mut discs = [0; N];
+    for (set, row) in discs.iter_mut().zip(band) {
+        *set = discs_crossing_row(row.ci);
+    }
+    discs
+}
+
 /// Whether `c` lies in one of the [`DISCS`].
 #[inline]
 pub fn in_disc(cr: f64, ci: f64) -> bool {

@@ -5,7 +5,7 @@
 use std::arch::x86_64::*;
 
 use super::shortcut::{
-    discs_crossing_row, BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, DISCS, FIRST_SAVE, PERIODICITY_FROM,
+    discs_crossing_rows, BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, DISCS, FIRST_SAVE, PERIODICITY_FROM,
     PERIOD_CHECK,
 };
 use super::Row;
@@ -28,7 +28,7 @@ struct GroupResult {
 pub unsafe fn rows_counts(rows: &[Row], shortcuts: bool, counts: &mut [u32]) {
     let width = rows.first().map_or(0, |row| row.width as usize);
     for (band, out) in rows.chunks(GROUP).zip(counts.chunks_mut(width * GROUP)) {
-        let discs = band_discs(band);
+        let discs = discs_crossing_rows::<GROUP>(band);
         for x0 in (0..width).step_by(LANES) {
             let valid = (width - x0).min(LANES);
             let result = compute_group::<true>(band, &discs, x0, valid, shortcuts);
@@ -50,7 +50,7 @@ pub unsafe fn rows_bits(rows: &[Row], shortcuts: bool, bits: &mut [u8]) {
     let row_bytes = width.div_ceil(8);
     bits.fill(0);
     for (band, out) in rows.chunks(GROUP).zip(bits.chunks_mut(row_bytes * GROUP)) {
-        let discs = band_discs(band);
+        let discs = discs_crossing_rows::<GROUP>(band);
         for x0 in (0..width).step_by(LANES) {
             let valid = (width - x0).min(LANES);
             let result = compute_group::<false>(band, &discs, x0, valid, shortcuts);
@@ -63,17 +63,8 @@ pub unsafe fn rows_bits(rows: &[Row], shortcuts: bool, bits: &mut [u8]) {
     }
 }
 
-/// [`discs_crossing_row`] for each row of a band (0 for missing rows).
-fn band_discs(band: &[Row]) -> [u8; GROUP] {
-    let mut discs = [0; GROUP];
-    for (set, row) in discs.iter_mut().zip(band) {
-        *set = discs_crossing_row(row.ci);
-    }
-    discs
-}
-
 /// The lanes of `candidates` inside one of the discs in `discs` (a set from
-/// [`discs_crossing_row`]; same formula as
+/// [`discs_crossing_rows`]; same formula as
 /// [`Disc::contains`](super::shortcut::Disc::contains)); discs the vector's columns
 /// (`cr_span`, first and last lane) cannot reach are not tested.
 #[inline]
