@@ -75,11 +75,7 @@ pub fn render_on(
     mirror: bool,
 ) -> Result<()> {
     let row_bytes = params.row_bytes();
-    let sources = if mirror {
-        mirror::mirror_sources(params)
-    } else {
-        vec![None; params.height as usize]
-    };
+    let sources = mirror::plan(params, mirror);
     let rows: Vec<Mutex<&mut [u8]>> = buf.chunks_mut(row_bytes).map(Mutex::new).collect();
     let kernel_format = if params.format == PixelFormat::Bits {
         "bits"
@@ -132,8 +128,7 @@ pub fn render_on(
         progress.rows_done(1);
         progress.is_cancelled()
     };
-    let computed: Vec<i64> = (0..params.height)
-        .filter(|&y| sources[y as usize].is_none())
+    let computed: Vec<i64> = mirror::computed_rows(&sources)
         .map(|y| first_row + i64::from(y))
         .collect();
     match pool.run_each(KERNEL_FUNCTION, &computed, &args, &sink, &after_each) {
@@ -141,7 +136,6 @@ pub fn render_on(
         other => other?,
     }
     drop(rows);
-    mirror::copy_mirrors(&sources, buf, row_bytes);
-    progress.rows_done(sources.iter().filter(|s| s.is_some()).count() as u32);
+    mirror::copy_mirrors(&sources, buf, row_bytes, progress);
     Ok(())
 }

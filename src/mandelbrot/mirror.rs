@@ -15,7 +15,7 @@
 //! Only engines that follow the numeric contract may copy; a user's Lua kernel might
 //! not, so the Lua engine copies only for its built-in kernel.
 
-use super::Params;
+use super::{Params, Progress};
 
 /// For each row of the rendered part, the row (also of the rendered part) whose bytes it
 /// repeats, or `None` when it must be computed. A source row is never itself a copy.
@@ -45,12 +45,38 @@ pub fn mirror_sources(params: &Params) -> Vec<Option<u32>> {
         .collect()
 }
 
-/// Copies every mirror row of `buf` (rows of `row_bytes`) from its source.
-pub fn copy_mirrors(sources: &[Option<u32>], buf: &mut [u8], row_bytes: usize) {
+/// [`mirror_sources`] when the engine may copy (`enabled`), else no mirror rows at all.
+pub fn plan(params: &Params, enabled: bool) -> Vec<Option<u32>> {
+    if enabled {
+        mirror_sources(params)
+    } else {
+        vec![None; params.height as usize]
+    }
+}
+
+/// The rows of `sources` that must be computed, in order.
+pub fn computed_rows(sources: &[Option<u32>]) -> impl Iterator<Item = u32> + '_ {
+    (0u32..)
+        .zip(sources)
+        .filter(|(_, s)| s.is_none())
+        .map(|(y, _)| y)
+}
+
+/// Copies every mirror row of `buf` (rows of `row_bytes`) from its source, once the
+/// computed rows are in place, and counts the copies as done rows.
+pub fn copy_mirrors(
+    sources: &[Option<u32>],
+    buf: &mut [u8],
+    row_bytes: usize,
+    progress: &Progress,
+) {
+    let mut copied = 0;
     for (y, source) in sources.iter().enumerate() {
         if let Some(source) = *source {
             let from = source as usize * row_bytes;
             buf.copy_within(from..from + row_bytes, y * row_bytes);
+            copied += 1;
         }
     }
+    progress.rows_done(copied);
 }

@@ -140,18 +140,15 @@ const ROWS_PER_TASK: usize = 4;
 /// Renders with a chosen kernel (benchmarks and tests compare them).
 pub fn render_with(params: &Params, buf: &mut [u8], progress: &Progress, kernel: Kernel) {
     let width = params.width as usize;
-    let height = params.height as usize;
     let row_bytes = params.row_bytes();
-    let sources = if kernel.mirror {
-        mirror::mirror_sources(params)
-    } else {
-        vec![None; height]
-    };
+    let sources = mirror::plan(params, kernel.mirror);
     // The rows to compute, ROWS_PER_TASK to a task whether or not they are neighbours
     // (among mirror rows they often are not): the kernels iterate a task's rows as one
     // tile, and a full tile keeps all their vectors in flight.
     let mut row_outs: Vec<Option<&mut [u8]>> = buf.chunks_mut(row_bytes).map(Some).collect();
-    let computed: Vec<usize> = (0..height).filter(|&y| sources[y].is_none()).collect();
+    let computed: Vec<usize> = mirror::computed_rows(&sources)
+        .map(|y| y as usize)
+        .collect();
     let tasks: Vec<Vec<(usize, &mut [u8])>> = computed
         .chunks(ROWS_PER_TASK)
         .map(|ys| {
@@ -188,8 +185,7 @@ pub fn render_with(params: &Params, buf: &mut [u8], progress: &Progress, kernel:
     });
     drop(row_outs);
     if !progress.is_cancelled() {
-        mirror::copy_mirrors(&sources, buf, row_bytes);
-        progress.rows_done(sources.iter().filter(|s| s.is_some()).count() as u32);
+        mirror::copy_mirrors(&sources, buf, row_bytes, progress);
     }
 }
 
