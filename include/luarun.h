@@ -218,6 +218,56 @@ typedef struct luarun_value {
 } luarun_value;
 
 /**
+ * A reusable frame for `luarun_frame_call`, `_get`, `_set` and `_next`.
+ *
+ * Fill `struct_size` (`sizeof(luarun_frame)`), `values` / `values_cap` and, optionally,
+ * `strings` / `strings_cap` once; per operation set `target` and `nargs` and put the
+ * arguments in `values[0 .. nargs]`. On success `nresults` says how many results the
+ * operation produced and the first `min(nresults, values_cap)` of them are in
+ * `values[0 ..]`, owned by the caller as every returned value is (free each with
+ * `luarun_value_free`). A string result that fits in what is left of `strings`
+ * (its bytes plus a NUL) is copied there and has a NULL `handle` (nothing to free; it
+ * is valid until the next operation on the frame); others keep their handle. On
+ * failure `values` may have been partly overwritten and nothing in it is owned.
+ */
+typedef struct luarun_frame {
+  /**
+   * `sizeof(luarun_frame)`.
+   */
+  uint32_t struct_size;
+  /**
+   * The function (`luarun_frame_call`) or table (`_get`, `_set`, `_next`) operated on:
+   * a value luarun returned.
+   */
+  const struct luarun_value *target;
+  /**
+   * The arguments in, the results out.
+   */
+  struct luarun_value *values;
+  /**
+   * How many values `values` has room for.
+   */
+  size_t values_cap;
+  /**
+   * In: how many arguments `values` holds.
+   */
+  size_t nargs;
+  /**
+   * Out: how many results the operation produced (may exceed `values_cap`: the rest
+   * were dropped).
+   */
+  size_t nresults;
+  /**
+   * Optional (may be NULL): where result strings are copied.
+   */
+  char *strings;
+  /**
+   * Bytes at `strings`.
+   */
+  size_t strings_cap;
+} luarun_frame;
+
+/**
  * A host function Lua can call.
  *
  * `args` holds `nargs` arguments, owned by luarun and valid only during the call
@@ -400,6 +450,11 @@ typedef struct luarun_mandelbrot {
 } luarun_mandelbrot;
 
 /**
+ * The numeric type of a `luarun_map` buffer's elements (native endianness).
+ */
+typedef uint32_t luarun_element_type;
+
+/**
  * How to create a state. Fill with `luarun_options_default`, then change fields.
  */
 typedef struct luarun_options {
@@ -477,6 +532,56 @@ typedef struct luarun_options {
  * One `uint8_t` count per pixel, saturated at 255.
  */
 #define LUARUN_PIXELS_COUNTS_U8 4
+
+/**
+ * `double`.
+ */
+#define LUARUN_ELEMENT_F64 0
+
+/**
+ * `float`.
+ */
+#define LUARUN_ELEMENT_F32 1
+
+/**
+ * `int64_t`.
+ */
+#define LUARUN_ELEMENT_I64 2
+
+/**
+ * `int32_t`.
+ */
+#define LUARUN_ELEMENT_I32 3
+
+/**
+ * `int16_t`.
+ */
+#define LUARUN_ELEMENT_I16 4
+
+/**
+ * `int8_t`.
+ */
+#define LUARUN_ELEMENT_I8 5
+
+/**
+ * `uint64_t`.
+ */
+#define LUARUN_ELEMENT_U64 6
+
+/**
+ * `uint32_t`.
+ */
+#define LUARUN_ELEMENT_U32 7
+
+/**
+ * `uint16_t`.
+ */
+#define LUARUN_ELEMENT_U16 8
+
+/**
+ * `uint8_t`.
+ */
+#define LUARUN_ELEMENT_U8 9
 
 /**
  * `nil`.
@@ -559,6 +664,45 @@ const char *luarun_last_error(void);
  * numbers that are not statuses. Static storage, never NULL.
  */
 const char *luarun_status_name(int status);
+
+/**
+ * Calls the function `frame.target` with `values[0 .. nargs]`; its results replace
+ * them (see `luarun_frame`). The same call as `luarun_call`, with its limits.
+ *
+ * # Safety
+ * `frame` must point to a valid `luarun_frame` whose `values` has `values_cap` values
+ * and whose `strings` has `strings_cap` writable bytes.
+ */
+enum luarun_status luarun_frame_call(struct luarun_frame *frame);
+
+/**
+ * `values[0] = target[values[0]]` for the table `frame.target`, honouring `__index`
+ * (`nargs` must be 1; `nresults` becomes 1).
+ *
+ * # Safety
+ * As `luarun_frame_call`.
+ */
+enum luarun_status luarun_frame_get(struct luarun_frame *frame);
+
+/**
+ * `target[values[0]] = values[1]` for the table `frame.target`, honouring
+ * `__newindex` (`nargs` must be 2; `nresults` becomes 0). A nil or NaN key is a
+ * `LUARUN_ERR_RUNTIME` error, as in Lua.
+ *
+ * # Safety
+ * As `luarun_frame_call`.
+ */
+enum luarun_status luarun_frame_set(struct luarun_frame *frame);
+
+/**
+ * One step of raw iteration (Lua's `next`, ignoring `__pairs`) over the table
+ * `frame.target`: `values[0]` is the previous key (nil to start); the results are the
+ * next key and its value (`nresults` 2), or none after the last pair (`nresults` 0).
+ *
+ * # Safety
+ * As `luarun_frame_call`.
+ */
+enum luarun_status luarun_frame_next(struct luarun_frame *frame);
 
 /**
  * Creates a Lua function that calls `callback` (see `luarun_callback`). Free
@@ -713,6 +857,46 @@ size_t luarun_mandelbrot_buffer_size(const struct luarun_mandelbrot *params);
 enum luarun_status luarun_mandelbrot_render(const struct luarun_mandelbrot *params,
                                             void *buf,
                                             size_t buf_len);
+
+/**
+ * Calls the Lua `function` once per element of `input` (`input_len` bytes of
+ * `input_type` elements) and stores each result, converted to `output_type`, at the
+ * same index of `output` (at least as many elements as `input`; `output_len` in bytes,
+ * else `LUARUN_ERR_BUFFER_TOO_SMALL`). Integers go in as Lua integers, floats as
+ * floats. A result must be a number; integer outputs take only integral values within
+ * their range (`LUARUN_ERR_TYPE` otherwise). The whole map is one call on the
+ * function's state, under its limits; the first error stops it and its message names
+ * the element index (`output` is then partly written).
+ *
+ * # Safety
+ * `function` a valid function value; `input` `input_len` readable bytes; `output`
+ * `output_len` writable bytes not overlapping `input`.
+ */
+enum luarun_status luarun_map(const struct luarun_value *function,
+                              const void *input,
+                              size_t input_len,
+                              luarun_element_type input_type,
+                              void *output,
+                              size_t output_len,
+                              luarun_element_type output_type);
+
+/**
+ * `luarun_map` on every state of `pool` in parallel, with the global `function` of
+ * each state (define it with `luarun_pool_exec`). Chunks of elements are handed out
+ * dynamically; each state's share is one call on it, under its limits. The first
+ * error stops every state; its message names the state and the element index.
+ *
+ * # Safety
+ * `pool` valid; `function` NUL-terminated; buffers as for `luarun_map`.
+ */
+enum luarun_status luarun_pool_map(struct luarun_pool *pool,
+                                   const char *function,
+                                   const void *input,
+                                   size_t input_len,
+                                   luarun_element_type input_type,
+                                   void *output,
+                                   size_t output_len,
+                                   luarun_element_type output_type);
 
 /**
  * Creates a pool of `size` states (0 = one per core), each built with `options` (NULL =

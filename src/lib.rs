@@ -9,6 +9,7 @@ pub mod hook;
 pub mod host_object;
 pub mod limits;
 pub mod mandelbrot;
+pub mod map;
 pub mod options;
 pub mod pattern;
 pub mod pool;

@@ -241,6 +241,20 @@ impl State {
         }
     }
 
+    /// The global function `name`; a runtime error naming what the global is otherwise.
+    pub fn global_function(&self, name: &str) -> Result<Function> {
+        self.run(|lua| {
+            let value: mlua::Value = lua.globals().get(name)?;
+            match value {
+                mlua::Value::Function(function) => Ok(function),
+                other => Err(mlua::Error::runtime(format!(
+                    "global '{name}' is a {}, not a function; load code defining it first",
+                    other.type_name()
+                ))),
+            }
+        })
+    }
+
     /// Calls `function` with `args` and returns all its results.
     pub fn call(&self, function: &Function, args: mlua::MultiValue) -> Result<mlua::MultiValue> {
         self.run(|_| function.call(args))

@@ -9,9 +9,11 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, ErrorKind, Result};
 
+pub mod frame;
 pub mod function;
 pub mod host_object;
 pub mod mandelbrot;
+pub mod map;
 pub mod pool;
 pub mod state;
 pub mod table;

@@ -16,7 +16,7 @@ use crate::pool::{Pool, MAX_POOL_SIZE};
 /// A pool of Lua states, one worker thread each during `luarun_pool_run`. Create with
 /// `luarun_pool_new`, release with `luarun_pool_free`.
 pub struct luarun_pool {
-    inner: Pool,
+    pub(crate) inner: Pool,
 }
 
 /// Creates a pool of `size` states (0 = one per core), each built with `options` (NULL =

@@ -15,12 +15,13 @@ object, other userdata and coroutines -> LuaObject.
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import weakref
 from ctypes import byref
 from typing import Any, Callable
 
-from . import _ffi
+from . import _ffi, _frame
 from ._errors import Error, InvalidArgument, error_for_status, last_error_message
 from ._ffi import Library, luarun_value
 
@@ -56,6 +57,15 @@ class Context:
         # may be using the very handle a callback or the collector lets go of.
         self.calls: list[None] = []
         self.deferred: list[luarun_value] = []
+        #: Free frames for the lean call path (see ``_frame``); one is taken per
+        #: operation, so nested calls and other threads never share one.
+        self.frames: list[_frame.Frame] = []
+        self.fast = _fast_functions(library)
+        #: The codec ``str`` arguments are encoded with.
+        self.str_encoding = encoding or "utf-8"
+        #: How many threads hold a stashed callback exception (see ``stash``): the
+        #: lean path clears a stale one only when this is non-zero.
+        self.stashed = 0
 
     def enter_call(self) -> None:
         self.calls.append(None)
@@ -102,14 +112,23 @@ class Context:
     def stash(self, exception: BaseException, message: str) -> None:
         """Keeps an exception raised inside a Python callback, to re-raise it when the
         Lua call it escaped from returns."""
+        if getattr(self.local, "pending", None) is None:
+            self.stashed += 1
         self.local.pending = (exception, message)
+
+    def take_pending(self) -> tuple[BaseException, str] | None:
+        """This thread's stashed callback exception, cleared."""
+        pending = getattr(self.local, "pending", None)
+        if pending is not None:
+            self.local.pending = None
+            self.stashed -= 1
+        return pending
 
     def check_call(self, status: int) -> None:
         """Raises for a failed call that may have run Lua (and thus Python callbacks).
         A stashed Python exception whose message the Lua error carries is re-raised
         itself, chained from the Lua error; otherwise the Lua error is raised."""
-        pending = getattr(self.local, "pending", None)
-        self.local.pending = None
+        pending = self.take_pending() if self.stashed else None
         if status == _ffi.OK:
             return
         error = error_for_status(status, last_error_message(self.lib))
@@ -254,6 +273,241 @@ def results_to_python(ctx: Context, results: Any, count: int) -> Any:
     if count == 1:
         return values[0]
     return tuple(values)
+
+
+# --- The lean path: operations through a reusable frame (see ``_frame``) -------------
+
+
+def _fast_functions(library: Library) -> _frame.FastFunctions:
+    found = _FAST.get(library.flavor)
+    if found is None:
+        found = _FAST[library.flavor] = _frame.FastFunctions(library)
+    return found
+
+
+_FAST: dict[str, _frame.FastFunctions] = {}
+_NIL, _BOOLEAN, _INTEGER, _NUMBER, _STRING = (
+    _ffi.NIL,
+    _ffi.BOOLEAN,
+    _ffi.INTEGER,
+    _ffi.NUMBER,
+    _ffi.STRING,
+)
+_KIND_MASK = 0xFFFFFFFF
+_WORDS = _frame.WORDS
+_VALUE_SIZE = ctypes.sizeof(luarun_value)
+
+
+# Where a ``bytes`` object keeps its bytes, relative to ``id()``: CPython's
+# ``PyBytesObject.ob_sval`` (its header's size). Elsewhere (PyPy) strings are copied.
+_BYTES_OFFSET = sys.getsizeof(b"") - 1 if sys.implementation.name == "cpython" else None
+
+
+def _put_string(frame: _frame.Frame, base: int, data: bytes) -> None:
+    """Writes a string argument into slot ``base``, pointing at ``data``'s own bytes
+    (CPython) or at a copy; either way ``frame.keep`` holds it until the operation ends."""
+    words = frame.words
+    words[base] = _STRING
+    words[base + 4] = len(data)
+    words[base + 5] = 0
+    frame.keep.append(data)
+    if _BYTES_OFFSET is not None:
+        words[base + 3] = id(data) + _BYTES_OFFSET
+    else:
+        pointer = ctypes.c_char_p(data)
+        frame.keep.append(pointer)
+        words[base + 3] = ctypes.cast(pointer, ctypes.c_void_p).value or 0
+
+
+def put_values(ctx: Context, frame: _frame.Frame, items: Any) -> Temps | None:
+    """Writes ``items`` as the frame's arguments. Scalars are written straight into the
+    values array; other objects go through :func:`to_lua`, and the owned values made for
+    them are returned (free them after the operation)."""
+    words = frame.words
+    base = 0
+    temps = None
+    try:
+        for obj in items:
+            kind = type(obj)
+            if kind is int:
+                words[base] = _INTEGER
+                words[base + 1] = obj  # ValueError beyond 64 bits, see below
+            elif kind is str:
+                _put_string(frame, base, obj.encode(ctx.str_encoding))
+            elif kind is float:
+                words[base] = _NUMBER
+                frame.floats[base + 2] = obj
+            elif obj is None:
+                words[base] = _NIL
+            elif kind is bool:
+                words[base] = _BOOLEAN | (obj << 32)
+            elif kind is bytes:
+                _put_string(frame, base, obj)
+            else:
+                if temps is None:
+                    temps = Temps(ctx.lib)
+                value = to_lua(ctx, obj, temps)
+                if value.kind == _STRING:  # bytearray, memoryview, str subclasses
+                    data = ctypes.string_at(value.string, value.string_len)
+                    _put_string(frame, base, data)
+                else:
+                    words[base : base + _WORDS] = memoryview(value).cast("B").cast("q")
+            base += _WORDS
+    except (ValueError, IndexError):
+        if temps is not None:
+            temps.free()
+        frame.keep.clear()
+        if base >= len(words):
+            raise InvalidArgument(
+                f"{len(items)} arguments; one call from Python passes at most "
+                f"{_frame.VALUES_CAP}"
+            ) from None
+        obj = items[base // _WORDS]
+        if type(obj) is int:
+            raise OverflowError(f"{obj} does not fit in a Lua integer (64-bit)") from None
+        raise
+    return temps
+
+
+def take_value(ctx: Context, frame: _frame.Frame, base: int) -> Any:
+    """Converts the owned result in slot ``base`` (consuming it)."""
+    words = frame.words
+    kind = words[base] & _KIND_MASK
+    if kind == _INTEGER:
+        return words[base + 1]
+    if kind == _NUMBER:
+        return frame.floats[base + 2]
+    if kind == _STRING:
+        size = words[base + 4]
+        if words[base + 5] == 0:  # copied into the frame's result buffer
+            start = words[base + 3] - frame.result_base
+            view = frame.result_bytes[start : start + size]
+        else:
+            view = ctypes.string_at(words[base + 3], size)
+            ctx.fast.free(ctypes.byref(frame.values, base * 8))
+        encoding = ctx.encoding
+        if encoding is None:
+            return bytes(view)
+        try:
+            return str(view, encoding)
+        except UnicodeDecodeError:
+            return bytes(view)
+    if kind == _NIL:
+        return None
+    if kind == _BOOLEAN:
+        return bool(words[base] >> 32 & 0xFF)
+    value = luarun_value.from_buffer_copy(frame.values, base * 8)
+    return to_python(ctx, value, owned=True)
+
+
+def take_results(ctx: Context, frame: _frame.Frame, count: int) -> Any:
+    """Converts the frame's ``count`` owned results: none -> None, one -> the value, more
+    -> a tuple (as lupa does)."""
+    if count == 1:
+        return take_value(ctx, frame, 0)
+    if count == 0:
+        return None
+    if count > _frame.VALUES_CAP:
+        free_results(ctx, frame, 0, _frame.VALUES_CAP)
+        raise InvalidArgument(
+            f"the Lua function returned {count} values; Python receives at most "
+            f"{_frame.VALUES_CAP}: return a table instead"
+        )
+    values = []
+    try:
+        for i in range(count):
+            values.append(take_value(ctx, frame, i * _WORDS))
+    except BaseException:
+        free_results(ctx, frame, len(values) + 1, count)
+        raise
+    return tuple(values)
+
+
+def free_results(ctx: Context, frame: _frame.Frame, first: int, end: int) -> None:
+    """Frees the owned results ``first .. end`` left in the frame."""
+    for i in range(first, end):
+        if frame.words[i * _WORDS + 5]:
+            ctx.fast.free(ctypes.byref(frame.values, i * _WORDS * 8))
+
+
+def read_args(ctx: Context, address: int, count: int) -> list[Any]:
+    """Converts the ``count`` borrowed callback arguments at ``address`` (a
+    ``luarun_value`` array owned by the library for the duration of the callback)."""
+    data = ctypes.string_at(address, count * _VALUE_SIZE)
+    words = memoryview(data).cast("q")
+    args: list[Any] = []
+    for base in range(0, count * _WORDS, _WORDS):
+        kind = words[base] & _KIND_MASK
+        if kind == _INTEGER:
+            args.append(words[base + 1])
+        elif kind == _STRING:
+            size = words[base + 4]
+            raw = ctypes.string_at(words[base + 3], size) if size else b""
+            args.append(ctx.decode(raw))
+        elif kind == _NUMBER:
+            args.append(memoryview(data).cast("d")[base + 2])
+        elif kind == _NIL:
+            args.append(None)
+        elif kind == _BOOLEAN:
+            args.append(bool(words[base] >> 32 & 0xFF))
+        else:
+            value = luarun_value.from_buffer_copy(data, base * 8)
+            args.append(to_python(ctx, value, owned=False))
+    return args
+
+
+def push_results(ctx: Context, context: int, results: Any) -> None:
+    """Hands a callback's ``results`` to the library, one ``luarun_callback_return_value``
+    each, written through a frame's values array."""
+    frames = ctx.frames
+    frame = frames.pop() if frames else _frame.Frame()
+    try:
+        temps = put_values(ctx, frame, results)
+        try:
+            push = ctx.fast.return_value
+            for i in range(len(results)):
+                status = push(context, frame.slot(i))
+                if status:
+                    raise error_for_status(status, last_error_message(ctx.lib))
+        finally:
+            if temps is not None:
+                temps.free()
+            frame.keep.clear()
+    finally:
+        frames.append(frame)
+
+
+def run_frame(ctx: Context, operation: Any, target: int, items: Any, convert: Any) -> Any:
+    """Runs one frame ``operation`` on the object at address ``target`` with ``items``
+    as its arguments; returns ``convert(ctx, frame, nresults)`` (None: nothing)."""
+    if ctx.closed:
+        raise Error("this Lua runtime is closed")
+    frames = ctx.frames
+    frame = frames.pop() if frames else _frame.Frame()
+    try:
+        temps = put_values(ctx, frame, items) if items else None
+        head = frame.head
+        head[1] = target
+        head[4] = len(items)
+        calls = ctx.calls
+        calls.append(None)
+        try:
+            status = operation(frame.ref)
+        finally:
+            calls.pop()
+            if temps is not None:
+                temps.free()
+            if frame.keep:
+                frame.keep.clear()
+            if ctx.deferred and not calls:
+                ctx.free_deferred()
+        if status:
+            ctx.check_call(status)
+        elif ctx.stashed:
+            ctx.take_pending()
+        return None if convert is None else convert(ctx, frame, head[5])
+    finally:
+        frames.append(frame)
 
 
 # Imported last: both modules use the conversions above.

@@ -56,6 +56,20 @@ LIB_DEBUG = 1 << 8
 LIBS_SAFE = LIB_COROUTINE | LIB_TABLE | LIB_STRING | LIB_MATH | LIB_UTF8
 LIBS_ALL = LIBS_SAFE | LIB_OS | LIB_IO | LIB_PACKAGE | LIB_DEBUG
 
+# luarun_element_type (luarun_map)
+(
+    ELEMENT_F64,
+    ELEMENT_F32,
+    ELEMENT_I64,
+    ELEMENT_I32,
+    ELEMENT_I16,
+    ELEMENT_I8,
+    ELEMENT_U64,
+    ELEMENT_U32,
+    ELEMENT_U16,
+    ELEMENT_U8,
+) = range(10)
+
 # luarun_engine and luarun_pixel_format
 ENGINE_NATIVE = 0
 ENGINE_LUA = 1
@@ -97,7 +111,9 @@ class luarun_options(Structure):
 
 # int (*luarun_callback)(void *user_data, const luarun_value *args, size_t nargs,
 #                        luarun_callback_context *context)
-luarun_callback = CFUNCTYPE(c_int, c_void_p, POINTER(luarun_value), c_size_t, c_void_p)
+# ``args`` is declared as a plain address: building a ctypes pointer object per call would
+# cost more than reading the arguments (``_convert.read_args``).
+luarun_callback = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p)
 # void (*luarun_user_data_free)(void *user_data)
 luarun_user_data_free = CFUNCTYPE(None, c_void_p)
 # int (*luarun_progress_callback)(void *user_data, uint32_t rows_done, uint32_t rows_total)
@@ -116,6 +132,21 @@ class luarun_host_object_class(Structure):
         ("length", luarun_callback),
         ("pairs", luarun_callback),
         ("refused_prefix", c_char_p),
+    ]
+
+
+class luarun_frame(Structure):
+    """``luarun_frame``: a reusable frame for the ``luarun_frame_*`` operations."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("target", POINTER(luarun_value)),
+        ("values", POINTER(luarun_value)),
+        ("values_cap", c_size_t),
+        ("nargs", c_size_t),
+        ("nresults", c_size_t),
+        ("strings", c_char_p),
+        ("strings_cap", c_size_t),
     ]
 
 
@@ -155,6 +186,10 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "luarun_lua_version": (c_char_p, []),
     "luarun_last_error": (c_char_p, []),
     "luarun_status_name": (c_char_p, [c_int]),
+    "luarun_frame_call": (_status, [POINTER(luarun_frame)]),
+    "luarun_frame_get": (_status, [POINTER(luarun_frame)]),
+    "luarun_frame_set": (_status, [POINTER(luarun_frame)]),
+    "luarun_frame_next": (_status, [POINTER(luarun_frame)]),
     "luarun_function_new": (
         _status,
         [c_void_p, luarun_callback, c_void_p, luarun_user_data_free, _value_p],
@@ -185,6 +220,14 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
         ],
     ),
     "luarun_host_object_user_data": (_status, [_value_p, POINTER(c_void_p)]),
+    "luarun_map": (
+        _status,
+        [_value_p, c_void_p, c_size_t, c_uint32, c_void_p, c_size_t, c_uint32],
+    ),
+    "luarun_pool_map": (
+        _status,
+        [c_void_p, c_char_p, c_void_p, c_size_t, c_uint32, c_void_p, c_size_t, c_uint32],
+    ),
     "luarun_mandelbrot_default": (None, [POINTER(luarun_mandelbrot)]),
     "luarun_mandelbrot_buffer_size": (c_size_t, [POINTER(luarun_mandelbrot)]),
     "luarun_mandelbrot_render": (

@@ -23,7 +23,7 @@ from ctypes import byref
 from typing import Any
 
 from . import _ffi
-from ._convert import Context, Temps, to_lua, to_python
+from ._convert import Context, push_results, read_args
 from ._errors import check
 from ._ffi import luarun_value
 
@@ -109,18 +109,8 @@ def _fail(ctx: Context | None, context: int, exception: BaseException) -> int:
     return _ffi.ERR_RUNTIME
 
 
-def _push(ctx: Context, context: int, values: Any) -> None:
-    temps = Temps(ctx.lib)
-    try:
-        for item in values:
-            value = to_lua(ctx, item, temps)
-            check(ctx.lib.luarun_callback_return_value(context, byref(value)), ctx.lib)
-    finally:
-        temps.free()
-
-
-def _args(ctx: Context, args: Any, nargs: int) -> list[Any]:
-    return [to_python(ctx, args[i], owned=False) for i in range(nargs)]
+def _args(ctx: Context, args: int | None, nargs: int) -> Any:
+    return read_args(ctx, args or 0, nargs) if nargs else ()
 
 
 @_ffi.luarun_user_data_free
@@ -139,7 +129,7 @@ def _call_function(user_data: int | None, args: Any, nargs: int, context: int) -
         result = function(*_args(ctx, args, nargs))
         if result is None:
             return _ffi.OK
-        _push(ctx, context, result if isinstance(result, tuple) else (result,))
+        push_results(ctx, context, result if isinstance(result, tuple) else (result,))
         return _ffi.OK
     except BaseException as exception:  # noqa: BLE001 - handed back, see module doc
         return _fail(ctx, context, exception)
@@ -189,7 +179,7 @@ def _operation(function: Any) -> Any:
         try:
             ctx, obj = _registry[user_data or 0]
             results = function(ctx, obj, *_args(ctx, args, nargs))
-            _push(ctx, context, results)
+            push_results(ctx, context, results)
             return _ffi.OK
         except BaseException as exception:  # noqa: BLE001 - handed back to the caller
             return _fail(ctx, context, exception)

@@ -7,10 +7,11 @@ is released by ``close()``, by the garbage collector, or when its runtime is clo
 from __future__ import annotations
 
 import ctypes
+import threading
 from ctypes import byref
 from typing import Any, Iterator
 
-from ._convert import MAX_RESULTS, Context, Temps, results_to_python, to_lua, to_python
+from ._convert import Context, run_frame, take_results, take_value, to_python
 from ._errors import Error, InvalidArgument
 from . import _ffi
 from ._ffi import luarun_value
@@ -28,7 +29,10 @@ class LuaObject(Managed):
         """Wraps an owned value; the proxy frees it."""
         proxy = cls.__new__(cls)
         object.__setattr__(proxy, "_runtime", runtime)
+        object.__setattr__(proxy, "_ctx", runtime._ctx)
         object.__setattr__(proxy, "_value", value)
+        # The frame operations name their target by address.
+        object.__setattr__(proxy, "_address", ctypes.addressof(value))
         object.__setattr__(proxy, "_closed", False)
         if value.kind == _ffi.THREAD:
             object.__setattr__(proxy, "_lua_type", "thread")
@@ -38,12 +42,10 @@ class LuaObject(Managed):
     def __init__(self) -> None:
         raise TypeError(f"{type(self).__name__} objects come from a luarun.Lua runtime")
 
+    _ctx: Context
+
     def _release(self) -> None:
         self._ctx.release(self._value)
-
-    @property
-    def _ctx(self) -> Context:
-        return self._runtime._ctx
 
     def _borrow(self, ctx: Context) -> luarun_value:
         """The value to pass into a C call (a borrowed copy of the struct)."""
@@ -97,29 +99,43 @@ class LuaFunction(LuaObject):
     _lua_type = "function"
 
     def __call__(self, *args: Any) -> Any:
+        if self._closed:
+            self._check_open()
+        ctx = self._ctx
+        return run_frame(ctx, ctx.fast.call, self._address, args, take_results)
+
+    def map(self, xs: Any, out: Any = None, *, out_type: str | None = None) -> Any:
+        """Calls the function on every element of ``xs`` and returns the results, in
+        one crossing of the FFI with the GIL released: ``out[i] = f(xs[i])``.
+
+        ``xs`` is a buffer of numbers (numpy array, ``array.array``, ``bytearray``,
+        memoryview) of float64, float32 or (u)int8..64; integers go into Lua as
+        integers, floats as floats. ``out`` is a writable buffer of at least as many
+        elements (any of those types; integer outputs take only integral results that
+        fit). By default a new buffer of ``out_type`` (a numpy array for numpy input,
+        else an ``array.array``; default: ``xs``'s type) is returned. The whole map is
+        one call under the runtime's limits; an error names the element index."""
+        from ._map import prepare
+
         self._check_open()
-        return call_value(self._ctx, self._value, args)
-
-
-def call_value(ctx: Context, function: luarun_value, args: tuple[Any, ...]) -> Any:
-    """Calls a Lua function value with Python arguments; converts the results."""
-    ctx.check_open()
-    temps = Temps(ctx.lib)
-    count = ctypes.c_size_t()
-    results = ctx.results_buffer()
-    ctx.enter_call()
-    try:
-        c_args = None
-        if args:
-            c_args = (luarun_value * len(args))(*[to_lua(ctx, a, temps) for a in args])
-        status = ctx.lib.luarun_call(
-            byref(function), c_args, len(args), results, MAX_RESULTS, byref(count)
-        )
-    finally:
-        temps.free()
-        ctx.leave_call()
-    ctx.check_call(status)
-    return results_to_python(ctx, results, count.value)
+        ctx = self._ctx
+        ctx.check_open()
+        source, target, out = prepare(xs, out, out_type)
+        ctx.enter_call()
+        try:
+            status = ctx.lib.luarun_map(
+                byref(self._value),
+                source.address or None,
+                source.nbytes,
+                source.element,
+                target.address or None,
+                target.nbytes,
+                target.element,
+            )
+        finally:
+            ctx.leave_call()
+        ctx.check_call(status)
+        return out
 
 
 class LuaTable(LuaObject):
@@ -131,33 +147,16 @@ class LuaTable(LuaObject):
     _lua_type = "table"
 
     def __getitem__(self, key: Any) -> Any:
-        self._check_open()
+        if self._closed:
+            self._check_open()
         ctx = self._ctx
-        temps = Temps(ctx.lib)
-        out = luarun_value()
-        ctx.enter_call()
-        try:
-            c_key = to_lua(ctx, key, temps)
-            status = ctx.lib.luarun_table_get(byref(self._value), byref(c_key), byref(out))
-        finally:
-            temps.free()
-            ctx.leave_call()
-        ctx.check_call(status)
-        return to_python(ctx, out, owned=True)
+        return run_frame(ctx, ctx.fast.get, self._address, (key,), take_results)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._check_open()
+        if self._closed:
+            self._check_open()
         ctx = self._ctx
-        temps = Temps(ctx.lib)
-        ctx.enter_call()
-        try:
-            c_key = to_lua(ctx, key, temps)
-            c_value = to_lua(ctx, value, temps)
-            status = ctx.lib.luarun_table_set(byref(self._value), byref(c_key), byref(c_value))
-        finally:
-            temps.free()
-            ctx.leave_call()
-        ctx.check_call(status)
+        run_frame(ctx, ctx.fast.set, self._address, (key, value), None)
 
     def __delitem__(self, key: Any) -> None:
         self[key] = None
@@ -178,15 +177,21 @@ class LuaTable(LuaObject):
         return length.value
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
+        if name[:1] == "_":
             raise AttributeError(name)
-        return self[name]
+        if self._closed:
+            self._check_open()
+        ctx = self._ctx
+        return run_frame(ctx, ctx.fast.get, self._address, (name,), take_results)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_"):
+        if name[:1] == "_":
             object.__setattr__(self, name, value)
-        else:
-            self[name] = value
+            return
+        if self._closed:
+            self._check_open()
+        ctx = self._ctx
+        run_frame(ctx, ctx.fast.set, self._address, (name, value), None)
 
     def __delattr__(self, name: str) -> None:
         if name.startswith("_"):
@@ -195,39 +200,96 @@ class LuaTable(LuaObject):
             self[name] = None
 
     def items(self) -> Iterator[tuple[Any, Any]]:
-        """Yields ``(key, value)`` pairs in Lua's ``next`` order (raw, no ``__pairs``)."""
-        self._check_open()
-        ctx = self._ctx
-        key = luarun_value()
-        try:
-            while True:
-                self._check_open()  # the loop body may have closed the table
-                next_key = luarun_value()
-                value = luarun_value()
-                ctx.check_call(
-                    ctx.lib.luarun_table_next(
-                        byref(self._value), byref(key), byref(next_key), byref(value)
-                    )
-                )
-                ctx.lib.luarun_value_free(byref(key))
-                key = next_key
-                if key.kind == 0:
-                    return
-                key_copy = luarun_value()
-                ctx.lib.luarun_value_copy(byref(key), byref(key_copy))
-                yield to_python(ctx, key_copy, owned=True), to_python(ctx, value, owned=True)
-        finally:
-            ctx.lib.luarun_value_free(byref(key))
+        """``(key, value)`` pairs in Lua's ``next`` order (raw, no ``__pairs``). The
+        iterator may be shared by threads: each pair goes to exactly one of them."""
+        return TableIterator(self, TableIterator.ITEMS)
 
     def keys(self) -> Iterator[Any]:
-        """Yields the keys."""
-        for key, _ in self.items():
-            yield key
+        """The keys, as :meth:`items`."""
+        return TableIterator(self, TableIterator.KEYS)
 
     def values(self) -> Iterator[Any]:
-        """Yields the values."""
-        for _, value in self.items():
-            yield value
+        """The values, as :meth:`items`."""
+        return TableIterator(self, TableIterator.VALUES)
 
     def __iter__(self) -> Iterator[Any]:
         return self.keys()
+
+
+class TableIterator:
+    """Raw iteration over a :class:`LuaTable`, one ``luarun_frame_next`` per pair. A lock
+    makes it safe to share between threads (a generator would raise "generator already
+    executing" there)."""
+
+    KEYS, VALUES, ITEMS = range(3)
+
+    def __init__(self, table: LuaTable, what: int) -> None:
+        table._check_open()
+        self._table = table
+        self._what = what
+        #: The previous key as it goes back into ``next``: a scalar, the bytes of a
+        #: string (so invalid UTF-8 and ``encoding=None`` round-trip exactly), or a
+        #: proxy of the Lua object itself (a host object's key must stay that userdata).
+        self._key: Any = None
+        self._done = False
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> TableIterator:
+        return self
+
+    def __next__(self) -> Any:
+        with self._lock:
+            if self._done:
+                raise StopIteration
+            table = self._table
+            table._check_open()  # the loop body may have closed the table
+            ctx = table._ctx
+            pair = run_frame(ctx, ctx.fast.next, table._address, (self._key,), _take_pair)
+            if pair is None:
+                self._done = True
+                raise StopIteration
+            key, value = pair
+            self._key = _raw_key(ctx, key)
+        if self._what == self.KEYS:
+            return _python_key(key)
+        if self._what == self.VALUES:
+            return value
+        return _python_key(key), value
+
+
+class _Key:
+    """A key as ``next`` returned it, with its Python form and what to pass back."""
+
+    __slots__ = ("python", "raw")
+
+    def __init__(self, python: Any, raw: Any) -> None:
+        self.python = python
+        self.raw = raw
+
+
+def _take_pair(ctx: Context, frame: Any, count: int) -> Any:
+    """The ``(key, value)`` a ``next`` step left in the frame, or None at the end. A
+    userdata key (a host object) also keeps a proxy of itself to pass back."""
+    if count == 0:
+        return None
+    if frame.words[0] & 0xFFFFFFFF == _ffi.USERDATA:
+        raw = luarun_value.from_buffer_copy(frame.values, 0)
+        again = luarun_value()
+        ctx.lib.luarun_value_copy(byref(raw), byref(again))
+        runtime = ctx.runtime()
+        key: Any = _Key(to_python(ctx, raw, owned=True), LuaObject._adopt(runtime, again))
+    else:
+        key = take_value(ctx, frame, 0)
+    return key, take_value(ctx, frame, 6)
+
+
+def _raw_key(ctx: Context, key: Any) -> Any:
+    if isinstance(key, _Key):
+        return key.raw
+    if isinstance(key, str):
+        return key.encode(ctx.str_encoding)
+    return key
+
+
+def _python_key(key: Any) -> Any:
+    return key.python if isinstance(key, _Key) else key

@@ -44,6 +44,8 @@ class Pool(Managed):
         check(library.luarun_pool_new(byref(options), size, byref(pool)), library)
         self._lib = library
         self._pool = pool
+        #: Global names given to the function sources passed to :meth:`map`.
+        self._mapped: dict[str, str] = {}
         self._closed = False
 
     def _release(self) -> None:
@@ -104,6 +106,49 @@ class Pool(Managed):
         del keepalive
         reporter.check(status)
         return out
+
+    def map(
+        self,
+        function: str | bytes,
+        xs: Any,
+        out: Any = None,
+        *,
+        out_type: str | None = None,
+    ) -> Any:
+        """``out[i] = f(xs[i])`` on all states in parallel, with the GIL released.
+        ``function`` is the source of a Lua function expression (``"function(x) return
+        x * x end"``), compiled once per state and kept, or the name of a global
+        function loaded with :meth:`execute`. Buffers and types as in
+        :meth:`LuaFunction.map`. Chunks of elements are handed out dynamically; each
+        state's share is one call under its limits; the first error stops every state
+        and names the element index."""
+        from ._map import prepare
+
+        name = self._map_function(function)
+        source, target, out = prepare(xs, out, out_type)
+        status = self._lib.luarun_pool_map(
+            self._handle(),
+            name,
+            source.address or None,
+            source.nbytes,
+            source.element,
+            target.address or None,
+            target.nbytes,
+            target.element,
+        )
+        check(status, self._lib)
+        return out
+
+    def _map_function(self, function: str | bytes) -> bytes:
+        text = function.decode() if isinstance(function, bytes) else function
+        if text.isidentifier():
+            return text.encode()
+        name = self._mapped.get(text)
+        if name is None:
+            name = f"__luarun_map_{len(self._mapped) + 1}"
+            self.execute(f"{name} = {text}\n")
+            self._mapped[text] = name
+        return name.encode()
 
     def __repr__(self) -> str:
         return "<luarun.Pool (closed)>" if self._closed else f"<luarun.Pool of {self.size}>"

@@ -113,6 +113,18 @@ def writable_address(out: Any) -> tuple[int, int, Any]:
     return ctypes.addressof(window), view.nbytes, (view, target, window)
 
 
+def readable_address(data: Any) -> tuple[int, int, Any]:
+    """``(address, length, keepalive)`` of a buffer the library only reads: its own
+    memory when it is writable (no copy), else a copy (``bytes``, read-only arrays)."""
+    view = memoryview(data)
+    if not view.readonly:
+        return writable_address(data)
+    if not view.c_contiguous:
+        raise InvalidArgument("the input must be C-contiguous (numpy: np.ascontiguousarray)")
+    copy = ctypes.create_string_buffer(view.tobytes(), view.nbytes)
+    return ctypes.addressof(copy), view.nbytes, copy
+
+
 def mandelbrot(
     width: int,
     height: int | None = None,

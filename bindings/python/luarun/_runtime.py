@@ -10,12 +10,12 @@ from ctypes import byref
 from typing import Any, Callable
 
 from . import _ffi, _host
-from ._convert import Context, Temps, to_lua, to_python
+from ._convert import Context, Temps, run_frame, take_results, to_lua, to_python
 from ._errors import Error, InterruptUnsupported, InvalidArgument, Unsupported, check
 from ._errors import flavor_library
 from ._ffi import luarun_value
 from ._managed import Managed
-from ._objects import LuaFunction, LuaTable, call_value
+from ._objects import LuaFunction, LuaTable
 
 _LIBRARY_BITS = {
     "coroutine": _ffi.LIB_COROUTINE,
@@ -28,6 +28,9 @@ _LIBRARY_BITS = {
     "package": _ffi.LIB_PACKAGE,
     "debug": _ffi.LIB_DEBUG,
 }
+
+#: Compiled ``eval``/``execute`` chunks kept per runtime (oldest dropped first).
+CHUNK_CACHE_SIZE = 256
 
 #: The libraries a new state opens by default (plus the base library, always).
 SAFE_LIBS = ("coroutine", "table", "string", "math", "utf8")
@@ -144,6 +147,10 @@ class Lua(Managed):
         self._state = state
         self._closed = False
         self._ctx = Context(state, encoding, attribute_filter, self, library)
+        #: Compiled chunks of ``eval``/``execute`` by (source, name): running a cached
+        #: chunk is the same as loading it again, minus the compile.
+        self._chunks: dict[Any, LuaFunction] = {}
+        self._globals: LuaTable | None = None
 
     def close(self) -> None:
         """Closes the state and releases every proxy of it. Refused while a call on this
@@ -192,26 +199,43 @@ class Lua(Managed):
         check(ctx.lib.luarun_load(ctx.state, data, len(data), name, byref(function)), ctx.lib)
         return function
 
-    def _run(self, function: luarun_value, args: tuple[Any, ...]) -> Any:
-        try:
-            return call_value(self._ctx, function, args)
-        finally:
-            self._ctx.lib.luarun_value_free(byref(function))
-
     def execute(self, code: str | bytes, *args: Any, name: str | None = None) -> Any:
         """Runs a chunk of Lua code; ``args`` are its ``...``. Returns what the chunk
         returns (None, a value, or a tuple). ``name`` labels it in error messages."""
-        return self._run(self._load(code, name), args)
+        function = self._chunks.get((code, name, False))
+        if function is None:
+            function = self._compile_cached(code, name, False)
+        ctx = self._ctx
+        return run_frame(ctx, ctx.fast.call, function._address, args, take_results)
 
-    def eval(self, expression: str | bytes, *args: Any) -> Any:
-        """Evaluates a Lua expression (``args`` are its ``...``) and returns its value(s)."""
+    def eval(self, expression: str | bytes, *args: Any, name: str | None = None) -> Any:
+        """Evaluates a Lua expression (``args`` are its ``...``) and returns its value(s).
+        ``name`` labels it in error messages."""
+        function = self._chunks.get((expression, name, True))
+        if function is None:
+            function = self._compile_cached(expression, name, True)
+        ctx = self._ctx
+        return run_frame(ctx, ctx.fast.call, function._address, args, take_results)
+
+    def _compile_cached(self, code: str | bytes, name: str | None, expression: bool) -> LuaFunction:
         ctx = self._check()
-        data = (
-            expression.encode(ctx.encoding or "utf-8")
-            if isinstance(expression, str)
-            else bytes(expression)
-        )
-        return self._run(self._load(b"return " + data, _chunk_name(data)), args)
+        if not isinstance(code, (str, bytes)):
+            code = bytes(code)  # bytearray, memoryview: not hashable, not cached
+            cacheable = False
+        else:
+            cacheable = True
+        data = code.encode(ctx.str_encoding) if isinstance(code, str) else code
+        if expression:
+            chunk_name = _chunk_name(data) if name is None else name
+            data = b"return " + data
+        else:
+            chunk_name = name
+        function: LuaFunction = to_python(ctx, self._load(data, chunk_name), owned=True)
+        if cacheable:
+            if len(self._chunks) >= CHUNK_CACHE_SIZE:
+                self._chunks.pop(next(iter(self._chunks))).close()
+            self._chunks[(code, name, expression)] = function
+        return function
 
     def compile(self, code: str | bytes, name: str | None = None) -> LuaFunction:
         """Compiles Lua code into a function without running it."""
@@ -219,11 +243,15 @@ class Lua(Managed):
         return to_python(ctx, self._load(code, name), owned=True)
 
     def globals(self) -> LuaTable:
-        """The table of globals (``_G``)."""
+        """The table of globals (``_G``; the same proxy each time)."""
+        found = self._globals
+        if found is not None and not found._closed:
+            return found
         ctx = self._check()
         out = luarun_value()
         check(ctx.lib.luarun_globals(ctx.state, byref(out)), ctx.lib)
-        return to_python(ctx, out, owned=True)
+        self._globals = to_python(ctx, out, owned=True)
+        return self._globals
 
     def table(self, *items: Any, **fields: Any) -> LuaTable:
         """A new table: ``items`` at 1, 2, ...; ``fields`` as string keys (as lupa)."""
