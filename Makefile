@@ -211,10 +211,6 @@ test-python: build $(PY_READY)
 test-wheel: $(PY_READY)
 	LUARUN_TEST_WHEEL=1 $(PY_VENV)/bin/python -m pytest -q tests/python/test_wheel.py
 
-## bench-python: call overhead and thread scaling from Python
-bench-python: build $(PY_READY)
-	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/benchmarks/bench_calls.py
-
 ## demo-python: the seed comparison table (pure Python, Lua per thread, luarun engines)
 demo-python: build $(PY_READY)
 	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/examples/seed_demo.py --out $(BUILD)
@@ -240,6 +236,11 @@ bench-compare: build $(BENCH_VENV)/.ready
 ## bench-scaling: thread scaling 1/2/4/8/16 (capped at the cores present) at 1280 and 4000
 bench-scaling: build $(BENCH_VENV)/.ready
 	$(BENCH_ENV) $(BENCH_VENV)/bin/python -X faulthandler benches/compare/scaling.py --out $(BUILD)/bench-scaling
+
+## bench-python: what a Python call, callback, eval, table access and bulk map cost,
+## luarun against lupa in one interleaved run (lupa only in the benchmark venv)
+bench-python: build $(BENCH_VENV)/.ready
+	$(BENCH_ENV) $(BENCH_VENV)/bin/python benches/compare/python_calls.py $(BENCH_ARGS)
 
 ## help: list the targets with what they do
 help:

@@ -122,8 +122,14 @@ impl ElementType {
     /// does not fit: integer types take only integral values within their range.
     fn write(self, number: Number, bytes: &mut [u8]) -> std::result::Result<(), String> {
         let integer = match (self.integer_range(), number) {
-            (None, Number::Float(value)) => return Ok(self.write_float(value, bytes)),
-            (None, Number::Integer(value)) => return Ok(self.write_float(value as f64, bytes)),
+            (None, Number::Float(value)) => {
+                self.write_float(value, bytes);
+                return Ok(());
+            }
+            (None, Number::Integer(value)) => {
+                self.write_float(value as f64, bytes);
+                return Ok(());
+            }
             (Some(_), Number::Integer(value)) => i128::from(value),
             (Some(_), Number::Float(value)) => {
                 // Only exact integers convert; 2^63 and beyond have no i128 problem.
@@ -202,7 +208,7 @@ unsafe impl Sync for Output {}
 impl<'a> Input<'a> {
     /// `bytes` holds elements of `kind`; its length must be a multiple of the size.
     pub fn new(bytes: &'a [u8], kind: ElementType) -> Result<Input<'a>> {
-        if bytes.len() % kind.size() != 0 {
+        if !bytes.len().is_multiple_of(kind.size()) {
             return Err(Error::invalid_argument(format!(
                 "input has {} bytes, which is not a whole number of {} elements ({} bytes each)",
                 bytes.len(),
@@ -233,7 +239,7 @@ impl<'a> Input<'a> {
 impl Output {
     /// The output for `count` elements of `kind` in `bytes`, which must be large enough.
     pub fn new(bytes: &mut [u8], kind: ElementType, count: usize) -> Result<Output> {
-        let needed = count.checked_mul(kind.size()).unwrap_or(usize::MAX);
+        let needed = count.saturating_mul(kind.size());
         if bytes.len() < needed {
             return Err(Error::new(
                 ErrorKind::BufferTooSmall,
@@ -250,11 +256,16 @@ impl Output {
         })
     }
 
+    /// Stores `number` at `index`, or says why it does not fit.
+    ///
     /// # Safety
     /// `index` is below the count given to [`Output::new`] and no other thread writes it.
-    unsafe fn slot(&self, index: usize) -> &mut [u8] {
+    unsafe fn store(&self, index: usize, number: Number) -> std::result::Result<(), String> {
         let size = self.kind.size();
-        std::slice::from_raw_parts_mut(self.start.add(index * size), size)
+        // SAFETY: in bounds (the caller's promise and the size check in `new`), and this
+        // element is written by no one else.
+        let slot = std::slice::from_raw_parts_mut(self.start.add(index * size), size);
+        self.kind.write(number, slot)
     }
 }
 
@@ -340,9 +351,7 @@ unsafe fn run_chunks(
         });
     }
     while !stop.load(Ordering::Relaxed) {
-        let Some(chunk) = next_chunk() else {
-            return None;
-        };
+        let chunk = next_chunk()?;
         for index in chunk {
             ffi::lua_pushvalue(raw, 1);
             match input.get(index) {
@@ -360,7 +369,7 @@ unsafe fn run_chunks(
                 });
             }
             let written = match stack_number(raw, -1) {
-                Some(number) => output.kind.write(number, output.slot(index)),
+                Some(number) => output.store(index, number),
                 None => Err(format!(
                     "a {}, not a number",
                     type_name(raw, ffi::lua_type(raw, -1))

@@ -153,7 +153,7 @@ unsafe fn target<'a>(frame: &luarun_frame, kind: u32) -> Result<(&'a Arc<State>,
     Ok((&handle.state, &handle.value))
 }
 
-fn as_table<'a>(value: &'a mlua::Value, kind: u32) -> Result<&'a mlua::Table> {
+fn as_table(value: &mlua::Value, kind: u32) -> Result<&mlua::Table> {
     match value {
         mlua::Value::Table(table) => Ok(table),
         other => Err(Error::type_error(format!(
