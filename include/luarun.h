@@ -483,7 +483,8 @@ typedef struct luarun_options {
   uint64_t time_limit_ms;
   /**
    * Allow loading precompiled chunks and `string.dump` (default false: malicious
-   * bytecode can crash Lua).
+   * bytecode can crash Lua). When false, `luarun_exec`/`luarun_load` and every Lua
+   * loader (`load`, `loadstring`, `loadfile`, `dofile`, `require`) accept text only.
    */
   bool allow_bytecode;
   /**

@@ -6,7 +6,8 @@
 -- 2. Host functions report failure by returning (host_error_marker, message); the
 --    wrapper made here raises that message as an ordinary Lua string error at the
 --    caller's line, so Lua code can pcall it and match on it.
--- 3. Optional sandbox rules: only text chunks in load(), no __gc finalizers.
+-- 3. Optional sandbox rules: only text chunks in every loader (load, loadstring,
+--    loadfile, dofile, require), no __gc finalizers.
 local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
   tracked_resume = ...
 local error, rawget, select, type = error, rawget, select, type
@@ -74,16 +75,69 @@ if coroutine then
 end
 
 if not allow_bytecode then
-  -- load(chunk, name, mode, env): force text mode; an explicit nil env must stay
-  -- explicit, so the argument count is preserved.
-  local raw_load = load
-  load = function(...)
-    local chunk, name, _, env = ...
-    if select("#", ...) >= 4 then
-      return raw_load(chunk, name, "t", env)
+  -- Every global that loads code loads text only: hand-made bytecode can crash the VM.
+  -- Each wrapper forces mode "t", so a binary chunk fails to load with Lua's own
+  -- message. An explicit nil env must stay explicit, so argument counts are preserved.
+  local function text_only(raw_load)
+    return function(...)
+      local chunk, name, _, env = ...
+      if select("#", ...) >= 4 then
+        return raw_load(chunk, name, "t", env)
+      end
+      return raw_load(chunk, name, "t")
     end
-    return raw_load(chunk, name, "t")
   end
+  load = text_only(load)
+  -- LuaJIT: loadstring is load itself, mode argument included.
+  if loadstring then
+    loadstring = text_only(loadstring)
+  end
+
+  local raw_loadfile = loadfile
+  if raw_loadfile then
+    loadfile = function(...)
+      local filename, _, env = ...
+      if select("#", ...) >= 3 then
+        return raw_loadfile(filename, "t", env)
+      end
+      return raw_loadfile(filename, "t")
+    end
+    if dofile then
+      -- As the built-in dofile: a load error is raised unchanged, results pass through.
+      dofile = function(filename)
+        local chunk, message = raw_loadfile(filename, "t")
+        if not chunk then
+          error(message, 0)
+        end
+        return chunk()
+      end
+    end
+  end
+
+  -- require's Lua-file searcher loads whatever the file holds; this one loads text only.
+  -- (mlua already replaced the C searchers; preload stays as it is.)
+  local package = package
+  local searchers = package and (package.searchers or package.loaders)
+  if searchers and raw_loadfile then
+    local searchpath = package.searchpath
+    searchers[2] = function(name)
+      local path = package.path
+      if type(path) ~= "string" then
+        error("'package.path' must be a string", 0)
+      end
+      local filename, not_found = searchpath(name, path)
+      if not filename then
+        return not_found
+      end
+      local loader, message = raw_loadfile(filename, "t")
+      if not loader then
+        error("error loading module '" .. name .. "' from file '" .. filename
+          .. "':\n\t" .. message, 0)
+      end
+      return loader, filename
+    end
+  end
+
   if string then
     string.dump = nil
   end

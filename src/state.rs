@@ -74,10 +74,6 @@ impl State {
             if options.libraries.has(Libraries::STRING) {
                 crate::pattern::install(lua, &guard, options.memory_limit)?;
             }
-            if !options.libraries.has(Libraries::IO) {
-                globals.raw_set("dofile", mlua::Nil)?;
-                globals.raw_set("loadfile", mlua::Nil)?;
-            }
             #[cfg(feature = "luajit")]
             if !options.libraries.has(Libraries::COROUTINE) {
                 globals.raw_set("coroutine", mlua::Nil)?;
@@ -108,6 +104,12 @@ impl State {
                     options.allow_finalizers,
                     tracked_resume,
                 ))?;
+            // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
+            // the original loadfile it captured.
+            if !options.libraries.has(Libraries::IO) {
+                globals.raw_set("dofile", mlua::Nil)?;
+                globals.raw_set("loadfile", mlua::Nil)?;
+            }
             Ok((wrap, raw_next, raw_tostring))
         };
         let (wrap_host_function, raw_next, raw_tostring) =

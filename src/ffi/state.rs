@@ -69,7 +69,8 @@ pub struct luarun_options {
     /// Exceeding it gives `LUARUN_ERR_INTERRUPTED`.
     pub time_limit_ms: u64,
     /// Allow loading precompiled chunks and `string.dump` (default false: malicious
-    /// bytecode can crash Lua).
+    /// bytecode can crash Lua). When false, `luarun_exec`/`luarun_load` and every Lua
+    /// loader (`load`, `loadstring`, `loadfile`, `dofile`, `require`) accept text only.
     pub allow_bytecode: bool,
     /// Allow `__gc` metamethods in `setmetatable` (default false: finalizers run where
     /// no limit can stop them).
