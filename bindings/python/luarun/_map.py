@@ -18,20 +18,12 @@ _BY_FORMAT_AND_SIZE: dict[tuple[str, int], int] = {
     ("d", 8): _ffi.ELEMENT_F64,
     ("f", 4): _ffi.ELEMENT_F32,
 }
+_SIGNED = {1: _ffi.ELEMENT_I8, 2: _ffi.ELEMENT_I16, 4: _ffi.ELEMENT_I32, 8: _ffi.ELEMENT_I64}
+_UNSIGNED = {1: _ffi.ELEMENT_U8, 2: _ffi.ELEMENT_U16, 4: _ffi.ELEMENT_U32, 8: _ffi.ELEMENT_U64}
 for _code in "bhilq":
-    _BY_FORMAT_AND_SIZE[(_code, array.array(_code).itemsize)] = {
-        1: _ffi.ELEMENT_I8,
-        2: _ffi.ELEMENT_I16,
-        4: _ffi.ELEMENT_I32,
-        8: _ffi.ELEMENT_I64,
-    }[array.array(_code).itemsize]
-    _upper = _code.upper()
-    _BY_FORMAT_AND_SIZE[(_upper, array.array(_upper).itemsize)] = {
-        1: _ffi.ELEMENT_U8,
-        2: _ffi.ELEMENT_U16,
-        4: _ffi.ELEMENT_U32,
-        8: _ffi.ELEMENT_U64,
-    }[array.array(_upper).itemsize]
+    for _format, _by_size in ((_code, _SIGNED), (_code.upper(), _UNSIGNED)):
+        _size = array.array(_format).itemsize
+        _BY_FORMAT_AND_SIZE[(_format, _size)] = _by_size[_size]
 _BY_FORMAT_AND_SIZE[("c", 1)] = _ffi.ELEMENT_U8
 
 #: Element type names accepted by ``out_type`` (numpy's spelling) and their C type.
