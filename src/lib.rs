@@ -4,7 +4,9 @@
 //! that the C shells call. See `README.md` for the API conventions.
 
 pub mod error;
+pub mod fallible;
 pub mod ffi;
+pub mod heap;
 pub mod hook;
 pub mod host_object;
 pub mod limits;

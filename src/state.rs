@@ -15,6 +15,7 @@ use mlua::{Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
 use crate::error::{convert_error, find_traceback, Error, ErrorKind, Result};
+use crate::heap::Heap;
 use crate::limits::{CallLimits, LimitGuard};
 pub use crate::options::{call_limits, Libraries, Options};
 
@@ -34,6 +35,8 @@ fn host_error_marker() -> LightUserData {
 /// A Lua state with limits and serialized access.
 pub struct State {
     lua: Lua,
+    /// The allocator's accounting and limit; outlives `lua` (declared after it).
+    heap: Arc<Heap>,
     guard: Arc<LimitGuard>,
     /// Depth of nested calls on this state; the lock serializes threads and lets a
     /// host callback re-enter on the thread that already holds it.
@@ -47,20 +50,18 @@ pub struct State {
     raw_tostring: Function,
     /// LuaJIT's compiler is on (only in LuaJIT states without limits).
     jit_enabled: bool,
-    /// The memory limit, restored after a recovery collection.
-    memory_limit: Option<usize>,
 }
 
 impl State {
     /// Creates a state with `options`.
     pub fn new(options: &Options) -> Result<Arc<State>> {
-        let libs = options.libraries.to_mlua();
-        let lua = if options.libraries.has(Libraries::DEBUG) {
-            // SAFETY: the embedder asked for the debug library explicitly; the options
-            // documentation says that it can break the sandbox.
-            unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) }
-        } else {
-            Lua::new_with(libs, LuaOptions::new()).map_err(|e| convert_error(&e))?
+        let lua = new_lua(options)?;
+        let heap = crate::heap::install(&lua, None).map_err(|e| convert_error(&e))?;
+        // From here on every allocation failure is a Lua memory error. Should setup
+        // fail, mlua must still close the state with its own allocator.
+        let restore_on_failure = RestoreAllocator {
+            lua: &lua,
+            heap: &heap,
         };
         let guard = Arc::new(LimitGuard::new(options.call_limits));
         let jit_enabled = cfg!(feature = "luajit") && options.call_limits == CallLimits::default();
@@ -72,7 +73,7 @@ impl State {
             // LuaJIT keeps its own (Lua 5.1) pattern functions: see src/pattern/mod.rs.
             #[cfg(feature = "lua54")]
             if options.libraries.has(Libraries::STRING) {
-                crate::pattern::install(lua, &guard, options.memory_limit)?;
+                crate::pattern::install(lua, &guard, &heap)?;
             }
             #[cfg(feature = "luajit")]
             if !options.libraries.has(Libraries::COROUTINE) {
@@ -112,11 +113,23 @@ impl State {
             }
             Ok((wrap, raw_next, raw_tostring))
         };
-        let (wrap_host_function, raw_next, raw_tostring) =
-            setup(&lua).map_err(|e| convert_error(&e))?;
+        let (wrap_host_function, raw_next, raw_tostring) = setup(&lua).map_err(|e| {
+            let error = convert_error(&e);
+            match error.kind {
+                ErrorKind::Memory => Error::new(
+                    ErrorKind::Memory,
+                    format!(
+                        "cannot set up a new state: {} ({})",
+                        error.message,
+                        heap.describe_refusal()
+                    ),
+                ),
+                _ => error,
+            }
+        })?;
 
         if let Some(limit) = options.memory_limit {
-            let used = lua.used_memory();
+            let used = heap.used();
             if limit < used {
                 return Err(Error::invalid_argument(format!(
                     "memory limit of {limit} bytes is below the {used} bytes a new state \
@@ -124,10 +137,12 @@ impl State {
                     used * 2
                 )));
             }
-            lua.set_memory_limit(limit).map_err(|e| convert_error(&e))?;
+            heap.set_limit(Some(limit));
         }
+        std::mem::forget(restore_on_failure);
         Ok(Arc::new(State {
             lua,
+            heap,
             guard,
             call_depth: ReentrantMutex::new(Cell::new(0)),
             allow_bytecode: options.allow_bytecode,
@@ -135,7 +150,6 @@ impl State {
             raw_next,
             raw_tostring,
             jit_enabled,
-            memory_limit: options.memory_limit,
         }))
     }
 
@@ -147,6 +161,9 @@ impl State {
         let depth = self.call_depth.lock();
         let outermost = depth.get() == 0;
         if outermost {
+            // A state that ran the process out of memory grows again once the reserve
+            // is back (see heap.rs).
+            self.heap.refill();
             if let Err(reason) = self.guard.begin_call() {
                 self.guard.end_call();
                 return Err(Error::new(
@@ -182,21 +199,22 @@ impl State {
             depth: &depth,
             guard: &self.guard,
         };
-        let result = work(&self.lua).map_err(|e| self.classify(e));
-        if matches!(&result, Err(e) if e.kind == ErrorKind::Memory) {
+        let result = work(&self.lua);
+        // Collect first: describing the error needs memory, and the garbage of the
+        // failed call (unreachable since Lua unwound it) may hold all of it.
+        if matches!(&result, Err(e) if is_memory_error(e)) {
             self.recover_memory();
         }
-        result
+        result.map_err(|e| self.classify(e))
     }
 
     /// After a memory error, collects garbage with the limit lifted: a collection may
-    /// itself need a little memory, and LuaJIT states otherwise stay stuck at the limit.
+    /// itself need a little memory, and LuaJIT states otherwise stay stuck at the limit
+    /// (or, without one, holding the garbage that ran the process out of memory).
     fn recover_memory(&self) {
-        if let Some(limit) = self.memory_limit {
-            let _ = self.lua.set_memory_limit(0);
+        self.heap.collect_unbounded(|| {
             let _ = self.lua.gc_collect();
-            let _ = self.lua.set_memory_limit(limit);
-        }
+        });
     }
 
     fn classify(&self, error: mlua::Error) -> Error {
@@ -209,7 +227,13 @@ impl State {
                 }
                 Error::new(ErrorKind::Interrupted, message)
             }
-            None => convert_error(&error),
+            None => {
+                let mut converted = convert_error(&error);
+                if converted.kind == ErrorKind::Memory {
+                    converted.message = with_memory_cause(&converted.message, &self.heap);
+                }
+                converted
+            }
         }
     }
 
@@ -221,7 +245,10 @@ impl State {
 
     /// Evaluates a Lua expression and returns its first value (`nil` when none).
     pub fn eval(&self, expression: &[u8], name: Option<&str>) -> Result<mlua::Value> {
-        let mut code = Vec::with_capacity(expression.len() + 7);
+        let mut code = crate::fallible::vec_with_capacity(
+            expression.len().saturating_add(7),
+            "the expression's code",
+        )?;
         code.extend_from_slice(b"return ");
         code.extend_from_slice(expression);
         let name = name.map_or_else(|| chunk_name(expression), str::to_owned);
@@ -274,7 +301,7 @@ impl State {
 
     /// Bytes of memory the state holds now.
     pub fn used_memory(&self) -> usize {
-        self.lua.used_memory()
+        self.heap.used()
     }
 
     /// The limits every top-level call runs under.
@@ -336,7 +363,82 @@ impl Drop for State {
     fn drop(&mut self) {
         // Anything that runs while Lua closes the state must not loop forever.
         self.guard.close();
+        close_with_mlua_allocator(&self.lua, &self.heap);
     }
+}
+
+/// Prepares `lua` to be closed by mlua: a full collection with luarun's allocator, then
+/// mlua's allocator back (see `heap.rs`). mlua collects once more before it closes;
+/// after this collection that one has nothing left to free or shrink, so mlua's
+/// aborting allocator is not asked for memory.
+fn close_with_mlua_allocator(lua: &Lua, heap: &Heap) {
+    let _ = lua.gc_collect();
+    heap.restore(lua);
+}
+
+/// Gives a half-built state mlua's allocator back if setup fails.
+struct RestoreAllocator<'a> {
+    lua: &'a Lua,
+    heap: &'a Heap,
+}
+
+impl Drop for RestoreAllocator<'_> {
+    fn drop(&mut self) {
+        close_with_mlua_allocator(self.lua, self.heap);
+    }
+}
+
+/// Whether `error` is (or wraps) a Lua memory error. Allocates nothing: it runs when
+/// there may be no memory left.
+fn is_memory_error(error: &mlua::Error) -> bool {
+    match error {
+        mlua::Error::MemoryError(_) => true,
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
+            is_memory_error(cause)
+        }
+        _ => false,
+    }
+}
+
+/// Builds the mlua state for `options`, refusing (with [`ErrorKind::Memory`]) when
+/// memory is too short to build one: mlua builds it with an allocator that aborts the
+/// process on failure, before luarun's own can take over.
+fn new_lua(options: &Options) -> Result<Lua> {
+    let out_of_memory = |detail: &str| {
+        Error::new(
+            ErrorKind::Memory,
+            format!("not enough memory to create a Lua state ({detail})"),
+        )
+    };
+    // The reserve first: reporting this failure, or any later one, needs it.
+    crate::heap::refill_reserve();
+    if !crate::heap::reserve_headroom(crate::heap::CREATION_HEADROOM) {
+        return Err(out_of_memory(&format!(
+            "{} bytes of headroom are not available",
+            crate::heap::CREATION_HEADROOM
+        )));
+    }
+    let libs = options.libraries.to_mlua();
+    // mlua panics when Lua cannot even allocate its state: that is a memory error too.
+    let built = std::panic::catch_unwind(|| {
+        if options.libraries.has(Libraries::DEBUG) {
+            // SAFETY: the embedder asked for the debug library explicitly; the options
+            // documentation says that it can break the sandbox.
+            Ok(unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) })
+        } else {
+            Lua::new_with(libs, LuaOptions::new())
+        }
+    });
+    match built {
+        Ok(Ok(lua)) => Ok(lua),
+        Ok(Err(error)) => Err(convert_error(&error)),
+        Err(_) => Err(out_of_memory("mlua could not build it")),
+    }
+}
+
+/// A memory error's message with its cause: the limit, or the system.
+fn with_memory_cause(message: &str, heap: &Heap) -> String {
+    format!("{message} ({})", heap.describe_refusal())
 }
 
 /// The embedded Lua's name and version, e.g. "Lua 5.4" or "LuaJIT 2.1.1744318430".

@@ -144,7 +144,11 @@ pub unsafe extern "C" fn luarun_pool_run(
             return Ok(());
         }
         let buf = std::slice::from_raw_parts_mut(buf.cast::<u8>(), needed);
-        let slots: Vec<Mutex<&mut [u8]>> = buf.chunks_mut(stride).map(Mutex::new).collect();
+        let slots: Vec<Mutex<&mut [u8]>> = crate::fallible::collect(
+            buf.chunks_mut(stride).map(Mutex::new),
+            count as usize,
+            "the run's result slots",
+        )?;
         let sink = |index: i64, bytes: &[u8]| -> Result<()> {
             if bytes.len() != stride {
                 return Err(Error::new(

@@ -13,6 +13,7 @@ use parking_lot::Mutex;
 
 use super::{mirror, write_row, Params, PixelFormat, Progress};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fallible;
 use crate::pool::Pool;
 use crate::state::Options;
 
@@ -39,11 +40,17 @@ pub fn render(
     let kernel = kernel.unwrap_or(BUILTIN_KERNEL.as_bytes());
     let pool = take_pool(params.threads, kernel)?;
     let result = render_on(&pool, params, buf, progress, mirror);
-    let mut idle = IDLE_POOLS.lock();
-    if idle.len() >= MAX_IDLE_POOLS {
-        idle.remove(0);
+    // Cached under a copy of its kernel, if that copy can be had (a failed allocation
+    // here would abort the process; without the copy the pool is simply dropped).
+    let mut key = Vec::new();
+    if key.try_reserve_exact(kernel.len()).is_ok() {
+        key.extend_from_slice(kernel);
+        let mut idle = IDLE_POOLS.lock();
+        if idle.len() >= MAX_IDLE_POOLS {
+            idle.remove(0);
+        }
+        idle.push((params.threads, key, pool));
     }
-    idle.push((params.threads, kernel.to_vec(), pool));
     result
 }
 
@@ -75,8 +82,12 @@ pub fn render_on(
     mirror: bool,
 ) -> Result<()> {
     let row_bytes = params.row_bytes();
-    let sources = mirror::plan(params, mirror);
-    let rows: Vec<Mutex<&mut [u8]>> = buf.chunks_mut(row_bytes).map(Mutex::new).collect();
+    let sources = mirror::plan(params, mirror)?;
+    let rows: Vec<Mutex<&mut [u8]>> = fallible::collect(
+        buf.chunks_mut(row_bytes).map(Mutex::new),
+        params.height as usize,
+        "the render's rows",
+    )?;
     let kernel_format = if params.format == PixelFormat::Bits {
         "bits"
     } else {
@@ -116,10 +127,13 @@ pub fn render_on(
         if params.format == PixelFormat::Bits {
             out.copy_from_slice(bytes);
         } else {
-            let counts: Vec<u32> = bytes
-                .chunks_exact(4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+            let counts: Vec<u32> = fallible::collect(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                params.width as usize,
+                "a row's counts",
+            )?;
             write_row(params.format, &counts, params.max_iter, &mut out);
         }
         Ok(())
@@ -128,9 +142,11 @@ pub fn render_on(
         progress.rows_done(1);
         progress.is_cancelled()
     };
-    let computed: Vec<i64> = mirror::computed_rows(&sources)
-        .map(|y| first_row + i64::from(y))
-        .collect();
+    let computed: Vec<i64> = fallible::collect(
+        mirror::computed_rows(&sources).map(|y| first_row + i64::from(y)),
+        sources.len(),
+        "the render's rows",
+    )?;
     match pool.run_each(KERNEL_FUNCTION, &computed, &args, &sink, &after_each) {
         Err(error) if error.kind == ErrorKind::Cancelled => return Ok(()), // reported by progress
         other => other?,

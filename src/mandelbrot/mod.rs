@@ -316,7 +316,7 @@ pub fn render(params: &Params, buf: &mut [u8], options: &RenderOptions) -> Resul
     let buf = &mut buf[..needed];
     let progress = Progress::new(params.height, options.progress);
     match params.engine {
-        Engine::Native => native::render(params, buf, &progress),
+        Engine::Native => native::render(params, buf, &progress)?,
         Engine::Lua => lua::render(params, buf, &progress, options.lua_kernel)?,
     }
     progress.finish()
