@@ -8,8 +8,9 @@
 --    caller's line, so Lua code can pcall it and match on it.
 -- 3. Optional sandbox rules: only text chunks in every loader (load, loadstring,
 --    loadfile, dofile, require), no __gc finalizers.
+-- 4. LuaJIT: C functions that call back into Lua check the host stack first.
 local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
-  tracked_resume = ...
+  tracked_resume, check_c_stack = ...
 local error, rawget, select, type = error, rawget, select, type
 
 local function rethrow_if_stopped(ok, ...)
@@ -152,6 +153,54 @@ if not allow_finalizers then
         .. "finalizer (set allow_finalizers in luarun_options to allow them)", 2)
     end
     return raw_setmetatable(t, mt)
+  end
+end
+
+-- 4. LuaJIT re-enters Lua from these C functions without bounding how deeply (Lua 5.4
+--    bounds C re-entries itself, 200 levels): each first checks how much host stack
+--    the nesting uses (check_c_stack, see src/cstack.rs; nil in Lua 5.4 states). Tail
+--    calls, so errors name the function as the caller wrote it. gsub and format check
+--    only when they can call back (a function or table replacement; a table or
+--    userdata argument, for __tostring): the check is a C call, which JIT-compiled
+--    loops pay dearly for. (LuaJIT's tostring and pcall re-enter by tail calls.)
+if check_c_stack then
+  local function guarded(f)
+    return function(...)
+      check_c_stack()
+      return f(...)
+    end
+  end
+  if string then
+    local gsub, format = string.gsub, string.format
+    string.gsub = function(...)
+      local _, _, replacement = ...
+      local kind = type(replacement)
+      if kind == "function" or kind == "table" then
+        check_c_stack()
+      end
+      return gsub(...)
+    end
+    string.format = function(...)
+      for i = 2, select("#", ...) do
+        local kind = type((select(i, ...)))
+        if kind == "table" or kind == "userdata" then
+          check_c_stack()
+          break
+        end
+      end
+      return format(...)
+    end
+  end
+  if table then
+    table.sort = guarded(table.sort)
+  end
+  load = guarded(load)
+  if loadstring then
+    loadstring = guarded(loadstring)
+  end
+  print = guarded(print)
+  if require then
+    require = guarded(require)
   end
 end
 

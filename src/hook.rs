@@ -203,6 +203,13 @@ pub unsafe extern "C-unwind" fn tracked_resume(state: *mut ffi::lua_State) -> c_
     if ffi::lua_checkstack(co, narg) == 0 {
         return resume_failed(state, c"too many arguments to resume");
     }
+    // Each resume nests on the host stack (see cstack.rs).
+    if crate::cstack::exceeded() {
+        return resume_failed(
+            state,
+            c"C stack overflow: nested calls use too much of the host stack",
+        );
+    }
     let guard = guard_of(state);
     let previous = if guard.is_null() {
         ptr::null_mut()

@@ -91,6 +91,13 @@ impl State {
             let raw_tostring: Function = globals.raw_get("tostring")?;
             // SAFETY: a plain C function following the Lua calling convention.
             let tracked_resume = unsafe { lua.create_c_function(crate::hook::tracked_resume)? };
+            // LuaJIT only: Lua 5.4 bounds C re-entries itself (see cstack.rs).
+            let check_c_stack = if cfg!(feature = "luajit") {
+                // SAFETY: as above.
+                mlua::Value::Function(unsafe { lua.create_c_function(crate::cstack::check)? })
+            } else {
+                mlua::Value::Nil
+            };
             let stop_guard = Arc::clone(&guard);
             let is_stopped =
                 lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?;
@@ -104,6 +111,7 @@ impl State {
                     options.allow_bytecode,
                     options.allow_finalizers,
                     tracked_resume,
+                    check_c_stack,
                 ))?;
             // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
             // the original loadfile it captured.
@@ -158,7 +166,16 @@ impl State {
     /// The outermost call on a state starts a fresh instruction and time budget; nested
     /// calls (from a host callback) share the budget of the call they are part of.
     pub fn run<R>(&self, work: impl FnOnce(&Lua) -> mlua::Result<R>) -> Result<R> {
+        let _entry = crate::cstack::enter();
         let depth = self.call_depth.lock();
+        // A nested call (or a call of another state from inside a callback) also nests
+        // on the host stack (see cstack.rs).
+        if crate::cstack::exceeded() {
+            return Err(Error::new(
+                ErrorKind::Runtime,
+                crate::cstack::OVERFLOW_MESSAGE,
+            ));
+        }
         let outermost = depth.get() == 0;
         if outermost {
             // A state that ran the process out of memory grows again once the reserve

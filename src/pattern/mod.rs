@@ -185,7 +185,13 @@ pub fn install(lua: &Lua, guard: &Arc<LimitGuard>, heap: &Arc<Heap>) -> mlua::Re
         let context = Arc::clone(&context);
         raw.raw_set(
             name,
-            lua.create_function(move |lua, args| respond(function(&context, lua, args)))?,
+            lua.create_function(move |lua, args| {
+                // gsub re-enters Lua for each replacement: bound the host stack that uses.
+                if crate::cstack::exceeded() {
+                    return respond(Err(Failure::message(lua, crate::cstack::OVERFLOW_MESSAGE)));
+                }
+                respond(function(&context, lua, args))
+            })?,
         )?;
     }
     lua.load(include_str!("../../lua/patterns.lua"))
