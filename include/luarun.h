@@ -28,6 +28,15 @@
 #include <stdint.h>
 
 /**
+ * Host stack that nested calls below the outermost luarun call may use before the
+ * next re-entry fails with "stack overflow". The error itself (unwinding, mlua's
+ * traceback) needs some more: luarun stays under about 420 KiB, so a thread with 512 KiB
+ * of stack holds. Nesting depth depends on what nests: LuaJIT's `gsub` keeps an 8 KiB
+ * buffer on the stack, so about 45 nested `gsub` calls fit.
+ */
+#define C_STACK_BUDGET (384 << 10)
+
+/**
  * Version of the C ABI. Bumped only when an existing function or struct layout changes
  * incompatibly; additions (new functions, fields appended to `struct_size` structs,
  * new status codes) keep it.
@@ -728,11 +737,13 @@ enum luarun_status luarun_pool_new(const struct luarun_options *options,
                                    struct luarun_pool **pool_out);
 
 /**
- * Releases a pool and its states. NULL is a no-op.
+ * Releases a pool and its states. NULL is a no-op. May be called from the progress
+ * callback of a run on the pool: the release is then deferred until the run returns
+ * (which finishes normally); the pointer must not be used again.
  *
  * # Safety
  * `pool` must be NULL or a pointer from `luarun_pool_new` not yet freed, with no call
- * on it running.
+ * on it running on another thread.
  */
 void luarun_pool_free(struct luarun_pool *pool);
 
@@ -798,8 +809,11 @@ enum luarun_status luarun_state_new(const struct luarun_options *options,
 
 /**
  * Releases the caller's reference to a state. NULL is a no-op. Values (handles) still
- * held keep the underlying Lua state alive until they are freed. Freeing a state while
- * another thread is inside a call on it is a caller error, as with `free()`.
+ * held keep the underlying Lua state alive until they are freed. May be called from
+ * inside one of the state's own host callbacks: the close is then deferred until the
+ * outermost call on the state returns (that call finishes normally); the pointer must
+ * not be used again. Freeing a state while another thread is inside a call on it is
+ * a caller error, as with `free()`.
  *
  * # Safety
  * `state` must be NULL or a pointer from `luarun_state_new` not yet freed.

@@ -172,7 +172,7 @@ pub unsafe extern "C" fn luarun_function_new(
 ) -> luarun_status {
     boundary(|| {
         let host = HostCallback::adopt(callback, user_data, user_data_free)?;
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         check_out(function_out, "function_out")?;
         let function = new_host_function(state, host)?;
         function_out.write(to_c(state, mlua::Value::Function(function)));
@@ -197,7 +197,7 @@ pub unsafe extern "C" fn luarun_register_function(
 ) -> luarun_status {
     boundary(|| {
         let mut host = HostCallback::adopt(callback, user_data, user_data_free)?;
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let name = arg_name(name, "name")?;
         host.name = Some(name.to_owned());
         let function = new_host_function(state, host)?;
@@ -337,7 +337,7 @@ pub unsafe extern "C" fn luarun_call_global(
     nresults_out: *mut usize,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let name = arg_name(name, "name")?;
         let value: mlua::Value = state.run(|lua| lua.globals().get(name))?;
         let mlua::Value::Function(f) = value else {

@@ -161,7 +161,7 @@ pub unsafe extern "C" fn luarun_host_object_new(
 ) -> luarun_status {
     let mut free_on_failure = user_data_free;
     let status = boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         check_out(object_out, "object_out")?;
         let class = read_sized_struct(
             object_class,

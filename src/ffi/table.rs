@@ -25,7 +25,7 @@ pub unsafe extern "C" fn luarun_table_new(
     table_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         check_out(table_out, "table_out")?;
         let table = state.run(|lua| lua.create_table_with_capacity(array_size, hash_size))?;
         table_out.write(to_c(state, mlua::Value::Table(table)));

@@ -201,15 +201,17 @@ fn handle_value(state: &State, handle: &luarun_handle) -> Result<mlua::Value> {
     Ok(handle.value.clone())
 }
 
-/// Reads the handle of a table/function value argument, checking its kind.
+/// Reads the handle of a table/function value argument, checking its kind. Returns the
+/// call's own copy of the reference: a host callback may free the value (and with it
+/// the caller's handle) while the call runs.
 ///
 /// # Safety
 /// `value` must be NULL or point to a valid `luarun_value`.
-pub(crate) unsafe fn arg_handle<'a>(
+pub(crate) unsafe fn arg_handle(
     value: *const luarun_value,
     name: &str,
     expected: luarun_type,
-) -> Result<&'a luarun_handle> {
+) -> Result<luarun_handle> {
     let value = arg_ref(value, name)?;
     if value.kind != expected {
         return Err(Error::type_error(format!(
@@ -218,10 +220,14 @@ pub(crate) unsafe fn arg_handle<'a>(
             kind_name(expected)
         )));
     }
-    value.handle.as_ref().ok_or_else(|| {
+    let handle = value.handle.as_ref().ok_or_else(|| {
         Error::invalid_argument(format!(
             "{name} has no handle (it was not returned by luarun)"
         ))
+    })?;
+    Ok(luarun_handle {
+        state: Arc::clone(&handle.state),
+        value: handle.value.clone(),
     })
 }
 
@@ -280,7 +286,7 @@ pub unsafe extern "C" fn luarun_value_tostring(
     string_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = super::state::arg_state(state)?;
+        let state = &super::state::arg_state(state)?;
         let value = arg_ref(value, "value")?;
         check_out(string_out, "string_out")?;
         let lua_value = from_c(state, value)?;
