@@ -59,12 +59,21 @@ const WORK_AFTER_FREE: &str = "local t = {} for i = 1, 20000 do t[i] = {tostring
      local ok = pcall(error, string.rep('x', 100)) \
      return #t + 4242 - 20000 + (ok and 1 or 0)";
 
-unsafe fn register_freer(state: *mut luarun_state, victims: &mut Victims) {
+/// Victims the callback reaches through a raw pointer, so the test reads them only
+/// through that pointer too.
+fn victims(state: *mut luarun_state) -> *mut Victims {
+    Box::into_raw(Box::new(Victims {
+        state,
+        value: ptr::null_mut(),
+    }))
+}
+
+unsafe fn register_freer(state: *mut luarun_state, victims: *mut Victims) {
     let status = luarun_register_function(
         state,
         c"free_it".as_ptr(),
         Some(free_victims),
-        (victims as *mut Victims).cast(),
+        victims.cast(),
         None,
     );
     assert_eq!(status, LUARUN_OK);
@@ -78,11 +87,8 @@ fn integer(value: &luarun_value) -> Option<i64> {
 fn freeing_the_state_inside_its_own_callback_defers_the_close() {
     unsafe {
         let state = new_state();
-        let mut victims = Victims {
-            state,
-            value: ptr::null_mut(),
-        };
-        register_freer(state, &mut victims);
+        let victims = victims(state);
+        register_freer(state, victims);
         let expression = format!("(function() free_it() {WORK_AFTER_FREE} end)()");
         let mut result = luarun_value::NIL;
         let status = luarun_eval(
@@ -93,9 +99,9 @@ fn freeing_the_state_inside_its_own_callback_defers_the_close() {
         );
         assert_eq!(status, LUARUN_OK);
         assert_eq!(integer(&result), Some(4242));
-        assert!(victims.state.is_null(), "the callback ran");
-        // The result keeps nothing of the state alive that it does not own.
+        assert!((*victims).state.is_null(), "the callback ran");
         luarun_value_free(&mut result);
+        drop(Box::from_raw(victims));
     }
 }
 
@@ -103,29 +109,29 @@ fn freeing_the_state_inside_its_own_callback_defers_the_close() {
 fn freeing_the_state_and_the_called_function_inside_the_call() {
     unsafe {
         let state = new_state();
-        let mut victims = Victims {
-            state,
-            value: ptr::null_mut(),
-        };
-        register_freer(state, &mut victims);
+        let victims = victims(state);
+        register_freer(state, victims);
         let code = format!("function run() free_it() {WORK_AFTER_FREE} end");
         assert_eq!(exec(state, &code), LUARUN_OK);
-        let mut function = luarun_value::NIL;
+        // On the heap: the callback frees it through the pointer it was given.
+        let function = Box::into_raw(Box::new(luarun_value::NIL));
         assert_eq!(
-            luarun_get_global(state, c"run".as_ptr(), &mut function),
+            luarun_get_global(state, c"run".as_ptr(), function),
             LUARUN_OK
         );
-        victims.value = &mut function;
+        (*victims).value = function;
         let mut result = luarun_value::NIL;
         let mut count = 0;
-        let status = luarun_call(&function, ptr::null(), 0, &mut result, 1, &mut count);
+        let status = luarun_call(function, ptr::null(), 0, &mut result, 1, &mut count);
         assert_eq!(status, LUARUN_OK);
         assert_eq!((count, integer(&result)), (1, Some(4242)));
         assert!(
-            function.handle.is_null(),
+            (*function).handle.is_null(),
             "the callback freed the function value"
         );
         luarun_value_free(&mut result);
+        drop(Box::from_raw(function));
+        drop(Box::from_raw(victims));
     }
 }
 
@@ -133,21 +139,15 @@ fn freeing_the_state_and_the_called_function_inside_the_call() {
 fn freeing_the_state_and_the_table_inside_an_index_metamethod() {
     unsafe {
         let state = new_state();
-        let mut victims = Victims {
-            state,
-            value: ptr::null_mut(),
-        };
-        register_freer(state, &mut victims);
+        let victims = victims(state);
+        register_freer(state, victims);
         let code = format!(
             "t = setmetatable({{}}, {{__index = function() free_it() {WORK_AFTER_FREE} end}})"
         );
         assert_eq!(exec(state, &code), LUARUN_OK);
-        let mut table = luarun_value::NIL;
-        assert_eq!(
-            luarun_get_global(state, c"t".as_ptr(), &mut table),
-            LUARUN_OK
-        );
-        victims.value = &mut table;
+        let table = Box::into_raw(Box::new(luarun_value::NIL));
+        assert_eq!(luarun_get_global(state, c"t".as_ptr(), table), LUARUN_OK);
+        (*victims).value = table;
         let key = luarun_value {
             kind: LUARUN_STRING,
             string: c"anything".as_ptr(),
@@ -155,9 +155,11 @@ fn freeing_the_state_and_the_table_inside_an_index_metamethod() {
             ..luarun_value::NIL
         };
         let mut result = luarun_value::NIL;
-        assert_eq!(luarun_table_get(&table, &key, &mut result), LUARUN_OK);
+        assert_eq!(luarun_table_get(table, &key, &mut result), LUARUN_OK);
         assert_eq!(integer(&result), Some(4242));
         luarun_value_free(&mut result);
+        drop(Box::from_raw(table));
+        drop(Box::from_raw(victims));
     }
 }
 
@@ -165,15 +167,12 @@ fn freeing_the_state_and_the_table_inside_an_index_metamethod() {
 fn freeing_the_state_from_a_function_value_created_on_it() {
     unsafe {
         let state = new_state();
-        let mut victims = Victims {
-            state,
-            value: ptr::null_mut(),
-        };
+        let victims = victims(state);
         let mut function = luarun_value::NIL;
         let status = luarun_function_new(
             state,
             Some(free_victims),
-            (&mut victims as *mut Victims).cast(),
+            victims.cast(),
             None,
             &mut function,
         );
@@ -188,9 +187,10 @@ fn freeing_the_state_from_a_function_value_created_on_it() {
             ptr::null_mut(),
         );
         assert_eq!(status, LUARUN_OK);
-        assert!(victims.state.is_null());
+        assert!((*victims).state.is_null());
         // The function value still holds the state; freeing it closes it.
         luarun_value_free(&mut function);
+        drop(Box::from_raw(victims));
     }
 }
 
@@ -220,7 +220,7 @@ fn freeing_a_pool_from_its_progress_callback_defers_the_release() {
             luarun_pool_exec(pool, code.as_ptr().cast(), code.len()),
             LUARUN_OK
         );
-        let mut victim = PoolVictim { pool, calls: 0 };
+        let victim = Box::into_raw(Box::new(PoolVictim { pool, calls: 0 }));
         let mut out = vec![0u8; 2000];
         let status = luarun_pool_run(
             pool,
@@ -231,9 +231,10 @@ fn freeing_a_pool_from_its_progress_callback_defers_the_release() {
             out.len(),
             1,
             Some(free_pool),
-            (&mut victim as *mut PoolVictim).cast(),
+            victim.cast(),
         );
         assert_eq!(status, LUARUN_OK);
+        let victim = Box::from_raw(victim);
         assert!(victim.calls > 1, "progress ran after the free too");
         let expected: Vec<u8> = (0..2000).map(|i| 65 + (i % 26) as u8).collect();
         assert_eq!(out, expected);
