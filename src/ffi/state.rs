@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::value::{from_c, luarun_value, to_c};
 use super::{
     arg_bytes, arg_name, arg_ref, boundary, boundary_or, check_out, luarun_status,
-    read_sized_struct,
+    read_sized_struct, sized_struct_fields, Field, SizedStruct,
 };
 use crate::error::{Error, Result};
 use crate::state::{call_limits, Libraries, Options, State};
@@ -77,6 +77,21 @@ pub struct luarun_options {
     pub allow_finalizers: bool,
 }
 
+impl SizedStruct for luarun_options {
+    const NAME: &'static str = "luarun_options";
+    fn fields() -> Vec<Field> {
+        sized_struct_fields!(luarun_options {
+            struct_size,
+            libraries,
+            memory_limit,
+            instruction_limit,
+            time_limit_ms,
+            allow_bytecode,
+            allow_finalizers,
+        })
+    }
+}
+
 impl luarun_options {
     fn defaults() -> Self {
         let core = Options::default();
@@ -120,7 +135,7 @@ pub(crate) unsafe fn read_options(options: *const luarun_options) -> Result<Opti
     if options.is_null() {
         return luarun_options::defaults().to_core();
     }
-    read_sized_struct(options, luarun_options::defaults(), "luarun_options")?.to_core()
+    read_sized_struct(options, luarun_options::defaults())?.to_core()
 }
 
 /// The state behind a `luarun_state *` argument, as a reference of the call's own: a
