@@ -28,15 +28,6 @@
 #include <stdint.h>
 
 /**
- * Host stack that nested calls below the outermost luarun call may use before the
- * next re-entry fails with "stack overflow". The error itself (unwinding, mlua's
- * traceback) needs some more: luarun stays under about 420 KiB, so a thread with 512 KiB
- * of stack holds. Nesting depth depends on what nests: LuaJIT's `gsub` keeps an 8 KiB
- * buffer on the stack, so about 45 nested `gsub` calls fit.
- */
-#define C_STACK_BUDGET (384 << 10)
-
-/**
  * Version of the C ABI. Bumped only when an existing function or struct layout changes
  * incompatibly; additions (new functions, fields appended to `struct_size` structs,
  * new status codes) keep it.
