@@ -1,8 +1,9 @@
 -- luarun prelude: runs once in every new state, before any user code.
 --
 -- 1. Limit errors (interrupt, instruction and time limits) must not be swallowed by Lua:
---    pcall, xpcall, coroutine.resume and coroutine.close re-raise any error caught while
---    the running call has been stopped.
+--    pcall, xpcall, coroutine.resume, coroutine.close and load (whose reader's errors
+--    come back as values) re-raise any error caught while the running call has been
+--    stopped.
 -- 2. Host functions report failure by returning (host_error_marker, message); the
 --    wrapper made here raises that message as an ordinary Lua string error at the
 --    caller's line, so Lua code can pcall it and match on it.
@@ -153,6 +154,24 @@ if not allow_finalizers then
         .. "finalizer (set allow_finalizers in luarun_options to allow them)", 2)
     end
     return raw_setmetatable(t, mt)
+  end
+end
+
+-- load (and LuaJIT's loadstring, the same function) runs a reader function and returns
+-- its error as nil, message: a stop raised inside the reader must not become a value.
+do
+  local function rethrowing(raw_load)
+    return function(...)
+      local chunk, message = raw_load(...)
+      if chunk == nil and is_stopped() then
+        error(message, 0)
+      end
+      return chunk, message
+    end
+  end
+  load = rethrowing(load)
+  if loadstring then
+    loadstring = rethrowing(loadstring)
   end
 end
 
