@@ -434,7 +434,7 @@ typedef struct luarun_options {
   bool allow_bytecode;
   /**
    * Allow `__gc` metamethods in `setmetatable` (default false: finalizers run where
-   * no limit can stop them).
+   * no limit can stop them). When false, LuaJIT states have no `newproxy` either.
    */
   bool allow_finalizers;
 } luarun_options;

@@ -147,6 +147,9 @@ end
 
 if not allow_finalizers then
   -- Lua runs __gc metamethods with hooks disabled, where no limit can stop them.
+  -- LuaJIT's newproxy(true) makes a userdata whose metatable the script fills in
+  -- (rawset included), so no wrapper could keep __gc out of it: it goes.
+  newproxy = nil
   local raw_setmetatable = setmetatable
   setmetatable = function(t, mt)
     if type(mt) == "table" and rawget(mt, "__gc") ~= nil then

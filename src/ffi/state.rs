@@ -73,7 +73,7 @@ pub struct luarun_options {
     /// loader (`load`, `loadstring`, `loadfile`, `dofile`, `require`) accept text only.
     pub allow_bytecode: bool,
     /// Allow `__gc` metamethods in `setmetatable` (default false: finalizers run where
-    /// no limit can stop them).
+    /// no limit can stop them). When false, LuaJIT states have no `newproxy` either.
     pub allow_finalizers: bool,
 }
 
