@@ -202,6 +202,69 @@ fn stops_inside_load_readers_are_raised_again() {
     assert!(message.starts_with("reader failed"), "{message}");
 }
 
+/// Loops of short coroutine resumes: each resume used to re-arm the hook, and on LuaJIT
+/// (one hook count for all coroutines) that restarted the count every time, so the
+/// hook never fired.
+const SHORT_RESUME_LOOPS: &[&str] = &[
+    "local co = coroutine.wrap(function() while true do coroutine.yield() end end) \
+     while true do co() end",
+    "local co = coroutine.create(function() while true do coroutine.yield() end end) \
+     while true do coroutine.resume(co) end",
+    "while true do coroutine.resume(coroutine.create(function() end)) end",
+    "while true do coroutine.wrap(function() end)() end",
+];
+
+#[test]
+fn interrupts_reach_loops_of_short_resumes() {
+    let instruction_limited = || {
+        state_with(
+            CallLimits {
+                instructions: Some(1 << 40),
+                time: None,
+            },
+            None,
+        )
+    };
+    for (kind, state) in [
+        ("interruptible", interruptible()),
+        ("with an instruction limit", instruction_limited()),
+    ] {
+        for code in SHORT_RESUME_LOOPS {
+            let stopper = Arc::clone(&state);
+            let interrupter = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(20));
+                stopper.interrupt().unwrap();
+            });
+            let runner = Arc::clone(&state);
+            let err = within(code, 20, move || runner.exec(code.as_bytes(), None)).expect_err(code);
+            interrupter.join().unwrap();
+            assert_eq!(
+                err.kind,
+                ErrorKind::Interrupted,
+                "{kind}: {code}: {}",
+                err.message
+            );
+        }
+    }
+    for limits in [
+        CallLimits {
+            time: Some(Duration::from_millis(30)),
+            instructions: None,
+        },
+        CallLimits {
+            time: None,
+            instructions: Some(200_000),
+        },
+    ] {
+        let state = state_with(limits, None);
+        for code in SHORT_RESUME_LOOPS {
+            let runner = Arc::clone(&state);
+            let err = within(code, 20, move || runner.exec(code.as_bytes(), None)).expect_err(code);
+            assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
+        }
+    }
+}
+
 #[test]
 fn lua_cannot_observe_and_continue_after_a_stop() {
     // After the limit trips, pcall must not return: the flag must stay unset.

@@ -1,14 +1,17 @@
 //! Slow hostile tests, run by `make test-hostile` (not by `cargo test`: `test = false`).
 //!
 //! Each scenario runs in a child process of its own (this binary again, with
-//! `--child NAME`), because what they test would kill the test process if it failed: a
-//! real allocation failure under `RLIMIT_AS` used to abort the host. The parent checks
-//! that every child exited normally and that nothing reported an abort.
+//! `--child NAME`), because what they test would kill or hang the test process if it
+//! failed: a real allocation failure under `RLIMIT_AS` used to abort the host, and an
+//! interrupt storm used to keep a call from ever stopping. The parent checks that every
+//! child exited normally and that nothing reported an abort. The memory scenarios need
+//! Linux (`RLIMIT_AS`).
 //!
 //! `cargo test --test hostile [-- FILTER]` runs the scenarios whose names contain FILTER.
 
 #[cfg(target_os = "linux")]
 mod memory;
+mod storms;
 
 use std::process::{Command, ExitCode};
 
@@ -19,10 +22,10 @@ pub struct Scenario {
 }
 
 fn scenarios() -> Vec<Scenario> {
-    #[allow(unused_mut)]
     let mut all = Vec::new();
     #[cfg(target_os = "linux")]
     all.extend(memory::scenarios());
+    all.extend(storms::scenarios());
     all
 }
 
@@ -34,10 +37,6 @@ fn main() -> ExitCode {
     // Arguments cargo's harness would take (`--nocapture`, ...) are not filters.
     let filter = args.iter().skip(1).find(|arg| !arg.starts_with('-'));
     let all = scenarios();
-    if all.is_empty() {
-        println!("no hostile scenarios on this platform (they need Linux's RLIMIT_AS)");
-        return ExitCode::SUCCESS;
-    }
     let me = std::env::current_exe().expect("own path");
     let mut failed = 0;
     let mut ran = 0;
