@@ -95,6 +95,11 @@
 #define LUARUN_LIBS_ALL ((((LUARUN_LIBS_SAFE | LUARUN_LIB_OS) | LUARUN_LIB_IO) | LUARUN_LIB_PACKAGE) | LUARUN_LIB_DEBUG)
 
 /**
+ * Most Lua states the idle pools hold together.
+ */
+#define MAX_IDLE_STATES 64
+
+/**
  * Status code returned by every fallible luarun function. Numbers are fixed and never
  * reused; new codes are only ever appended.
  */
@@ -714,6 +719,17 @@ size_t luarun_mandelbrot_buffer_size(const struct luarun_mandelbrot *params);
 enum luarun_status luarun_mandelbrot_render(const struct luarun_mandelbrot *params,
                                             void *buf,
                                             size_t buf_len);
+
+/**
+ * Closes the Lua states the Lua engine keeps between renders. Each render with
+ * `LUARUN_ENGINE_LUA` takes a pool of one state per thread, loaded with its kernel,
+ * and gives it back for the next render with the same thread count and kernel; the
+ * kept pools hold at most 64 states together (the oldest go first) and one left
+ * unused for 60 s is closed at the next render. Call this to close them all now (at
+ * shutdown, or after a burst of renders); renders running meanwhile keep their pools.
+ * Any thread, any time.
+ */
+void luarun_mandelbrot_release_pools(void);
 
 /**
  * Creates a pool of `size` states (0 = one per core), each built with `options` (NULL =

@@ -300,3 +300,17 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
         mandelbrot::render(&core, buf, &options)
     })
 }
+
+/// Closes the Lua states the Lua engine keeps between renders. Each render with
+/// `LUARUN_ENGINE_LUA` takes a pool of one state per thread, loaded with its kernel,
+/// and gives it back for the next render with the same thread count and kernel; the
+/// kept pools hold at most 64 states together (the oldest go first) and one left
+/// unused for 60 s is closed at the next render. Call this to close them all now (at
+/// shutdown, or after a burst of renders); renders running meanwhile keep their pools.
+/// Any thread, any time.
+#[no_mangle]
+pub extern "C" fn luarun_mandelbrot_release_pools() {
+    boundary_or((), || {
+        crate::mandelbrot::idle_pools::release();
+    })
+}

@@ -11,7 +11,7 @@
 use mlua::MultiValue;
 use parking_lot::Mutex;
 
-use super::{mirror, write_row, Params, PixelFormat, Progress};
+use super::{idle_pools, mirror, write_row, Params, PixelFormat, Progress};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fallible;
 use crate::pool::Pool;
@@ -21,11 +21,6 @@ use crate::state::Options;
 pub const BUILTIN_KERNEL: &str = include_str!("../../lua/mandelbrot.lua");
 /// The global function a kernel defines.
 pub const KERNEL_FUNCTION: &str = "mandelbrot_row";
-
-/// Pools kept between renders, keyed by size and kernel source. A render takes its pool
-/// out (so concurrent renders never share states) and puts it back when done.
-static IDLE_POOLS: Mutex<Vec<(u32, Vec<u8>, Pool)>> = Mutex::new(Vec::new());
-const MAX_IDLE_POOLS: usize = 8;
 
 /// Renders `params` into `buf` (exactly `params.buffer_size()` bytes).
 pub fn render(
@@ -40,29 +35,13 @@ pub fn render(
     let kernel = kernel.unwrap_or(BUILTIN_KERNEL.as_bytes());
     let pool = take_pool(params.threads, kernel)?;
     let result = render_on(&pool, params, buf, progress, mirror);
-    // Cached under a copy of its kernel, if that copy can be had (a failed allocation
-    // here would abort the process; without the copy the pool is simply dropped).
-    let mut key = Vec::new();
-    if key.try_reserve_exact(kernel.len()).is_ok() {
-        key.extend_from_slice(kernel);
-        let mut idle = IDLE_POOLS.lock();
-        if idle.len() >= MAX_IDLE_POOLS {
-            idle.remove(0);
-        }
-        idle.push((params.threads, key, pool));
-    }
+    idle_pools::put_back(params.threads, kernel, pool);
     result
 }
 
 fn take_pool(threads: u32, kernel: &[u8]) -> Result<Pool> {
-    {
-        let mut idle = IDLE_POOLS.lock();
-        if let Some(at) = idle
-            .iter()
-            .position(|(size, source, _)| *size == threads && source == kernel)
-        {
-            return Ok(idle.swap_remove(at).2);
-        }
+    if let Some(pool) = idle_pools::take(threads, kernel) {
+        return Ok(pool);
     }
     // No limits: such states run without any count hook (see hook.rs), at full speed.
     // These states are never exposed; cancellation stops a render between rows.

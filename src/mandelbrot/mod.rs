@@ -17,6 +17,7 @@
 //! IEEE doubles, no fused multiply-add, no reassociation. The engines may skip work only
 //! where the skipped iterations provably cannot change the count (see [`shortcut`]).
 
+pub mod idle_pools;
 pub mod lua;
 pub mod mirror;
 pub mod native;
