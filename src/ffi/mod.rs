@@ -292,8 +292,14 @@ pub extern "C" fn luarun_abi_version() -> u32 {
 }
 
 /// The message of the last failed luarun call on this thread (Lua error text with its
-/// traceback where there is one). Never NULL; empty if nothing failed yet. Valid until
-/// the next luarun call on this thread: copy it to keep it.
+/// traceback where there is one). Never NULL; empty if nothing failed yet.
+///
+/// Successful calls do not clear it: after a success it still holds the message of an
+/// earlier failure, so read it only when a call returned an error status (the status,
+/// not the message, says whether a call failed). The next luarun call on this thread
+/// may replace it (a failure does, and so does a call that runs a host callback), so
+/// read or copy it right after the failure. `luarun_status_name`, `luarun_version` and
+/// `luarun_last_error` itself never change it.
 #[no_mangle]
 pub extern "C" fn luarun_last_error() -> *const c_char {
     boundary_or(c"".as_ptr(), || {
