@@ -27,7 +27,10 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use mlua::ffi;
+use mlua::{ffi, Lua, LuaOptions};
+
+use crate::error::{convert_error, Error, ErrorKind, Result};
+use crate::options::{Libraries, Options};
 
 /// What a state's heap holds and may hold. Shared between the state and its allocator
 /// (whose user data points here): it must outlive the Lua state.
@@ -300,4 +303,61 @@ unsafe extern "C" fn allocate(
     }
     heap.used.store(new_used, Ordering::Relaxed);
     new_block.cast()
+}
+
+/// Builds the mlua state for `options`, refusing (with [`ErrorKind::Memory`]) when
+/// memory is too short to build one: mlua builds it with an allocator that aborts the
+/// process on failure, before luarun's own can take over.
+pub(crate) fn new_lua(options: &Options) -> Result<Lua> {
+    let out_of_memory = |detail: &str| {
+        Error::new(
+            ErrorKind::Memory,
+            format!("not enough memory to create a Lua state ({detail})"),
+        )
+    };
+    // The reserve first: reporting this failure, or any later one, needs it.
+    refill_reserve();
+    if !reserve_headroom(CREATION_HEADROOM) {
+        return Err(out_of_memory(&format!(
+            "{} bytes of headroom are not available",
+            CREATION_HEADROOM
+        )));
+    }
+    let libs = options.libraries.to_mlua();
+    // mlua panics when Lua cannot even allocate its state: that is a memory error too.
+    let built = std::panic::catch_unwind(|| {
+        if options.libraries.has(Libraries::DEBUG) {
+            // SAFETY: the embedder asked for the debug library explicitly; the options
+            // documentation says that it can break the sandbox.
+            Ok(unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) })
+        } else {
+            Lua::new_with(libs, LuaOptions::new())
+        }
+    });
+    match built {
+        Ok(Ok(lua)) => Ok(lua),
+        Ok(Err(error)) => Err(convert_error(&error)),
+        Err(_) => Err(out_of_memory("mlua could not build it")),
+    }
+}
+
+/// Prepares `lua` to be closed by mlua: a full collection with luarun's allocator, then
+/// mlua's allocator back (see `heap.rs`). mlua collects once more before it closes;
+/// after this collection that one has nothing left to free or shrink, so mlua's
+/// aborting allocator is not asked for memory.
+pub(crate) fn close_with_mlua_allocator(lua: &Lua, heap: &Heap) {
+    let _ = lua.gc_collect();
+    heap.restore(lua);
+}
+
+/// Gives a half-built state mlua's allocator back if setup fails.
+pub(crate) struct RestoreAllocator<'a> {
+    pub(crate) lua: &'a Lua,
+    pub(crate) heap: &'a Heap,
+}
+
+impl Drop for RestoreAllocator<'_> {
+    fn drop(&mut self) {
+        close_with_mlua_allocator(self.lua, self.heap);
+    }
 }

@@ -55,11 +55,11 @@ pub struct State {
 impl State {
     /// Creates a state with `options`.
     pub fn new(options: &Options) -> Result<Arc<State>> {
-        let lua = new_lua(options)?;
+        let lua = crate::heap::new_lua(options)?;
         let heap = crate::heap::install(&lua, None).map_err(|e| convert_error(&e))?;
         // From here on every allocation failure is a Lua memory error. Should setup
         // fail, mlua must still close the state with its own allocator.
-        let restore_on_failure = RestoreAllocator {
+        let restore_on_failure = crate::heap::RestoreAllocator {
             lua: &lua,
             heap: &heap,
         };
@@ -380,28 +380,7 @@ impl Drop for State {
     fn drop(&mut self) {
         // Anything that runs while Lua closes the state must not loop forever.
         self.guard.close();
-        close_with_mlua_allocator(&self.lua, &self.heap);
-    }
-}
-
-/// Prepares `lua` to be closed by mlua: a full collection with luarun's allocator, then
-/// mlua's allocator back (see `heap.rs`). mlua collects once more before it closes;
-/// after this collection that one has nothing left to free or shrink, so mlua's
-/// aborting allocator is not asked for memory.
-fn close_with_mlua_allocator(lua: &Lua, heap: &Heap) {
-    let _ = lua.gc_collect();
-    heap.restore(lua);
-}
-
-/// Gives a half-built state mlua's allocator back if setup fails.
-struct RestoreAllocator<'a> {
-    lua: &'a Lua,
-    heap: &'a Heap,
-}
-
-impl Drop for RestoreAllocator<'_> {
-    fn drop(&mut self) {
-        close_with_mlua_allocator(self.lua, self.heap);
+        crate::heap::close_with_mlua_allocator(&self.lua, &self.heap);
     }
 }
 
@@ -414,42 +393,6 @@ fn is_memory_error(error: &mlua::Error) -> bool {
             is_memory_error(cause)
         }
         _ => false,
-    }
-}
-
-/// Builds the mlua state for `options`, refusing (with [`ErrorKind::Memory`]) when
-/// memory is too short to build one: mlua builds it with an allocator that aborts the
-/// process on failure, before luarun's own can take over.
-fn new_lua(options: &Options) -> Result<Lua> {
-    let out_of_memory = |detail: &str| {
-        Error::new(
-            ErrorKind::Memory,
-            format!("not enough memory to create a Lua state ({detail})"),
-        )
-    };
-    // The reserve first: reporting this failure, or any later one, needs it.
-    crate::heap::refill_reserve();
-    if !crate::heap::reserve_headroom(crate::heap::CREATION_HEADROOM) {
-        return Err(out_of_memory(&format!(
-            "{} bytes of headroom are not available",
-            crate::heap::CREATION_HEADROOM
-        )));
-    }
-    let libs = options.libraries.to_mlua();
-    // mlua panics when Lua cannot even allocate its state: that is a memory error too.
-    let built = std::panic::catch_unwind(|| {
-        if options.libraries.has(Libraries::DEBUG) {
-            // SAFETY: the embedder asked for the debug library explicitly; the options
-            // documentation says that it can break the sandbox.
-            Ok(unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) })
-        } else {
-            Lua::new_with(libs, LuaOptions::new())
-        }
-    });
-    match built {
-        Ok(Ok(lua)) => Ok(lua),
-        Ok(Err(error)) => Err(convert_error(&error)),
-        Err(_) => Err(out_of_memory("mlua could not build it")),
     }
 }
 
