@@ -85,6 +85,7 @@ fn integer(value: &luarun_value) -> Option<i64> {
 
 #[test]
 fn freeing_the_state_inside_its_own_callback_defers_the_close() {
+    // SAFETY: C API use as the header documents it; every pointer passed is live (values the callback frees are reached only through the pointers it was given).
     unsafe {
         let state = new_state();
         let victims = victims(state);
@@ -107,6 +108,7 @@ fn freeing_the_state_inside_its_own_callback_defers_the_close() {
 
 #[test]
 fn freeing_the_state_and_the_called_function_inside_the_call() {
+    // SAFETY: C API use as the header documents it; every pointer passed is live (values the callback frees are reached only through the pointers it was given).
     unsafe {
         let state = new_state();
         let victims = victims(state);
@@ -137,6 +139,7 @@ fn freeing_the_state_and_the_called_function_inside_the_call() {
 
 #[test]
 fn freeing_the_state_and_the_table_inside_an_index_metamethod() {
+    // SAFETY: C API use as the header documents it; every pointer passed is live (values the callback frees are reached only through the pointers it was given).
     unsafe {
         let state = new_state();
         let victims = victims(state);
@@ -165,6 +168,7 @@ fn freeing_the_state_and_the_table_inside_an_index_metamethod() {
 
 #[test]
 fn freeing_the_state_from_a_function_value_created_on_it() {
+    // SAFETY: C API use as the header documents it; every pointer passed is live (values the callback frees are reached only through the pointers it was given).
     unsafe {
         let state = new_state();
         let victims = victims(state);
@@ -211,6 +215,7 @@ unsafe extern "C" fn free_pool(user_data: *mut c_void, _done: u32, _total: u32) 
 
 #[test]
 fn freeing_a_pool_from_its_progress_callback_defers_the_release() {
+    // SAFETY: C API use as the header documents it; every pointer passed is live (values the callback frees are reached only through the pointers it was given).
     unsafe {
         let mut pool = ptr::null_mut();
         assert_eq!(luarun_pool_new(ptr::null(), 2, &mut pool), LUARUN_OK);

@@ -134,6 +134,7 @@ const KINDS: [luarun_type; 5] = [
 
 #[test]
 fn a_kind_that_lies_about_its_handle_is_a_type_error_everywhere() {
+    // SAFETY: C API use as the header documents it, except for the lying kinds under test, which the library must refuse before using the handle.
     unsafe {
         let mut state = ptr::null_mut();
         assert_eq!(luarun_state_new(ptr::null(), &mut state), LUARUN_OK);

@@ -82,6 +82,7 @@ fn options_sizes_must_end_between_fields() {
         allow_finalizers,
     });
     for size in 0..=size_of::<luarun_options>() + 8 {
+        // SAFETY: C API use as the header documents it: the structs are filled by their *_default function and outlive the calls.
         unsafe {
             let mut options = std::mem::MaybeUninit::<luarun_options>::uninit();
             luarun_options_default(options.as_mut_ptr());
@@ -127,6 +128,7 @@ fn host_object_class_sizes_must_end_between_fields() {
         pairs,
         refused_prefix,
     });
+    // SAFETY: C API use as the header documents it: the structs are filled by their *_default function and outlive the calls.
     unsafe {
         let mut state = ptr::null_mut();
         assert_eq!(luarun_state_new(ptr::null(), &mut state), LUARUN_OK);
@@ -185,6 +187,7 @@ fn mandelbrot_sizes_must_end_between_fields() {
         image_height,
     });
     for size in 0..=size_of::<luarun_mandelbrot>() + 8 {
+        // SAFETY: C API use as the header documents it: the structs are filled by their *_default function and outlive the calls.
         unsafe {
             let mut params = std::mem::MaybeUninit::<luarun_mandelbrot>::uninit();
             luarun_mandelbrot_default(params.as_mut_ptr());

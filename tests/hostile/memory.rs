@@ -391,9 +391,9 @@ fn pool_slots_too_many() -> Result<(), String> {
 }
 
 fn mandelbrot(width: u32, height: u32, threads: u32) -> luarun_mandelbrot {
+    // SAFETY: luarun_mandelbrot_default fills every field.
     let mut params = unsafe {
         let mut params = std::mem::MaybeUninit::<luarun_mandelbrot>::uninit();
-        // SAFETY: luarun_mandelbrot_default fills every field.
         luarun_mandelbrot_default(params.as_mut_ptr());
         params.assume_init()
     };
