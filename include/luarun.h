@@ -95,11 +95,6 @@
 #define LUARUN_LIBS_ALL ((((LUARUN_LIBS_SAFE | LUARUN_LIB_OS) | LUARUN_LIB_IO) | LUARUN_LIB_PACKAGE) | LUARUN_LIB_DEBUG)
 
 /**
- * Most Lua states the idle pools hold together.
- */
-#define MAX_IDLE_STATES 64
-
-/**
  * Status code returned by every fallible luarun function. Numbers are fixed and never
  * reused; new codes are only ever appended.
  */
