@@ -41,7 +41,7 @@ VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
 .PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits
-.PHONY: test-cpp test-node sanitize bench-cpp bench help
+.PHONY: test-cpp test-node sanitize bench-cpp bench help test-hostile
 
 all: build
 
@@ -105,6 +105,12 @@ lint:
 test-rust:
 	$(CARGO) test
 	$(CARGO) test $(LUAJIT_FLAGS)
+
+## test-hostile: slow hostile scenarios of both flavors, each in a child process
+## (allocation failure under RLIMIT_AS, interrupt storms); not part of `make test`
+test-hostile:
+	$(CARGO) test --release --test hostile
+	$(CARGO) test --release $(LUAJIT_FLAGS) --test hostile
 
 test-c: $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ./$$t; done

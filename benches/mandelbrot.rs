@@ -56,7 +56,7 @@ fn params(size: u32, engine: Engine, threads: u32) -> Params {
 fn native(size: u32, threads: u32, kernel: Kernel) -> Vec<u8> {
     let p = params(size, Engine::Native, threads);
     let mut buf = vec![0u8; p.buffer_size().unwrap()];
-    native::render_with(&p, &mut buf, &Progress::new(size, None), kernel);
+    native::render_with(&p, &mut buf, &Progress::new(size, None), kernel).expect("render");
     buf
 }
 

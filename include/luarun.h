@@ -489,7 +489,7 @@ typedef struct luarun_options {
   bool allow_bytecode;
   /**
    * Allow `__gc` metamethods in `setmetatable` (default false: finalizers run where
-   * no limit can stop them).
+   * no limit can stop them). When false, LuaJIT states have no `newproxy` either.
    */
   bool allow_finalizers;
 } luarun_options;
@@ -655,8 +655,14 @@ uint32_t luarun_abi_version(void);
 
 /**
  * The message of the last failed luarun call on this thread (Lua error text with its
- * traceback where there is one). Never NULL; empty if nothing failed yet. Valid until
- * the next luarun call on this thread: copy it to keep it.
+ * traceback where there is one). Never NULL; empty if nothing failed yet.
+ *
+ * Successful calls do not clear it: after a success it still holds the message of an
+ * earlier failure, so read it only when a call returned an error status (the status,
+ * not the message, says whether a call failed). The next luarun call on this thread
+ * may replace it (a failure does, and so does a call that runs a host callback), so
+ * read or copy it right after the failure. `luarun_status_name`, `luarun_version` and
+ * `luarun_last_error` itself never change it.
  */
 const char *luarun_last_error(void);
 
@@ -860,6 +866,17 @@ enum luarun_status luarun_mandelbrot_render(const struct luarun_mandelbrot *para
                                             size_t buf_len);
 
 /**
+ * Closes the Lua states the Lua engine keeps between renders. Each render with
+ * `LUARUN_ENGINE_LUA` takes a pool of one state per thread, loaded with its kernel,
+ * and gives it back for the next render with the same thread count and kernel; the
+ * kept pools hold at most 64 states together (the oldest go first) and one left
+ * unused for 60 s is closed at the next render. Call this to close them all now (at
+ * shutdown, or after a burst of renders); renders running meanwhile keep their pools.
+ * Any thread, any time.
+ */
+void luarun_mandelbrot_release_pools(void);
+
+/**
  * Calls the Lua `function` once per element of `input` (`input_len` bytes of
  * `input_type` elements) and stores each result, converted to `output_type`, at the
  * same index of `output` (at least as many elements as `input`; `output_len` in bytes,
@@ -912,11 +929,13 @@ enum luarun_status luarun_pool_new(const struct luarun_options *options,
                                    struct luarun_pool **pool_out);
 
 /**
- * Releases a pool and its states. NULL is a no-op.
+ * Releases a pool and its states. NULL is a no-op. May be called from the progress
+ * callback of a run on the pool: the release is then deferred until the run returns
+ * (which finishes normally); the pointer must not be used again.
  *
  * # Safety
  * `pool` must be NULL or a pointer from `luarun_pool_new` not yet freed, with no call
- * on it running.
+ * on it running on another thread.
  */
 void luarun_pool_free(struct luarun_pool *pool);
 
@@ -982,8 +1001,11 @@ enum luarun_status luarun_state_new(const struct luarun_options *options,
 
 /**
  * Releases the caller's reference to a state. NULL is a no-op. Values (handles) still
- * held keep the underlying Lua state alive until they are freed. Freeing a state while
- * another thread is inside a call on it is a caller error, as with `free()`.
+ * held keep the underlying Lua state alive until they are freed. May be called from
+ * inside one of the state's own host callbacks: the close is then deferred until the
+ * outermost call on the state returns (that call finishes normally); the pointer must
+ * not be used again. Freeing a state while another thread is inside a call on it is
+ * a caller error, as with `free()`.
  *
  * # Safety
  * `state` must be NULL or a pointer from `luarun_state_new` not yet freed.

@@ -1,15 +1,17 @@
 -- luarun prelude: runs once in every new state, before any user code.
 --
 -- 1. Limit errors (interrupt, instruction and time limits) must not be swallowed by Lua:
---    pcall, xpcall, coroutine.resume and coroutine.close re-raise any error caught while
---    the running call has been stopped.
+--    pcall, xpcall, coroutine.resume, coroutine.close and load (whose reader's errors
+--    come back as values) re-raise any error caught while the running call has been
+--    stopped.
 -- 2. Host functions report failure by returning (host_error_marker, message); the
 --    wrapper made here raises that message as an ordinary Lua string error at the
 --    caller's line, so Lua code can pcall it and match on it.
 -- 3. Optional sandbox rules: only text chunks in every loader (load, loadstring,
 --    loadfile, dofile, require), no __gc finalizers.
+-- 4. LuaJIT: C functions that call back into Lua check the host stack first.
 local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
-  tracked_resume = ...
+  tracked_resume, check_c_stack = ...
 local error, rawget, select, type = error, rawget, select, type
 
 local function rethrow_if_stopped(ok, ...)
@@ -145,6 +147,9 @@ end
 
 if not allow_finalizers then
   -- Lua runs __gc metamethods with hooks disabled, where no limit can stop them.
+  -- LuaJIT's newproxy(true) makes a userdata whose metatable the script fills in
+  -- (rawset included), so no wrapper could keep __gc out of it: it goes.
+  newproxy = nil
   local raw_setmetatable = setmetatable
   setmetatable = function(t, mt)
     if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
@@ -152,6 +157,72 @@ if not allow_finalizers then
         .. "finalizer (set allow_finalizers in luarun_options to allow them)", 2)
     end
     return raw_setmetatable(t, mt)
+  end
+end
+
+-- load (and LuaJIT's loadstring, the same function) runs a reader function and returns
+-- its error as nil, message: a stop raised inside the reader must not become a value.
+do
+  local function rethrowing(raw_load)
+    return function(...)
+      local chunk, message = raw_load(...)
+      if chunk == nil and is_stopped() then
+        error(message, 0)
+      end
+      return chunk, message
+    end
+  end
+  load = rethrowing(load)
+  if loadstring then
+    loadstring = rethrowing(loadstring)
+  end
+end
+
+-- 4. LuaJIT re-enters Lua from these C functions without bounding how deeply (Lua 5.4
+--    bounds C re-entries itself, 200 levels): each first checks how much host stack
+--    the nesting uses (check_c_stack, see src/cstack.rs; nil in Lua 5.4 states). Tail
+--    calls, so errors name the function as the caller wrote it. gsub and format check
+--    only when they can call back (a function or table replacement; a table or
+--    userdata argument, for __tostring): the check is a C call, which JIT-compiled
+--    loops pay dearly for. (LuaJIT's tostring and pcall re-enter by tail calls.)
+if check_c_stack then
+  local function guarded(f)
+    return function(...)
+      check_c_stack()
+      return f(...)
+    end
+  end
+  if string then
+    local gsub, format = string.gsub, string.format
+    string.gsub = function(...)
+      local _, _, replacement = ...
+      local kind = type(replacement)
+      if kind == "function" or kind == "table" then
+        check_c_stack()
+      end
+      return gsub(...)
+    end
+    string.format = function(...)
+      for i = 2, select("#", ...) do
+        local kind = type((select(i, ...)))
+        if kind == "table" or kind == "userdata" then
+          check_c_stack()
+          break
+        end
+      end
+      return format(...)
+    end
+  end
+  if table then
+    table.sort = guarded(table.sort)
+  end
+  load = guarded(load)
+  if loadstring then
+    loadstring = guarded(loadstring)
+  end
+  print = guarded(print)
+  if require then
+    require = guarded(require)
   end
 end
 

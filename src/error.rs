@@ -122,10 +122,8 @@ pub fn convert_error(error: &mlua::Error) -> Error {
     match error {
         E::SyntaxError { message, .. } => Error::new(ErrorKind::Syntax, message.clone()),
         E::RuntimeError(message) => Error::new(ErrorKind::Runtime, with_library_hint(message)),
-        E::MemoryError(message) => Error::new(
-            ErrorKind::Memory,
-            format!("{message} (the state's memory limit was reached)"),
-        ),
+        // The state adds the cause (limit or system), which only its heap knows.
+        E::MemoryError(message) => Error::new(ErrorKind::Memory, message.clone()),
         E::CallbackError { traceback, cause } => {
             let inner = convert_error(cause);
             Error::new(inner.kind, format!("{}\n{traceback}", inner.message))

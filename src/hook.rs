@@ -128,9 +128,20 @@ unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
     state
 }
 
+/// Installs the count hook on `thread`, unless it is installed already: setting a hook
+/// restarts its count, so re-arming an armed hook (each resume of a coroutine, each of
+/// a storm of interrupts) could keep the count from ever reaching `interval`. On LuaJIT
+/// the count is shared by all coroutines, where a loop of short resumes never let the
+/// hook fire.
 #[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
 unsafe fn set_hook(thread: *mut ffi::lua_State, interval: c_int) {
-    let _ = ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, interval);
+    let installed = ffi::lua_gethook(thread).is_some_and(|hook| {
+        std::ptr::fn_addr_eq(hook, limit_hook as unsafe extern "C-unwind" fn(_, _))
+    }) && ffi::lua_gethookmask(thread) == ffi::LUA_MASKCOUNT
+        && ffi::lua_gethookcount(thread) == interval;
+    if !installed {
+        let _ = ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, interval);
+    }
 }
 
 /// Records the guard in the main thread's extra space and, for states with limits,
@@ -202,6 +213,13 @@ pub unsafe extern "C-unwind" fn tracked_resume(state: *mut ffi::lua_State) -> c_
     let narg = ffi::lua_gettop(state) - 1;
     if ffi::lua_checkstack(co, narg) == 0 {
         return resume_failed(state, c"too many arguments to resume");
+    }
+    // Each resume nests on the host stack (see cstack.rs).
+    if crate::cstack::exceeded() {
+        return resume_failed(
+            state,
+            c"C stack overflow: nested calls use too much of the host stack",
+        );
     }
     let guard = guard_of(state);
     let previous = if guard.is_null() {

@@ -3,8 +3,11 @@
 //! The C API lives in [`ffi`] (header: `include/luarun.h`); everything else is safe Rust
 //! that the C shells call. See `README.md` for the API conventions.
 
+pub mod cstack;
 pub mod error;
+pub mod fallible;
 pub mod ffi;
+pub mod heap;
 pub mod hook;
 pub mod host_object;
 pub mod limits;

@@ -137,7 +137,9 @@ impl Pool {
         std::thread::scope(|scope| {
             for (number, state) in self.states.iter().take(workers).enumerate() {
                 let (next, stop, fail) = (&next, &stop, &fail);
-                scope.spawn(move || {
+                // A thread the system cannot start (no memory for its stack) fails the
+                // run; the workers already started stop at their next index.
+                let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
                     let setup = state.run(|lua| {
                         let value: mlua::Value = lua.globals().get(function)?;
                         let Some(callee) = value.as_function().cloned() else {
@@ -170,6 +172,13 @@ impl Pool {
                         }
                     }
                 });
+                if let Err(error) = spawned {
+                    fail(Error::new(
+                        ErrorKind::Memory,
+                        format!("cannot start pool worker thread {number}: {error}"),
+                    ));
+                    break;
+                }
             }
         });
         match failure.into_inner() {

@@ -15,6 +15,7 @@ use mlua::{Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
 use crate::error::{convert_error, find_traceback, Error, ErrorKind, Result};
+use crate::heap::Heap;
 use crate::limits::{CallLimits, LimitGuard};
 pub use crate::options::{call_limits, Libraries, Options};
 
@@ -34,6 +35,8 @@ fn host_error_marker() -> LightUserData {
 /// A Lua state with limits and serialized access.
 pub struct State {
     lua: Lua,
+    /// The allocator's accounting and limit; outlives `lua` (declared after it).
+    heap: Arc<Heap>,
     guard: Arc<LimitGuard>,
     /// Depth of nested calls on this state; the lock serializes threads and lets a
     /// host callback re-enter on the thread that already holds it.
@@ -47,20 +50,18 @@ pub struct State {
     raw_tostring: Function,
     /// LuaJIT's compiler is on (only in LuaJIT states without limits).
     jit_enabled: bool,
-    /// The memory limit, restored after a recovery collection.
-    memory_limit: Option<usize>,
 }
 
 impl State {
     /// Creates a state with `options`.
     pub fn new(options: &Options) -> Result<Arc<State>> {
-        let libs = options.libraries.to_mlua();
-        let lua = if options.libraries.has(Libraries::DEBUG) {
-            // SAFETY: the embedder asked for the debug library explicitly; the options
-            // documentation says that it can break the sandbox.
-            unsafe { Lua::unsafe_new_with(libs, LuaOptions::new()) }
-        } else {
-            Lua::new_with(libs, LuaOptions::new()).map_err(|e| convert_error(&e))?
+        let lua = crate::heap::new_lua(options)?;
+        let heap = crate::heap::install(&lua, None).map_err(|e| convert_error(&e))?;
+        // From here on every allocation failure is a Lua memory error. Should setup
+        // fail, mlua must still close the state with its own allocator.
+        let restore_on_failure = crate::heap::RestoreAllocator {
+            lua: &lua,
+            heap: &heap,
         };
         let guard = Arc::new(LimitGuard::new(options.call_limits));
         let jit_enabled = cfg!(feature = "luajit") && options.call_limits == CallLimits::default();
@@ -72,7 +73,7 @@ impl State {
             // LuaJIT keeps its own (Lua 5.1) pattern functions: see src/pattern/mod.rs.
             #[cfg(feature = "lua54")]
             if options.libraries.has(Libraries::STRING) {
-                crate::pattern::install(lua, &guard, options.memory_limit)?;
+                crate::pattern::install(lua, &guard, &heap)?;
             }
             #[cfg(feature = "luajit")]
             if !options.libraries.has(Libraries::COROUTINE) {
@@ -90,6 +91,13 @@ impl State {
             let raw_tostring: Function = globals.raw_get("tostring")?;
             // SAFETY: a plain C function following the Lua calling convention.
             let tracked_resume = unsafe { lua.create_c_function(crate::hook::tracked_resume)? };
+            // LuaJIT only: Lua 5.4 bounds C re-entries itself (see cstack.rs).
+            let check_c_stack = if cfg!(feature = "luajit") {
+                // SAFETY: as above.
+                mlua::Value::Function(unsafe { lua.create_c_function(crate::cstack::check)? })
+            } else {
+                mlua::Value::Nil
+            };
             let stop_guard = Arc::clone(&guard);
             let is_stopped =
                 lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?;
@@ -103,6 +111,7 @@ impl State {
                     options.allow_bytecode,
                     options.allow_finalizers,
                     tracked_resume,
+                    check_c_stack,
                 ))?;
             // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
             // the original loadfile it captured.
@@ -112,11 +121,23 @@ impl State {
             }
             Ok((wrap, raw_next, raw_tostring))
         };
-        let (wrap_host_function, raw_next, raw_tostring) =
-            setup(&lua).map_err(|e| convert_error(&e))?;
+        let (wrap_host_function, raw_next, raw_tostring) = setup(&lua).map_err(|e| {
+            let error = convert_error(&e);
+            match error.kind {
+                ErrorKind::Memory => Error::new(
+                    ErrorKind::Memory,
+                    format!(
+                        "cannot set up a new state: {} ({})",
+                        error.message,
+                        heap.describe_refusal()
+                    ),
+                ),
+                _ => error,
+            }
+        })?;
 
         if let Some(limit) = options.memory_limit {
-            let used = lua.used_memory();
+            let used = heap.used();
             if limit < used {
                 return Err(Error::invalid_argument(format!(
                     "memory limit of {limit} bytes is below the {used} bytes a new state \
@@ -124,10 +145,12 @@ impl State {
                     used * 2
                 )));
             }
-            lua.set_memory_limit(limit).map_err(|e| convert_error(&e))?;
+            heap.set_limit(Some(limit));
         }
+        std::mem::forget(restore_on_failure);
         Ok(Arc::new(State {
             lua,
+            heap,
             guard,
             call_depth: ReentrantMutex::new(Cell::new(0)),
             allow_bytecode: options.allow_bytecode,
@@ -135,7 +158,6 @@ impl State {
             raw_next,
             raw_tostring,
             jit_enabled,
-            memory_limit: options.memory_limit,
         }))
     }
 
@@ -144,9 +166,21 @@ impl State {
     /// The outermost call on a state starts a fresh instruction and time budget; nested
     /// calls (from a host callback) share the budget of the call they are part of.
     pub fn run<R>(&self, work: impl FnOnce(&Lua) -> mlua::Result<R>) -> Result<R> {
+        let _entry = crate::cstack::enter();
         let depth = self.call_depth.lock();
+        // A nested call (or a call of another state from inside a callback) also nests
+        // on the host stack (see cstack.rs).
+        if crate::cstack::exceeded() {
+            return Err(Error::new(
+                ErrorKind::Runtime,
+                crate::cstack::OVERFLOW_MESSAGE,
+            ));
+        }
         let outermost = depth.get() == 0;
         if outermost {
+            // A state that ran the process out of memory grows again once the reserve
+            // is back (see heap.rs).
+            self.heap.refill();
             if let Err(reason) = self.guard.begin_call() {
                 self.guard.end_call();
                 return Err(Error::new(
@@ -182,21 +216,22 @@ impl State {
             depth: &depth,
             guard: &self.guard,
         };
-        let result = work(&self.lua).map_err(|e| self.classify(e));
-        if matches!(&result, Err(e) if e.kind == ErrorKind::Memory) {
+        let result = work(&self.lua);
+        // Collect first: describing the error needs memory, and the garbage of the
+        // failed call (unreachable since Lua unwound it) may hold all of it.
+        if matches!(&result, Err(e) if is_memory_error(e)) {
             self.recover_memory();
         }
-        result
+        result.map_err(|e| self.classify(e))
     }
 
     /// After a memory error, collects garbage with the limit lifted: a collection may
-    /// itself need a little memory, and LuaJIT states otherwise stay stuck at the limit.
+    /// itself need a little memory, and LuaJIT states otherwise stay stuck at the limit
+    /// (or, without one, holding the garbage that ran the process out of memory).
     fn recover_memory(&self) {
-        if let Some(limit) = self.memory_limit {
-            let _ = self.lua.set_memory_limit(0);
+        self.heap.collect_unbounded(|| {
             let _ = self.lua.gc_collect();
-            let _ = self.lua.set_memory_limit(limit);
-        }
+        });
     }
 
     fn classify(&self, error: mlua::Error) -> Error {
@@ -209,7 +244,13 @@ impl State {
                 }
                 Error::new(ErrorKind::Interrupted, message)
             }
-            None => convert_error(&error),
+            None => {
+                let mut converted = convert_error(&error);
+                if converted.kind == ErrorKind::Memory {
+                    converted.message = with_memory_cause(&converted.message, &self.heap);
+                }
+                converted
+            }
         }
     }
 
@@ -221,7 +262,10 @@ impl State {
 
     /// Evaluates a Lua expression and returns its first value (`nil` when none).
     pub fn eval(&self, expression: &[u8], name: Option<&str>) -> Result<mlua::Value> {
-        let mut code = Vec::with_capacity(expression.len() + 7);
+        let mut code = crate::fallible::vec_with_capacity(
+            expression.len().saturating_add(7),
+            "the expression's code",
+        )?;
         code.extend_from_slice(b"return ");
         code.extend_from_slice(expression);
         let name = name.map_or_else(|| chunk_name(expression), str::to_owned);
@@ -288,7 +332,7 @@ impl State {
 
     /// Bytes of memory the state holds now.
     pub fn used_memory(&self) -> usize {
-        self.lua.used_memory()
+        self.heap.used()
     }
 
     /// The limits every top-level call runs under.
@@ -350,7 +394,25 @@ impl Drop for State {
     fn drop(&mut self) {
         // Anything that runs while Lua closes the state must not loop forever.
         self.guard.close();
+        crate::heap::close_with_mlua_allocator(&self.lua, &self.heap);
     }
+}
+
+/// Whether `error` is (or wraps) a Lua memory error. Allocates nothing: it runs when
+/// there may be no memory left.
+fn is_memory_error(error: &mlua::Error) -> bool {
+    match error {
+        mlua::Error::MemoryError(_) => true,
+        mlua::Error::CallbackError { cause, .. } | mlua::Error::WithContext { cause, .. } => {
+            is_memory_error(cause)
+        }
+        _ => false,
+    }
+}
+
+/// A memory error's message with its cause: the limit, or the system.
+fn with_memory_cause(message: &str, heap: &Heap) -> String {
+    format!("{message} ({})", heap.describe_refusal())
 }
 
 /// The embedded Lua's name and version, e.g. "Lua 5.4" or "LuaJIT 2.1.1744318430".

@@ -127,6 +127,144 @@ fn interrupt_from_another_thread_stops_every_runaway_shape() {
     }
 }
 
+/// Runs `work` on a thread of its own and fails the test if it does not finish within
+/// `seconds`: without the protection under test the code runs forever, and the test
+/// must fail rather than hang.
+fn within<T: Send + 'static>(
+    what: &str,
+    seconds: u64,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done, result) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(work());
+    });
+    result
+        .recv_timeout(Duration::from_secs(seconds))
+        .unwrap_or_else(|_| panic!("{what}: not stopped within {seconds} s"))
+}
+
+/// Loops whose stop is raised inside a function that `load` calls (its reader), which
+/// `load` hands back as `nil, message` instead of raising.
+fn load_runaways() -> Vec<&'static str> {
+    let mut shapes = vec![
+        "while true do load(function() while true do end end) end",
+        "while true do load(function() coroutine.wrap(function() while true do end end)() end) end",
+        "while true do pcall(load, function() while true do end end) end",
+        "local n = 0 while true do load(function() n = n + 1 return nil end) end",
+    ];
+    if cfg!(feature = "luajit") {
+        shapes.push("while true do loadstring(function() while true do end end) end");
+    }
+    shapes
+}
+
+#[test]
+fn stops_inside_load_readers_are_raised_again() {
+    for limits in [
+        CallLimits {
+            time: Some(Duration::from_millis(30)),
+            instructions: None,
+        },
+        CallLimits {
+            time: None,
+            instructions: Some(200_000),
+        },
+    ] {
+        let state = state_with(limits, None);
+        for code in load_runaways() {
+            let runner = Arc::clone(&state);
+            let err = within(code, 20, move || runner.exec(code.as_bytes(), None)).expect_err(code);
+            assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
+        }
+    }
+    let state = interruptible();
+    for code in load_runaways() {
+        let stopper = Arc::clone(&state);
+        let interrupter = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(20));
+            stopper.interrupt().unwrap();
+        });
+        let runner = Arc::clone(&state);
+        let err = within(code, 20, move || runner.exec(code.as_bytes(), None)).expect_err(code);
+        interrupter.join().unwrap();
+        assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
+    }
+    // load still returns ordinary reader errors as values (Lua adds the traceback of
+    // the message handler active around it).
+    let value = state
+        .eval(
+            b"select(2, load(function() error('reader failed', 0) end))",
+            None,
+        )
+        .unwrap();
+    let message = value.to_string().unwrap();
+    assert!(message.starts_with("reader failed"), "{message}");
+}
+
+/// Loops of short coroutine resumes: each resume used to re-arm the hook, and on LuaJIT
+/// (one hook count for all coroutines) that restarted the count every time, so the
+/// hook never fired.
+const SHORT_RESUME_LOOPS: &[&str] = &[
+    "local co = coroutine.wrap(function() while true do coroutine.yield() end end) \
+     while true do co() end",
+    "local co = coroutine.create(function() while true do coroutine.yield() end end) \
+     while true do coroutine.resume(co) end",
+    "while true do coroutine.resume(coroutine.create(function() end)) end",
+    "while true do coroutine.wrap(function() end)() end",
+];
+
+#[test]
+fn interrupts_reach_loops_of_short_resumes() {
+    let instruction_limited = || {
+        state_with(
+            CallLimits {
+                instructions: Some(1 << 40),
+                time: None,
+            },
+            None,
+        )
+    };
+    for (kind, state) in [
+        ("interruptible", interruptible()),
+        ("with an instruction limit", instruction_limited()),
+    ] {
+        for code in SHORT_RESUME_LOOPS {
+            let stopper = Arc::clone(&state);
+            let interrupter = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(20));
+                stopper.interrupt().unwrap();
+            });
+            let runner = Arc::clone(&state);
+            let err = within(code, 20, move || runner.exec(code.as_bytes(), None)).expect_err(code);
+            interrupter.join().unwrap();
+            assert_eq!(
+                err.kind,
+                ErrorKind::Interrupted,
+                "{kind}: {code}: {}",
+                err.message
+            );
+        }
+    }
+    for limits in [
+        CallLimits {
+            time: Some(Duration::from_millis(30)),
+            instructions: None,
+        },
+        CallLimits {
+            time: None,
+            instructions: Some(200_000),
+        },
+    ] {
+        let state = state_with(limits, None);
+        for code in SHORT_RESUME_LOOPS {
+            let runner = Arc::clone(&state);
+            let err = within(code, 20, move || runner.exec(code.as_bytes(), None)).expect_err(code);
+            assert_eq!(err.kind, ErrorKind::Interrupted, "{code}: {}", err.message);
+        }
+    }
+}
+
 #[test]
 fn lua_cannot_observe_and_continue_after_a_stop() {
     // After the limit trips, pcall must not return: the flag must stay unset.

@@ -23,7 +23,7 @@ fn every_native_kernel() -> Vec<Kernel> {
 
 fn render_native(p: &Params, kernel: Kernel) -> Vec<u8> {
     let mut buf = vec![0u8; p.buffer_size().unwrap()];
-    native::render_with(p, &mut buf, &Progress::new(p.height, None), kernel);
+    native::render_with(p, &mut buf, &Progress::new(p.height, None), kernel).expect("render");
     buf
 }
 

@@ -177,7 +177,8 @@ fn assert_kernels_exact(p: &Params) {
                 mirror,
             };
             let mut buf = vec![0u8; p.buffer_size().unwrap()];
-            native::render_with(p, &mut buf, &Progress::new(p.height, None), kernel);
+            native::render_with(p, &mut buf, &Progress::new(p.height, None), kernel)
+                .expect("render");
             assert!(buf == expected, "{kernel:?} differs for {p:?}");
         }
     }

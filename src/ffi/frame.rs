@@ -10,7 +10,7 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use super::value::{arg_handle, from_c, kind_name, luarun_value, to_c};
+use super::value::{arg_handle, from_c, kind_name, luarun_handle, luarun_value, to_c};
 use super::value::{LUARUN_FUNCTION, LUARUN_STRING, LUARUN_TABLE};
 use super::{boundary, luarun_status};
 use crate::error::{Error, Result};
@@ -144,13 +144,13 @@ unsafe fn write_results(
     }
 }
 
-/// The state and Lua value of `frame.target`, which must be of `kind`.
+/// The state and Lua value of `frame.target`, which must be of `kind`: an owned
+/// reference, so freeing the target while the operation runs is safe.
 ///
 /// # Safety
 /// `frame.target` must be NULL or point to a valid value.
-unsafe fn target<'a>(frame: &luarun_frame, kind: u32) -> Result<(&'a Arc<State>, &'a mlua::Value)> {
-    let handle = arg_handle(frame.target, "frame.target", kind)?;
-    Ok((&handle.state, &handle.value))
+unsafe fn target(frame: &luarun_frame, kind: u32) -> Result<luarun_handle> {
+    arg_handle(frame.target, "frame.target", kind)
 }
 
 fn as_table(value: &mlua::Value, kind: u32) -> Result<&mlua::Table> {
@@ -174,7 +174,8 @@ fn as_table(value: &mlua::Value, kind: u32) -> Result<&mlua::Table> {
 pub unsafe extern "C" fn luarun_frame_call(frame: *mut luarun_frame) -> luarun_status {
     boundary(|| {
         let frame = arg_frame(frame)?;
-        let (state, value) = target(frame, LUARUN_FUNCTION)?;
+        let handle = target(frame, LUARUN_FUNCTION)?;
+        let (state, value) = (&handle.state, &handle.value);
         let mlua::Value::Function(function) = value else {
             return Err(Error::type_error(format!(
                 "frame.target says function but holds a {}",
@@ -197,7 +198,8 @@ pub unsafe extern "C" fn luarun_frame_call(frame: *mut luarun_frame) -> luarun_s
 pub unsafe extern "C" fn luarun_frame_get(frame: *mut luarun_frame) -> luarun_status {
     boundary(|| {
         let frame = arg_frame(frame)?;
-        let (state, value) = target(frame, LUARUN_TABLE)?;
+        let handle = target(frame, LUARUN_TABLE)?;
+        let (state, value) = (&handle.state, &handle.value);
         let table = as_table(value, LUARUN_TABLE)?;
         let mut args = frame_args(state, frame, Some(1))?;
         let key = args.pop().unwrap_or(mlua::Value::Nil);
@@ -217,7 +219,8 @@ pub unsafe extern "C" fn luarun_frame_get(frame: *mut luarun_frame) -> luarun_st
 pub unsafe extern "C" fn luarun_frame_set(frame: *mut luarun_frame) -> luarun_status {
     boundary(|| {
         let frame = arg_frame(frame)?;
-        let (state, value) = target(frame, LUARUN_TABLE)?;
+        let handle = target(frame, LUARUN_TABLE)?;
+        let (state, value) = (&handle.state, &handle.value);
         let table = as_table(value, LUARUN_TABLE)?;
         let mut args = frame_args(state, frame, Some(2))?.into_iter();
         let key = args.next().unwrap_or(mlua::Value::Nil);
@@ -238,7 +241,8 @@ pub unsafe extern "C" fn luarun_frame_set(frame: *mut luarun_frame) -> luarun_st
 pub unsafe extern "C" fn luarun_frame_next(frame: *mut luarun_frame) -> luarun_status {
     boundary(|| {
         let frame = arg_frame(frame)?;
-        let (state, value) = target(frame, LUARUN_TABLE)?;
+        let handle = target(frame, LUARUN_TABLE)?;
+        let (state, value) = (&handle.state, &handle.value);
         let table = as_table(value, LUARUN_TABLE)?;
         let mut args = frame_args(state, frame, Some(1))?;
         let key = args.pop().unwrap_or(mlua::Value::Nil);

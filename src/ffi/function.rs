@@ -74,7 +74,15 @@ impl HostCallback {
         state: &Arc<State>,
         args: mlua::MultiValue,
     ) -> std::result::Result<mlua::MultiValue, String> {
-        let mut c_args: Vec<luarun_value> = args.into_iter().map(|a| to_c(state, a)).collect();
+        // Lua can pass up to a million arguments: allocated fallibly (Rust's own
+        // allocation would abort the process when the system refuses).
+        let arg_count = args.len();
+        let mut c_args: Vec<luarun_value> = crate::fallible::collect(
+            args.into_iter().map(|a| to_c(state, a)),
+            arg_count,
+            "a host callback's arguments",
+        )
+        .map_err(|e| e.message)?;
         let mut context = luarun_callback_context {
             state: Arc::clone(state),
             results: Vec::new(),
@@ -164,7 +172,7 @@ pub unsafe extern "C" fn luarun_function_new(
 ) -> luarun_status {
     boundary(|| {
         let host = HostCallback::adopt(callback, user_data, user_data_free)?;
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         check_out(function_out, "function_out")?;
         let function = new_host_function(state, host)?;
         function_out.write(to_c(state, mlua::Value::Function(function)));
@@ -189,7 +197,7 @@ pub unsafe extern "C" fn luarun_register_function(
 ) -> luarun_status {
     boundary(|| {
         let mut host = HostCallback::adopt(callback, user_data, user_data_free)?;
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let name = arg_name(name, "name")?;
         host.name = Some(name.to_owned());
         let function = new_host_function(state, host)?;
@@ -211,6 +219,7 @@ pub unsafe extern "C" fn luarun_callback_return_value(
             .as_mut()
             .ok_or_else(|| Error::invalid_argument("context must not be NULL"))?;
         let value = from_c(&context.state, arg_ref(value, "value")?)?;
+        crate::fallible::reserve(&mut context.results, 1, "a host callback's results")?;
         context.results.push(value);
         Ok(())
     })
@@ -262,10 +271,10 @@ unsafe fn call_and_collect(
     } else {
         std::slice::from_raw_parts(args, nargs)
     };
-    let lua_args = args
-        .iter()
-        .map(|a| from_c(state, a))
-        .collect::<Result<Vec<_>>>()?;
+    let mut lua_args = crate::fallible::vec_with_capacity(nargs, "the call's arguments")?;
+    for arg in args {
+        lua_args.push(from_c(state, arg)?);
+    }
     let results = state.call(function, mlua::MultiValue::from_vec(lua_args))?;
     let count = results.len();
     for (i, value) in results.into_iter().take(results_cap).enumerate() {
@@ -328,7 +337,7 @@ pub unsafe extern "C" fn luarun_call_global(
     nresults_out: *mut usize,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let name = arg_name(name, "name")?;
         let value: mlua::Value = state.run(|lua| lua.globals().get(name))?;
         let mlua::Value::Function(f) = value else {

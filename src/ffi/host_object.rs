@@ -7,7 +7,9 @@ use std::sync::Arc;
 use super::function::{invoke_callback, luarun_callback, luarun_user_data_free};
 use super::state::{arg_state, luarun_state};
 use super::value::{arg_handle, luarun_value, to_c, LUARUN_USERDATA};
-use super::{boundary, check_out, luarun_status, read_sized_struct};
+use super::{
+    boundary, check_out, luarun_status, read_sized_struct, sized_struct_fields, Field, SizedStruct,
+};
 use crate::error::{Error, Result};
 use crate::host_object::{
     create_host_object, host_object_handler, HostObjectHandler, HostOperation,
@@ -48,6 +50,22 @@ pub struct luarun_host_object_class {
     /// members (for Python: `__class__`, `__globals__`). Default `"_"`; NULL or `""`
     /// refuses nothing. Copied at creation.
     pub refused_prefix: *const c_char,
+}
+
+impl SizedStruct for luarun_host_object_class {
+    const NAME: &'static str = "luarun_host_object_class";
+    fn fields() -> Vec<Field> {
+        sized_struct_fields!(luarun_host_object_class {
+            struct_size,
+            index,
+            newindex,
+            call,
+            tostring,
+            length,
+            pairs,
+            refused_prefix,
+        })
+    }
 }
 
 impl luarun_host_object_class {
@@ -161,13 +179,9 @@ pub unsafe extern "C" fn luarun_host_object_new(
 ) -> luarun_status {
     let mut free_on_failure = user_data_free;
     let status = boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         check_out(object_out, "object_out")?;
-        let class = read_sized_struct(
-            object_class,
-            luarun_host_object_class::defaults(),
-            "luarun_host_object_class",
-        )?;
+        let class = read_sized_struct(object_class, luarun_host_object_class::defaults())?;
         let refused_prefix = (!class.refused_prefix.is_null())
             .then(|| CStr::from_ptr(class.refused_prefix).to_bytes().to_vec())
             .filter(|prefix| !prefix.is_empty());

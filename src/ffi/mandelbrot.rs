@@ -2,7 +2,10 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
-use super::{arg_bytes, boundary, boundary_or, luarun_status, read_sized_struct};
+use super::{
+    arg_bytes, boundary, boundary_or, luarun_status, read_sized_struct, sized_struct_fields, Field,
+    SizedStruct,
+};
 use crate::error::{Error, Result};
 use crate::mandelbrot::{self, Engine, Params, PixelFormat, RenderOptions};
 
@@ -91,6 +94,33 @@ pub struct luarun_mandelbrot {
     pub image_width: u32,
     /// Tiles: height of the whole image; 0 (default) = `height`.
     pub image_height: u32,
+}
+
+impl SizedStruct for luarun_mandelbrot {
+    const NAME: &'static str = "luarun_mandelbrot";
+    fn fields() -> Vec<Field> {
+        sized_struct_fields!(luarun_mandelbrot {
+            struct_size,
+            width,
+            height,
+            max_iter,
+            x_min,
+            x_max,
+            y_min,
+            y_max,
+            threads,
+            engine,
+            format,
+            progress,
+            progress_user_data,
+            lua_kernel,
+            lua_kernel_len,
+            x_offset,
+            y_offset,
+            image_width,
+            image_height,
+        })
+    }
 }
 
 impl luarun_mandelbrot {
@@ -203,7 +233,7 @@ pub unsafe extern "C" fn luarun_mandelbrot_default(params_out: *mut luarun_mande
 }
 
 unsafe fn read_params(params: *const luarun_mandelbrot) -> Result<(luarun_mandelbrot, Params)> {
-    let raw = read_sized_struct(params, luarun_mandelbrot::defaults(), "luarun_mandelbrot")?;
+    let raw = read_sized_struct(params, luarun_mandelbrot::defaults())?;
     let core = raw.to_core()?;
     Ok((raw, core))
 }
@@ -268,5 +298,19 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
             std::slice::from_raw_parts_mut(buf.cast::<u8>(), buf_len)
         };
         mandelbrot::render(&core, buf, &options)
+    })
+}
+
+/// Closes the Lua states the Lua engine keeps between renders. Each render with
+/// `LUARUN_ENGINE_LUA` takes a pool of one state per thread, loaded with its kernel,
+/// and gives it back for the next render with the same thread count and kernel; the
+/// kept pools hold at most 64 states together (the oldest go first) and one left
+/// unused for 60 s is closed at the next render. Call this to close them all now (at
+/// shutdown, or after a burst of renders); renders running meanwhile keep their pools.
+/// Any thread, any time.
+#[no_mangle]
+pub extern "C" fn luarun_mandelbrot_release_pools() {
+    boundary_or((), || {
+        crate::mandelbrot::idle_pools::release();
     })
 }

@@ -2,6 +2,7 @@
 //! buffer, in one crossing (see `src/map.rs`).
 
 use std::ffi::{c_char, c_void};
+use std::sync::Arc;
 
 use super::pool::luarun_pool;
 use super::value::{arg_handle, luarun_value, LUARUN_FUNCTION};
@@ -145,7 +146,7 @@ pub unsafe extern "C" fn luarun_pool_map(
     output_type: luarun_element_type,
 ) -> luarun_status {
     boundary(|| {
-        let pool = &arg_ref(pool, "pool")?.inner;
+        let pool = Arc::clone(&arg_ref(pool, "pool")?.inner);
         let function = arg_name(function, "function")?;
         let (input, output) = buffers(
             input,

@@ -161,16 +161,58 @@ pub(crate) fn check_out<T>(ptr: *mut T, name: &str) -> Result<()> {
     }
 }
 
+/// One field of a [`SizedStruct`]: name, offset and size in bytes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Field {
+    pub name: &'static str,
+    pub offset: usize,
+    pub size: usize,
+}
+
+impl Field {
+    fn end(self) -> usize {
+        self.offset + self.size
+    }
+}
+
+/// The size of the field a projection (`|s: &T| &s.field`) picks; [`sized_struct_fields`]
+/// uses it so that no field type is written twice.
+pub(crate) fn field_size<T, F>(_: fn(&T) -> &F) -> usize {
+    std::mem::size_of::<F>()
+}
+
+/// The [`Field`]s of a struct, listed by name: `sized_struct_fields!(T { a, b, c })`.
+macro_rules! sized_struct_fields {
+    ($ty:ty { $($field:ident),* $(,)? }) => {
+        vec![$(
+            $crate::ffi::Field {
+                name: stringify!($field),
+                offset: std::mem::offset_of!($ty, $field),
+                size: $crate::ffi::field_size(|s: &$ty| &s.$field),
+            }
+        ),*]
+    };
+}
+pub(crate) use sized_struct_fields;
+
+/// An options struct that begins with `uint32_t struct_size` and grows only at its end,
+/// so a caller built against an older header passes a prefix of it.
+pub(crate) trait SizedStruct: Copy {
+    /// The C name, for messages.
+    const NAME: &'static str;
+    /// Every field, in order (`struct_size` first).
+    fn fields() -> Vec<Field>;
+}
+
 /// Reads an options struct that begins with `uint32_t struct_size`, accepting callers
-/// built against older headers (missing trailing fields keep their defaults).
+/// built against older headers (missing trailing fields keep their defaults). A size
+/// must end between fields: one that ends inside a field would combine the caller's
+/// first bytes of it with the defaults' last (a torn pointer), so it is refused.
 ///
 /// # Safety
 /// `ptr` must be NULL or point to at least `struct_size` readable bytes.
-pub(crate) unsafe fn read_sized_struct<T: Copy>(
-    ptr: *const T,
-    defaults: T,
-    name: &str,
-) -> Result<T> {
+pub(crate) unsafe fn read_sized_struct<T: SizedStruct>(ptr: *const T, defaults: T) -> Result<T> {
+    let name = T::NAME;
     let first_field_end = std::mem::size_of::<u32>();
     if ptr.is_null() {
         return Err(Error::invalid_argument(format!("{name} must not be NULL")));
@@ -192,6 +234,26 @@ pub(crate) unsafe fn read_sized_struct<T: Copy>(
                 env!("CARGO_PKG_VERSION")
             ),
         ));
+    }
+    let fields = T::fields();
+    if let Some(torn) = fields
+        .iter()
+        .find(|field| field.offset < declared && declared < field.end())
+    {
+        let valid: Vec<String> = fields
+            .iter()
+            .skip(1)
+            .map(|field| field.end().to_string())
+            .collect();
+        return Err(Error::invalid_argument(format!(
+            "{name}.struct_size is {declared}, which ends inside the field `{}` (bytes \
+             {}..{}); a size must end at a field boundary: {} (sizeof({name}) is {ours}). \
+             Fill the struct with its *_default function first",
+            torn.name,
+            torn.offset,
+            torn.end(),
+            valid.join(", ")
+        )));
     }
     let mut value = defaults;
     std::ptr::copy_nonoverlapping(
@@ -232,8 +294,14 @@ pub extern "C" fn luarun_abi_version() -> u32 {
 }
 
 /// The message of the last failed luarun call on this thread (Lua error text with its
-/// traceback where there is one). Never NULL; empty if nothing failed yet. Valid until
-/// the next luarun call on this thread: copy it to keep it.
+/// traceback where there is one). Never NULL; empty if nothing failed yet.
+///
+/// Successful calls do not clear it: after a success it still holds the message of an
+/// earlier failure, so read it only when a call returned an error status (the status,
+/// not the message, says whether a call failed). The next luarun call on this thread
+/// may replace it (a failure does, and so does a call that runs a host callback), so
+/// read or copy it right after the failure. `luarun_status_name`, `luarun_version` and
+/// `luarun_last_error` itself never change it.
 #[no_mangle]
 pub extern "C" fn luarun_last_error() -> *const c_char {
     boundary_or(c"".as_ptr(), || {
@@ -260,4 +328,53 @@ pub extern "C" fn luarun_status_name(status: c_int) -> *const c_char {
         _ => c"LUARUN_UNKNOWN_STATUS",
     };
     name.as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_object::luarun_host_object_class;
+    use super::mandelbrot::luarun_mandelbrot;
+    use super::state::luarun_options;
+    use super::*;
+
+    /// The listed fields must tile the struct: only padding between them and after the
+    /// last, so no field was forgotten (a size ending inside it would go unnoticed).
+    fn assert_fields_cover<T: SizedStruct>() {
+        let fields = T::fields();
+        assert_eq!(
+            (fields[0].name, fields[0].offset, fields[0].size),
+            ("struct_size", 0, 4)
+        );
+        for pair in fields.windows(2) {
+            let (before, after) = (pair[0], pair[1]);
+            assert!(
+                before.end() <= after.offset,
+                "{}: {:?} overlaps {:?}",
+                T::NAME,
+                before,
+                after
+            );
+            assert!(
+                after.offset - before.end() < after.size.min(8),
+                "{}: a field is missing between {} and {}",
+                T::NAME,
+                before.name,
+                after.name
+            );
+        }
+        let last = fields.last().unwrap();
+        assert!(
+            std::mem::size_of::<T>() - last.end() < std::mem::align_of::<T>(),
+            "{}: a field is missing after {}",
+            T::NAME,
+            last.name
+        );
+    }
+
+    #[test]
+    fn every_sized_struct_lists_all_its_fields() {
+        assert_fields_cover::<luarun_options>();
+        assert_fields_cover::<luarun_host_object_class>();
+        assert_fields_cover::<luarun_mandelbrot>();
+    }
 }

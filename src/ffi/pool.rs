@@ -2,6 +2,7 @@
 //! into a caller buffer.
 
 use std::ffi::{c_char, c_void};
+use std::sync::Arc;
 
 use mlua::MultiValue;
 use parking_lot::Mutex;
@@ -16,7 +17,9 @@ use crate::pool::{Pool, MAX_POOL_SIZE};
 /// A pool of Lua states, one worker thread each during `luarun_pool_run`. Create with
 /// `luarun_pool_new`, release with `luarun_pool_free`.
 pub struct luarun_pool {
-    pub(crate) inner: Pool,
+    /// Shared with running calls, so a progress callback may free the pool: it is then
+    /// released when the run returns.
+    pub(crate) inner: Arc<Pool>,
 }
 
 /// Creates a pool of `size` states (0 = one per core), each built with `options` (NULL =
@@ -40,16 +43,20 @@ pub unsafe extern "C" fn luarun_pool_new(
             )));
         }
         let inner = Pool::new(size, &read_options(options)?)?;
-        pool_out.write(Box::into_raw(Box::new(luarun_pool { inner })));
+        pool_out.write(Box::into_raw(Box::new(luarun_pool {
+            inner: Arc::new(inner),
+        })));
         Ok(())
     })
 }
 
-/// Releases a pool and its states. NULL is a no-op.
+/// Releases a pool and its states. NULL is a no-op. May be called from the progress
+/// callback of a run on the pool: the release is then deferred until the run returns
+/// (which finishes normally); the pointer must not be used again.
 ///
 /// # Safety
 /// `pool` must be NULL or a pointer from `luarun_pool_new` not yet freed, with no call
-/// on it running.
+/// on it running on another thread.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_pool_free(pool: *mut luarun_pool) {
     boundary_or((), || {
@@ -120,7 +127,7 @@ pub unsafe extern "C" fn luarun_pool_run(
     progress_user_data: *mut c_void,
 ) -> luarun_status {
     boundary(|| {
-        let pool = &arg_ref(pool, "pool")?.inner;
+        let pool = Arc::clone(&arg_ref(pool, "pool")?.inner);
         let function = arg_name(function, "function")?;
         let end = first.checked_add(i64::from(count)).ok_or_else(|| {
             Error::invalid_argument(format!("first ({first}) + count ({count}) overflows"))
@@ -144,7 +151,11 @@ pub unsafe extern "C" fn luarun_pool_run(
             return Ok(());
         }
         let buf = std::slice::from_raw_parts_mut(buf.cast::<u8>(), needed);
-        let slots: Vec<Mutex<&mut [u8]>> = buf.chunks_mut(stride).map(Mutex::new).collect();
+        let slots: Vec<Mutex<&mut [u8]>> = crate::fallible::collect(
+            buf.chunks_mut(stride).map(Mutex::new),
+            count as usize,
+            "the run's result slots",
+        )?;
         let sink = |index: i64, bytes: &[u8]| -> Result<()> {
             if bytes.len() != stride {
                 return Err(Error::new(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::value::{from_c, luarun_value, to_c};
 use super::{
     arg_bytes, arg_name, arg_ref, boundary, boundary_or, check_out, luarun_status,
-    read_sized_struct,
+    read_sized_struct, sized_struct_fields, Field, SizedStruct,
 };
 use crate::error::{Error, Result};
 use crate::state::{call_limits, Libraries, Options, State};
@@ -73,8 +73,23 @@ pub struct luarun_options {
     /// loader (`load`, `loadstring`, `loadfile`, `dofile`, `require`) accept text only.
     pub allow_bytecode: bool,
     /// Allow `__gc` metamethods in `setmetatable` (default false: finalizers run where
-    /// no limit can stop them).
+    /// no limit can stop them). When false, LuaJIT states have no `newproxy` either.
     pub allow_finalizers: bool,
+}
+
+impl SizedStruct for luarun_options {
+    const NAME: &'static str = "luarun_options";
+    fn fields() -> Vec<Field> {
+        sized_struct_fields!(luarun_options {
+            struct_size,
+            libraries,
+            memory_limit,
+            instruction_limit,
+            time_limit_ms,
+            allow_bytecode,
+            allow_finalizers,
+        })
+    }
 }
 
 impl luarun_options {
@@ -120,15 +135,18 @@ pub(crate) unsafe fn read_options(options: *const luarun_options) -> Result<Opti
     if options.is_null() {
         return luarun_options::defaults().to_core();
     }
-    read_sized_struct(options, luarun_options::defaults(), "luarun_options")?.to_core()
+    read_sized_struct(options, luarun_options::defaults())?.to_core()
 }
 
-/// Borrows the state behind a `luarun_state *` argument.
+/// The state behind a `luarun_state *` argument, as a reference of the call's own: a
+/// host callback may free the `luarun_state` (or the last value holding the state)
+/// while the call runs, which then only drops a reference, and the state closes when
+/// the outermost call using it returns.
 ///
 /// # Safety
 /// `state` must be NULL or a live pointer from `luarun_state_new`.
-pub(crate) unsafe fn arg_state<'a>(state: *const luarun_state) -> Result<&'a Arc<State>> {
-    Ok(&arg_ref(state, "state")?.inner)
+pub(crate) unsafe fn arg_state(state: *const luarun_state) -> Result<Arc<State>> {
+    Ok(Arc::clone(&arg_ref(state, "state")?.inner))
 }
 
 /// Fills `*options_out` with the defaults: safe libraries, no limits, no bytecode, no
@@ -162,8 +180,11 @@ pub unsafe extern "C" fn luarun_state_new(
 }
 
 /// Releases the caller's reference to a state. NULL is a no-op. Values (handles) still
-/// held keep the underlying Lua state alive until they are freed. Freeing a state while
-/// another thread is inside a call on it is a caller error, as with `free()`.
+/// held keep the underlying Lua state alive until they are freed. May be called from
+/// inside one of the state's own host callbacks: the close is then deferred until the
+/// outermost call on the state returns (that call finishes normally); the pointer must
+/// not be used again. Freeing a state while another thread is inside a call on it is
+/// a caller error, as with `free()`.
 ///
 /// # Safety
 /// `state` must be NULL or a pointer from `luarun_state_new` not yet freed.
@@ -204,7 +225,7 @@ pub unsafe extern "C" fn luarun_exec_named(
     name: *const c_char,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let code = arg_bytes(code, len, "code")?;
         let name = optional_name(name)?;
         state.exec(code, name)
@@ -232,7 +253,7 @@ pub unsafe extern "C" fn luarun_eval(
     result_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let expr = arg_bytes(expr, len, "expr")?;
         check_out(result_out, "result_out")?;
         let value = state.eval(expr, None)?;
@@ -255,7 +276,7 @@ pub unsafe extern "C" fn luarun_load(
     function_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let code = arg_bytes(code, len, "code")?;
         let name = optional_name(name)?;
         check_out(function_out, "function_out")?;
@@ -292,7 +313,7 @@ pub unsafe extern "C" fn luarun_state_memory_used(
     bytes_out: *mut usize,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         check_out(bytes_out, "bytes_out")?;
         bytes_out.write(state.used_memory());
         Ok(())
@@ -310,7 +331,7 @@ pub unsafe extern "C" fn luarun_get_global(
     value_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let name = arg_name(name, "name")?;
         check_out(value_out, "value_out")?;
         let value = state.run(|lua| lua.globals().get::<mlua::Value>(name))?;
@@ -330,7 +351,7 @@ pub unsafe extern "C" fn luarun_set_global(
     value: *const luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         let name = arg_name(name, "name")?;
         let value = from_c(state, arg_ref(value, "value")?)?;
         state.run(|lua| lua.globals().set(name, value))
@@ -347,7 +368,7 @@ pub unsafe extern "C" fn luarun_globals(
     table_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         check_out(table_out, "table_out")?;
         let globals = state.run(|lua| Ok(lua.globals()))?;
         table_out.write(to_c(state, mlua::Value::Table(globals)));

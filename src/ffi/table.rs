@@ -1,14 +1,23 @@
 //! `luarun_table_*`: creating, reading, writing and iterating Lua tables through handles.
 
+use std::sync::Arc;
+
 use super::state::{arg_state, luarun_state};
 use super::value::{arg_handle, from_c, luarun_value, to_c, LUARUN_TABLE};
 use super::{arg_ref, boundary, check_out, luarun_status};
+use crate::error::{Error, Result};
+use crate::state::State;
 
-fn as_table(value: &mlua::Value) -> &mlua::Table {
-    match value {
-        mlua::Value::Table(table) => table,
-        // arg_handle checked the kind, and handles of kind TABLE always hold tables.
-        _ => unreachable!("a LUARUN_TABLE handle that holds no table"),
+/// The table behind a table argument and its state (`LUARUN_ERR_TYPE` if it holds
+/// anything else).
+///
+/// # Safety
+/// `table` must be NULL or point to a valid `luarun_value`.
+unsafe fn arg_table(table: *const luarun_value) -> Result<(Arc<State>, mlua::Table)> {
+    let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+    match handle.value {
+        mlua::Value::Table(table) => Ok((handle.state, table)),
+        _ => Err(Error::type_error("table holds no table")),
     }
 }
 
@@ -25,7 +34,7 @@ pub unsafe extern "C" fn luarun_table_new(
     table_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        let state = &arg_state(state)?;
         check_out(table_out, "table_out")?;
         let table = state.run(|lua| lua.create_table_with_capacity(array_size, hash_size))?;
         table_out.write(to_c(state, mlua::Value::Table(table)));
@@ -45,11 +54,11 @@ pub unsafe extern "C" fn luarun_table_get(
     value_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+        let (state, table) = arg_table(table)?;
         check_out(value_out, "value_out")?;
-        let state = &handle.state;
+        let state = &state;
         let key = from_c(state, arg_ref(key, "key")?)?;
-        let value: mlua::Value = state.run(|_| as_table(&handle.value).get(key))?;
+        let value: mlua::Value = state.run(|_| table.get(key))?;
         value_out.write(to_c(state, value));
         Ok(())
     })
@@ -67,11 +76,10 @@ pub unsafe extern "C" fn luarun_table_set(
     value: *const luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let handle = arg_handle(table, "table", LUARUN_TABLE)?;
-        let state = &handle.state;
-        let key = from_c(state, arg_ref(key, "key")?)?;
-        let value = from_c(state, arg_ref(value, "value")?)?;
-        state.run(|_| as_table(&handle.value).set(key, value))
+        let (state, table) = arg_table(table)?;
+        let key = from_c(&state, arg_ref(key, "key")?)?;
+        let value = from_c(&state, arg_ref(value, "value")?)?;
+        state.run(|_| table.set(key, value))
     })
 }
 
@@ -85,12 +93,11 @@ pub unsafe extern "C" fn luarun_table_length(
     length_out: *mut usize,
 ) -> luarun_status {
     boundary(|| {
-        let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+        let (state, table) = arg_table(table)?;
         check_out(length_out, "length_out")?;
-        let length = handle.state.run(|_| as_table(&handle.value).len())?;
-        let length = usize::try_from(length).map_err(|_| {
-            crate::error::Error::type_error(format!("__len returned {length}, not a length"))
-        })?;
+        let length = state.run(|_| table.len())?;
+        let length = usize::try_from(length)
+            .map_err(|_| Error::type_error(format!("__len returned {length}, not a length")))?;
         length_out.write(length);
         Ok(())
     })
@@ -121,12 +128,12 @@ pub unsafe extern "C" fn luarun_table_next(
     value_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+        let (state, table) = arg_table(table)?;
         check_out(next_key_out, "next_key_out")?;
         check_out(value_out, "value_out")?;
-        let state = &handle.state;
+        let state = &state;
         let key = from_c(state, arg_ref(key, "key")?)?;
-        let pair = state.next(as_table(&handle.value), key)?;
+        let pair = state.next(&table, key)?;
         let (next_key, value) = pair.unwrap_or((mlua::Value::Nil, mlua::Value::Nil));
         next_key_out.write(to_c(state, next_key));
         value_out.write(to_c(state, value));

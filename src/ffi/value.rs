@@ -114,6 +114,38 @@ pub(crate) fn kind_name(kind: luarun_type) -> &'static str {
     kind_cname(kind).to_str().unwrap_or("unknown")
 }
 
+/// The `luarun_type` that [`to_c`] gives `value`.
+fn kind_of(value: &mlua::Value) -> luarun_type {
+    use mlua::Value as V;
+    match value {
+        V::Nil => LUARUN_NIL,
+        V::Boolean(_) => LUARUN_BOOLEAN,
+        V::Integer(_) => LUARUN_INTEGER,
+        V::Number(_) => LUARUN_NUMBER,
+        V::String(_) => LUARUN_STRING,
+        V::Table(_) => LUARUN_TABLE,
+        V::Function(_) => LUARUN_FUNCTION,
+        V::Thread(_) => LUARUN_THREAD,
+        _ => LUARUN_USERDATA,
+    }
+}
+
+/// Fails with `LUARUN_ERR_TYPE` unless `handle` really holds a value of `kind`: a
+/// caller may pair a handle with another value's `kind` (or change `kind`), and every
+/// function taking a handle must see what the handle holds, not what `kind` claims.
+fn check_handle_kind(handle: &luarun_handle, kind: luarun_type, name: &str) -> Result<()> {
+    let real = kind_of(&handle.value);
+    if real == kind {
+        return Ok(());
+    }
+    Err(Error::type_error(format!(
+        "{name}.kind says {}, but its handle holds a {}; pass values back as luarun \
+         returned them",
+        kind_name(kind),
+        kind_name(real)
+    )))
+}
+
 /// Converts a Lua value into an owned C value.
 pub(crate) fn to_c(state: &Arc<State>, value: mlua::Value) -> luarun_value {
     use mlua::Value as V;
@@ -169,8 +201,11 @@ pub(crate) unsafe fn from_c(state: &State, value: &luarun_value) -> Result<mlua:
         LUARUN_NUMBER => V::Number(value.number),
         LUARUN_STRING => match value.handle.as_ref() {
             // A string luarun returned, passed back: reuse the Lua string, no copy.
-            Some(handle) if matches!(handle.value, V::String(_)) => handle_value(state, handle)?,
-            _ => {
+            Some(handle) => {
+                check_handle_kind(handle, LUARUN_STRING, "value")?;
+                handle_value(state, handle)?
+            }
+            None => {
                 let bytes = super::arg_bytes(value.string, value.string_len, "value.string")?;
                 V::String(state.run(|lua| lua.create_string(bytes))?)
             }
@@ -182,6 +217,7 @@ pub(crate) unsafe fn from_c(state: &State, value: &luarun_value) -> Result<mlua:
                     kind_name(value.kind)
                 ))
             })?;
+            check_handle_kind(handle, value.kind, "value")?;
             handle_value(state, handle)?
         }
         other => {
@@ -201,15 +237,18 @@ fn handle_value(state: &State, handle: &luarun_handle) -> Result<mlua::Value> {
     Ok(handle.value.clone())
 }
 
-/// Reads the handle of a table/function value argument, checking its kind.
+/// Reads the handle of a table/function value argument, checking its kind and what the
+/// handle really holds (`LUARUN_ERR_TYPE` when either is not `expected`). Returns the
+/// call's own copy of the reference: a host callback may free the value (and with it
+/// the caller's handle) while the call runs.
 ///
 /// # Safety
 /// `value` must be NULL or point to a valid `luarun_value`.
-pub(crate) unsafe fn arg_handle<'a>(
+pub(crate) unsafe fn arg_handle(
     value: *const luarun_value,
     name: &str,
     expected: luarun_type,
-) -> Result<&'a luarun_handle> {
+) -> Result<luarun_handle> {
     let value = arg_ref(value, name)?;
     if value.kind != expected {
         return Err(Error::type_error(format!(
@@ -218,10 +257,15 @@ pub(crate) unsafe fn arg_handle<'a>(
             kind_name(expected)
         )));
     }
-    value.handle.as_ref().ok_or_else(|| {
+    let handle = value.handle.as_ref().ok_or_else(|| {
         Error::invalid_argument(format!(
             "{name} has no handle (it was not returned by luarun)"
         ))
+    })?;
+    check_handle_kind(handle, expected, name)?;
+    Ok(luarun_handle {
+        state: Arc::clone(&handle.state),
+        value: handle.value.clone(),
     })
 }
 
@@ -280,7 +324,7 @@ pub unsafe extern "C" fn luarun_value_tostring(
     string_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = super::state::arg_state(state)?;
+        let state = &super::state::arg_state(state)?;
         let value = arg_ref(value, "value")?;
         check_out(string_out, "string_out")?;
         let lua_value = from_c(state, value)?;

@@ -11,8 +11,9 @@
 use mlua::MultiValue;
 use parking_lot::Mutex;
 
-use super::{mirror, write_row, Params, PixelFormat, Progress};
+use super::{idle_pools, mirror, write_row, Params, PixelFormat, Progress};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fallible;
 use crate::pool::Pool;
 use crate::state::Options;
 
@@ -20,11 +21,6 @@ use crate::state::Options;
 pub const BUILTIN_KERNEL: &str = include_str!("../../lua/mandelbrot.lua");
 /// The global function a kernel defines.
 pub const KERNEL_FUNCTION: &str = "mandelbrot_row";
-
-/// Pools kept between renders, keyed by size and kernel source. A render takes its pool
-/// out (so concurrent renders never share states) and puts it back when done.
-static IDLE_POOLS: Mutex<Vec<(u32, Vec<u8>, Pool)>> = Mutex::new(Vec::new());
-const MAX_IDLE_POOLS: usize = 8;
 
 /// Renders `params` into `buf` (exactly `params.buffer_size()` bytes).
 pub fn render(
@@ -39,23 +35,13 @@ pub fn render(
     let kernel = kernel.unwrap_or(BUILTIN_KERNEL.as_bytes());
     let pool = take_pool(params.threads, kernel)?;
     let result = render_on(&pool, params, buf, progress, mirror);
-    let mut idle = IDLE_POOLS.lock();
-    if idle.len() >= MAX_IDLE_POOLS {
-        idle.remove(0);
-    }
-    idle.push((params.threads, kernel.to_vec(), pool));
+    idle_pools::put_back(params.threads, kernel, pool);
     result
 }
 
 fn take_pool(threads: u32, kernel: &[u8]) -> Result<Pool> {
-    {
-        let mut idle = IDLE_POOLS.lock();
-        if let Some(at) = idle
-            .iter()
-            .position(|(size, source, _)| *size == threads && source == kernel)
-        {
-            return Ok(idle.swap_remove(at).2);
-        }
+    if let Some(pool) = idle_pools::take(threads, kernel) {
+        return Ok(pool);
     }
     // No limits: such states run without any count hook (see hook.rs), at full speed.
     // These states are never exposed; cancellation stops a render between rows.
@@ -75,8 +61,12 @@ pub fn render_on(
     mirror: bool,
 ) -> Result<()> {
     let row_bytes = params.row_bytes();
-    let sources = mirror::plan(params, mirror);
-    let rows: Vec<Mutex<&mut [u8]>> = buf.chunks_mut(row_bytes).map(Mutex::new).collect();
+    let sources = mirror::plan(params, mirror)?;
+    let rows: Vec<Mutex<&mut [u8]>> = fallible::collect(
+        buf.chunks_mut(row_bytes).map(Mutex::new),
+        params.height as usize,
+        "the render's rows",
+    )?;
     let kernel_format = if params.format == PixelFormat::Bits {
         "bits"
     } else {
@@ -116,10 +106,13 @@ pub fn render_on(
         if params.format == PixelFormat::Bits {
             out.copy_from_slice(bytes);
         } else {
-            let counts: Vec<u32> = bytes
-                .chunks_exact(4)
-                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect();
+            let counts: Vec<u32> = fallible::collect(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                params.width as usize,
+                "a row's counts",
+            )?;
             write_row(params.format, &counts, params.max_iter, &mut out);
         }
         Ok(())
@@ -128,9 +121,11 @@ pub fn render_on(
         progress.rows_done(1);
         progress.is_cancelled()
     };
-    let computed: Vec<i64> = mirror::computed_rows(&sources)
-        .map(|y| first_row + i64::from(y))
-        .collect();
+    let computed: Vec<i64> = fallible::collect(
+        mirror::computed_rows(&sources).map(|y| first_row + i64::from(y)),
+        sources.len(),
+        "the render's rows",
+    )?;
     match pool.run_each(KERNEL_FUNCTION, &computed, &args, &sink, &after_each) {
         Err(error) if error.kind == ErrorKind::Cancelled => return Ok(()), // reported by progress
         other => other?,

@@ -16,42 +16,51 @@
 //! not, so the Lua engine copies only for its built-in kernel.
 
 use super::{Params, Progress};
+use crate::error::Result;
+use crate::fallible;
 
 /// For each row of the rendered part, the row (also of the rendered part) whose bytes it
 /// repeats, or `None` when it must be computed. A source row is never itself a copy.
 pub fn mirror_sources(params: &Params) -> Vec<Option<u32>> {
-    let height = params.height;
-    let ci = |y: u32| params.row(y).ci;
-    let (_, dy) = params.steps();
-    (0..height)
-        .map(|y| {
-            let c = ci(y);
-            // Copies are the rows above the axis (NaN cannot occur: the viewport is
-            // finite); their sources lie below it.
-            if c <= 0.0 {
-                return None;
-            }
-            let target = -c;
-            let guess = ((target - params.y_min) / dy).round() - f64::from(params.y_offset);
-            if guess <= -2.0 || guess >= f64::from(height) + 1.0 {
-                return None;
-            }
-            let guess = guess as i64;
-            (guess - 1..=guess + 1)
-                .filter(|&candidate| (0..i64::from(height)).contains(&candidate))
-                .map(|candidate| candidate as u32)
-                .find(|&candidate| ci(candidate).to_bits() == target.to_bits())
-        })
+    (0..params.height)
+        .map(|y| mirror_source(params, y))
         .collect()
 }
 
-/// [`mirror_sources`] when the engine may copy (`enabled`), else no mirror rows at all.
-pub fn plan(params: &Params, enabled: bool) -> Vec<Option<u32>> {
-    if enabled {
-        mirror_sources(params)
-    } else {
-        vec![None; params.height as usize]
+/// The row whose bytes row `y` repeats (see [`mirror_sources`]).
+fn mirror_source(params: &Params, y: u32) -> Option<u32> {
+    let height = params.height;
+    let ci = |y: u32| params.row(y).ci;
+    let (_, dy) = params.steps();
+    let c = ci(y);
+    // Copies are the rows above the axis (NaN cannot occur: the viewport is finite);
+    // their sources lie below it.
+    if c <= 0.0 {
+        return None;
     }
+    let target = -c;
+    let guess = ((target - params.y_min) / dy).round() - f64::from(params.y_offset);
+    if guess <= -2.0 || guess >= f64::from(height) + 1.0 {
+        return None;
+    }
+    let guess = guess as i64;
+    (guess - 1..=guess + 1)
+        .filter(|&candidate| (0..i64::from(height)).contains(&candidate))
+        .map(|candidate| candidate as u32)
+        .find(|&candidate| ci(candidate).to_bits() == target.to_bits())
+}
+
+/// [`mirror_sources`] when the engine may copy (`enabled`), else no mirror rows at all.
+/// One entry per row, allocated fallibly (up to 2^20 rows).
+pub fn plan(params: &Params, enabled: bool) -> Result<Vec<Option<u32>>> {
+    let rows = (0..params.height).map(|y| {
+        if enabled {
+            mirror_source(params, y)
+        } else {
+            None
+        }
+    });
+    fallible::collect(rows, params.height as usize, "the render's row plan")
 }
 
 /// The rows of `sources` that must be computed, in order.

@@ -17,6 +17,7 @@
 //! IEEE doubles, no fused multiply-add, no reassociation. The engines may skip work only
 //! where the skipped iterations provably cannot change the count (see [`shortcut`]).
 
+pub mod idle_pools;
 pub mod lua;
 pub mod mirror;
 pub mod native;
@@ -316,7 +317,7 @@ pub fn render(params: &Params, buf: &mut [u8], options: &RenderOptions) -> Resul
     let buf = &mut buf[..needed];
     let progress = Progress::new(params.height, options.progress);
     match params.engine {
-        Engine::Native => native::render(params, buf, &progress),
+        Engine::Native => native::render(params, buf, &progress)?,
         Engine::Lua => lua::render(params, buf, &progress, options.lua_kernel)?,
     }
     progress.finish()

@@ -9,6 +9,8 @@ use parking_lot::Mutex;
 use rayon::prelude::*;
 
 use super::{mirror, shortcut, write_row, Params, PixelFormat, Progress, Row};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fallible;
 
 /// An instruction set a row kernel is written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,77 +131,136 @@ fn scalar_counts(rows: &[Row], shortcuts: bool, counts: &mut [u32]) {
 
 /// Renders `params` into `buf` (exactly `params.buffer_size()` bytes) with the best
 /// kernel.
-pub fn render(params: &Params, buf: &mut [u8], progress: &Progress) {
-    render_with(params, buf, progress, Kernel::best());
+pub fn render(params: &Params, buf: &mut [u8], progress: &Progress) -> Result<()> {
+    render_with(params, buf, progress, Kernel::best())
 }
 
 /// Rows per task: the vector kernels iterate tiles of a few rows (see `simd_avx512`), and
 /// a task of 4 rows keeps tasks small enough to balance threads on any image height.
 const ROWS_PER_TASK: usize = 4;
 
-/// Renders with a chosen kernel (benchmarks and tests compare them).
-pub fn render_with(params: &Params, buf: &mut [u8], progress: &Progress, kernel: Kernel) {
+/// Renders with a chosen kernel (benchmarks and tests compare them). The tables sized by
+/// the image (rows, tasks, each thread's scratch rows) are allocated fallibly: a render
+/// the process has no memory for fails with [`ErrorKind::Memory`].
+pub fn render_with(
+    params: &Params,
+    buf: &mut [u8],
+    progress: &Progress,
+    kernel: Kernel,
+) -> Result<()> {
     let width = params.width as usize;
+    let height = params.height as usize;
     let row_bytes = params.row_bytes();
-    let sources = mirror::plan(params, kernel.mirror);
+    let sources = mirror::plan(params, kernel.mirror)?;
     // The rows to compute, ROWS_PER_TASK to a task whether or not they are neighbours
     // (among mirror rows they often are not): the kernels iterate a task's rows as one
     // tile, and a full tile keeps all their vectors in flight.
-    let mut row_outs: Vec<Option<&mut [u8]>> = buf.chunks_mut(row_bytes).map(Some).collect();
-    let computed: Vec<usize> = mirror::computed_rows(&sources)
-        .map(|y| y as usize)
-        .collect();
-    let tasks: Vec<Vec<(usize, &mut [u8])>> = computed
-        .chunks(ROWS_PER_TASK)
-        .map(|ys| {
-            ys.iter()
-                .map(|&y| (y, row_outs[y].take().expect("each row in one task")))
-                .collect()
-        })
-        .collect();
-    let render_task = |scratch: &mut (Vec<u32>, Vec<u8>), task: Vec<(usize, &mut [u8])>| {
-        if progress.is_cancelled() {
+    let mut row_outs: Vec<Option<&mut [u8]>> = fallible::collect(
+        buf.chunks_mut(row_bytes).map(Some),
+        height,
+        "the render's rows",
+    )?;
+    let computed: Vec<usize> = fallible::collect(
+        mirror::computed_rows(&sources).map(|y| y as usize),
+        height,
+        "the render's rows",
+    )?;
+    let tasks: Vec<Task> = fallible::collect(
+        computed.chunks(ROWS_PER_TASK).map(|ys| {
+            let mut task: Task = Default::default();
+            for (slot, &y) in task.iter_mut().zip(ys) {
+                *slot = Some((y, row_outs[y].take().expect("each row in one task")));
+            }
+            task
+        }),
+        computed.len().div_ceil(ROWS_PER_TASK),
+        "the render's tasks",
+    )?;
+    let failure: Mutex<Option<Error>> = Mutex::new(None);
+    let render_task = |scratch: &mut (Vec<u32>, Vec<u8>), task: Task| {
+        if progress.is_cancelled() || failure.lock().is_some() {
             return;
         }
         let (counts, bits) = scratch;
-        let rows: Vec<Row> = task.iter().map(|(y, _)| params.row(*y as u32)).collect();
+        let mut rows = [params.row(0); ROWS_PER_TASK];
+        let mut outs: [Option<&mut [u8]>; ROWS_PER_TASK] = Default::default();
+        let mut n = 0;
+        for (y, out) in task.into_iter().flatten() {
+            rows[n] = params.row(y as u32);
+            outs[n] = Some(out);
+            n += 1;
+        }
+        let rows = &rows[..n];
+        let outs = outs.iter_mut().flatten();
+        let scratch_ready = if params.format == PixelFormat::Bits {
+            resize(bits, row_bytes * n)
+        } else {
+            resize(counts, width * n)
+        };
+        if let Err(error) = scratch_ready {
+            failure.lock().get_or_insert(error);
+            return;
+        }
         if params.format == PixelFormat::Bits {
-            bits.resize(row_bytes * rows.len(), 0);
-            kernel.bits(&rows, bits);
-            for ((_, out), row_bits) in task.into_iter().zip(bits.chunks(row_bytes)) {
+            kernel.bits(rows, bits);
+            for (out, row_bits) in outs.zip(bits.chunks(row_bytes)) {
                 out.copy_from_slice(row_bits);
             }
         } else {
-            counts.resize(width * rows.len(), 0);
-            kernel.counts(&rows, counts);
-            for ((_, out), row_counts) in task.into_iter().zip(counts.chunks(width)) {
+            kernel.counts(rows, counts);
+            for (out, row_counts) in outs.zip(counts.chunks(width)) {
                 write_row(params.format, row_counts, params.max_iter, out);
             }
         }
-        progress.rows_done(rows.len() as u32);
+        progress.rows_done(n as u32);
     };
-    thread_pool(params.threads).install(|| {
+    thread_pool(params.threads)?.install(|| {
         tasks
             .into_par_iter()
             .for_each_init(Default::default, render_task)
     });
     drop(row_outs);
+    if let Some(error) = failure.into_inner() {
+        return Err(error);
+    }
     if !progress.is_cancelled() {
         mirror::copy_mirrors(&sources, buf, row_bytes, progress);
     }
+    Ok(())
 }
 
-/// A rayon pool with exactly `threads` threads, built once per thread count.
-fn thread_pool(threads: u32) -> Arc<rayon::ThreadPool> {
+/// Up to [`ROWS_PER_TASK`] rows of one task with the bytes each one goes to.
+type Task<'a> = [Option<(usize, &'a mut [u8])>; ROWS_PER_TASK];
+
+/// Resizes a task's scratch rows to `len` items, fallibly (a row of 2^20 counts is
+/// 4 MiB).
+fn resize<T: Clone + Default>(scratch: &mut Vec<T>, len: usize) -> Result<()> {
+    if len > scratch.len() {
+        fallible::reserve(scratch, len - scratch.len(), "a render thread's rows")?;
+    }
+    scratch.resize(len, T::default());
+    Ok(())
+}
+
+/// A rayon pool with exactly `threads` threads, built once per thread count. Threads
+/// the system cannot start (no memory for their stacks) are a memory error.
+fn thread_pool(threads: u32) -> Result<Arc<rayon::ThreadPool>> {
     static POOLS: OnceLock<Mutex<HashMap<u32, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let mut pools = POOLS.get_or_init(Default::default).lock();
-    let pool = pools.entry(threads).or_insert_with(|| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads as usize)
-            .thread_name(|i| format!("luarun-mandelbrot-{i}"))
-            .build()
-            .expect("cannot start render threads");
-        Arc::new(pool)
-    });
-    Arc::clone(pool)
+    if let Some(pool) = pools.get(&threads) {
+        return Ok(Arc::clone(pool));
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads as usize)
+        .thread_name(|i| format!("luarun-mandelbrot-{i}"))
+        .build()
+        .map_err(|error| {
+            Error::new(
+                ErrorKind::Memory,
+                format!("cannot start {threads} render threads: {error}"),
+            )
+        })?;
+    let pool = Arc::new(pool);
+    pools.insert(threads, Arc::clone(&pool));
+    Ok(pool)
 }

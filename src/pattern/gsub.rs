@@ -40,7 +40,7 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
     let guard = context.guard();
     let mut steps = context.meter.start();
     let mut state = MatchState::new(&subject, pattern, &mut steps);
-    let mut output = Vec::new();
+    let mut output = Output::default();
     let mut next_memory_check = CHUNK_BYTES;
     let (mut start, mut last_match, mut count, mut changed) = (0, None, 0i64, false);
     while count < max_replacements {
@@ -76,15 +76,17 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
         if anchored {
             break;
         }
+        output.check(context)?;
         if output.len() >= next_memory_check {
-            check_memory(context, lua, output.len())?;
+            check_memory(context, output.len())?;
             next_memory_check = output.len() + CHUNK_BYTES;
         }
     }
     let result = if changed {
         output.extend_from_slice(&subject[start..]);
-        check_memory(context, lua, output.len())?;
-        lua.create_string(&output)?
+        output.check(context)?;
+        check_memory(context, output.len())?;
+        lua.create_string(&output.bytes)?
     } else {
         subject_string.clone()
     };
@@ -97,10 +99,53 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
 /// Fails like Lua would when the result being built could not fit in the memory limit:
 /// Lua builds it in its own heap (a buffer, then a copy as the final string), so about
 /// twice its size must fit.
-fn check_memory(context: &Context, lua: &Lua, length: usize) -> Result<(), Failure> {
-    match context.memory_room(lua) {
-        Some(room) if length.saturating_mul(2) > room => Err(Failure::out_of_memory()),
+fn check_memory(context: &Context, length: usize) -> Result<(), Failure> {
+    match context.memory_room() {
+        Some(room) if length.saturating_mul(2) > room => {
+            Err(context.out_of_memory(length.saturating_mul(2), true))
+        }
         _ => Ok(()),
+    }
+}
+
+/// The result being built. It grows fallibly: Rust's own growth aborts the process when
+/// the system refuses memory, where Lua's buffers raise "not enough memory". A refusal
+/// is kept (later appends are skipped) until [`Output::check`] reports it.
+#[derive(Default)]
+struct Output {
+    bytes: Vec<u8>,
+    /// The size that could not be reserved.
+    refused: Option<usize>,
+}
+
+impl Output {
+    fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    #[inline]
+    fn extend_from_slice(&mut self, more: &[u8]) {
+        if self.refused.is_some() {
+            return;
+        }
+        if self.bytes.try_reserve(more.len()).is_err() {
+            self.refused = Some(self.bytes.len().saturating_add(more.len()));
+            return;
+        }
+        self.bytes.extend_from_slice(more);
+    }
+
+    #[inline]
+    fn push(&mut self, byte: u8) {
+        self.extend_from_slice(&[byte]);
+    }
+
+    /// Fails with a memory error if an append was refused.
+    fn check(&self, context: &Context) -> Result<(), Failure> {
+        match self.refused {
+            Some(bytes) => Err(context.out_of_memory(bytes, false)),
+            None => Ok(()),
+        }
     }
 }
 
@@ -115,7 +160,7 @@ fn add_value(
     start: usize,
     end: usize,
     replacement: &Replacement,
-    output: &mut Vec<u8>,
+    output: &mut Output,
 ) -> Result<bool, Failure> {
     let guard = context.guard();
     let value = match replacement {
@@ -189,7 +234,7 @@ fn add_template(
     start: usize,
     end: usize,
     template: &[u8],
-    output: &mut Vec<u8>,
+    output: &mut Output,
 ) -> Result<(), super::matcher::MatchError> {
     let mut rest = template;
     while let Some(at) = rest.iter().position(|&c| c == b'%') {

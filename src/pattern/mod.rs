@@ -34,6 +34,7 @@ use std::sync::Arc;
 
 use mlua::{Function, LightUserData, Lua, MultiValue, Table, Value};
 
+use crate::heap::Heap;
 use crate::limits::{LimitGuard, StopReason};
 use matcher::MatchError;
 use steps::StepMeter;
@@ -98,7 +99,9 @@ impl From<mlua::Error> for Failure {
 /// What the pattern functions of one state share.
 pub struct Context {
     meter: StepMeter,
-    memory_limit: Option<usize>,
+    /// The state's heap: its limit bounds the results built in Rust buffers, and
+    /// allocations those buffers could not get are recorded there.
+    heap: Arc<Heap>,
     /// The original `pcall`: calls replacement functions so their error values survive
     /// unchanged (mlua would turn them into strings).
     raw_pcall: Function,
@@ -113,9 +116,25 @@ impl Context {
     }
 
     /// Bytes the state may still allocate before its memory limit; `None` = no limit.
-    pub fn memory_room(&self, lua: &Lua) -> Option<usize> {
-        self.memory_limit
-            .map(|limit| limit.saturating_sub(lua.used_memory()))
+    pub fn memory_room(&self) -> Option<usize> {
+        self.heap
+            .limit()
+            .map(|limit| limit.saturating_sub(self.heap.used()))
+    }
+
+    /// The failure for a result that would not fit: past the memory limit, or more than
+    /// the system gives a Rust buffer (`by_limit` false).
+    pub fn out_of_memory(&self, bytes: usize, by_limit: bool) -> Failure {
+        self.heap.note_refusal(bytes, by_limit);
+        Failure::out_of_memory()
+    }
+
+    /// Makes room for exactly `additional` more bytes in `buffer`, failing like Lua's
+    /// own buffers when the system refuses (Rust's growth would abort the process).
+    pub fn reserve_exact(&self, buffer: &mut Vec<u8>, additional: usize) -> Result<(), Failure> {
+        buffer
+            .try_reserve_exact(additional)
+            .map_err(|_| self.out_of_memory(buffer.len().saturating_add(additional), false))
     }
 }
 
@@ -143,18 +162,14 @@ type LibraryFunction = fn(&Arc<Context>, &Lua, MultiValue) -> Result<MultiValue,
 /// Replaces `string.find`, `match`, `gmatch`, `gsub` and `rep` with the interruptible
 /// port. Does nothing when the string library is not open. Must run before the
 /// prelude replaces `pcall`.
-pub fn install(
-    lua: &Lua,
-    guard: &Arc<LimitGuard>,
-    memory_limit: Option<usize>,
-) -> mlua::Result<()> {
+pub fn install(lua: &Lua, guard: &Arc<LimitGuard>, heap: &Arc<Heap>) -> mlua::Result<()> {
     let globals = lua.globals();
     let Ok(string) = globals.raw_get::<Table>("string") else {
         return Ok(());
     };
     let context = Arc::new(Context {
         meter: StepMeter::new(Arc::clone(guard)),
-        memory_limit,
+        heap: Arc::clone(heap),
         raw_pcall: globals.raw_get("pcall")?,
         index: lua.load("local t, k = ... return t[k]").into_function()?,
     });
@@ -170,7 +185,13 @@ pub fn install(
         let context = Arc::clone(&context);
         raw.raw_set(
             name,
-            lua.create_function(move |lua, args| respond(function(&context, lua, args)))?,
+            lua.create_function(move |lua, args| {
+                // gsub re-enters Lua for each replacement: bound the host stack that uses.
+                if crate::cstack::exceeded() {
+                    return respond(Err(Failure::message(lua, crate::cstack::OVERFLOW_MESSAGE)));
+                }
+                respond(function(&context, lua, args))
+            })?,
         )?;
     }
     lua.load(include_str!("../../lua/patterns.lua"))

@@ -31,10 +31,12 @@ pub fn rep(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<MultiV
     let count = count as usize;
     let total = count * unit.len() + (count - 1) * separator.len();
     // Lua holds a buffer of the full size and then copies it into the string.
-    if matches!(context.memory_room(lua), Some(room) if total.saturating_mul(2) > room) {
-        return Err(Failure::out_of_memory());
+    if matches!(context.memory_room(), Some(room) if total.saturating_mul(2) > room) {
+        return Err(context.out_of_memory(total.saturating_mul(2), true));
     }
-    let mut output = Vec::with_capacity(total);
+    // Reserved fallibly: Rust's infallible allocation would abort the process.
+    let mut output = Vec::new();
+    context.reserve_exact(&mut output, total)?;
     output.extend_from_slice(&unit);
     if count > 1 {
         output.extend_from_slice(separator);

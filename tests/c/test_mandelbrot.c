@@ -191,6 +191,18 @@ static void the_lua_engine_runs_a_caller_kernel(void) {
   CHECK_STATUS(luarun_mandelbrot_render(&p, buf, sizeof buf), LUARUN_ERR_SYNTAX);
 }
 
+static void released_lua_engine_pools_are_rebuilt_by_the_next_render(void) {
+  char before[33], after[33];
+  luarun_mandelbrot lua = square(200, LUARUN_ENGINE_LUA, 2);
+  pbm_md5(&lua, before);
+  luarun_mandelbrot_release_pools();
+  luarun_mandelbrot_release_pools(); /* nothing left: still fine */
+  pbm_md5(&lua, after);
+  CHECK(strcmp(before, MD5_200) == 0);
+  CHECK(strcmp(after, before) == 0);
+  luarun_mandelbrot_release_pools();
+}
+
 static void a_pool_runs_a_function_over_a_range_into_a_buffer(void) {
   luarun_pool *pool = NULL;
   unsigned char out[1000];
@@ -244,6 +256,7 @@ int main(void) {
   RUN_TEST(bad_parameters_are_rejected_and_leave_the_buffer_untouched);
   RUN_TEST(progress_is_reported_and_can_cancel);
   RUN_TEST(the_lua_engine_runs_a_caller_kernel);
+  RUN_TEST(released_lua_engine_pools_are_rebuilt_by_the_next_render);
   RUN_TEST(a_pool_runs_a_function_over_a_range_into_a_buffer);
   RUN_TEST(pool_states_honour_their_options);
   return harness_finish("test_mandelbrot");

@@ -191,6 +191,21 @@ static void exec_and_eval_exchange_every_value_kind(void) {
   luarun_state_free(state);
 }
 
+/* As the header says: a success leaves the last failure's message in place. */
+static void the_last_error_outlives_successful_calls(void) {
+  luarun_state *state = new_state();
+  char kept[256];
+  CHECK_STATUS(luarun_exec(state, S("this is not lua")), LUARUN_ERR_SYNTAX);
+  snprintf(kept, sizeof kept, "%s", luarun_last_error());
+  CHECK(strlen(kept) > 0);
+  CHECK_OK(luarun_exec(state, S("x = 1")));
+  CHECK(luarun_status_name(LUARUN_OK) != NULL && luarun_version() != NULL);
+  CHECK(strcmp(luarun_last_error(), kept) == 0);
+  CHECK_STATUS(luarun_exec(state, S("error('second', 0)")), LUARUN_ERR_RUNTIME);
+  CHECK(strncmp(luarun_last_error(), "second", 6) == 0);
+  luarun_state_free(state);
+}
+
 static void errors_carry_status_message_and_traceback(void) {
   luarun_state *state = new_state();
   luarun_value v;
@@ -448,6 +463,7 @@ int main(void) {
   RUN_TEST(copies_and_tostring_follow_ownership_rules);
   RUN_TEST(exec_and_eval_exchange_every_value_kind);
   RUN_TEST(errors_carry_status_message_and_traceback);
+  RUN_TEST(the_last_error_outlives_successful_calls);
   RUN_TEST(tables_get_set_length_and_iterate);
   RUN_TEST(handles_outlive_lua_references_and_the_state);
   RUN_TEST(calling_functions_returns_all_results);

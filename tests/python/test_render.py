@@ -174,3 +174,11 @@ def test_to_image_gives_pillow_images():
     assert image.getpixel((0, 0)) == 255
     rgb = luarun.to_image(luarun.mandelbrot(20, 10, format="rgb"), 20, 10, format="rgb")
     assert rgb.mode == "RGB" and rgb.size == (20, 10)
+
+
+@pytest.mark.parametrize("flavor", ["lua54", "luajit"])
+def test_released_render_pools_are_rebuilt_by_the_next_lua_render(flavor):
+    first = luarun.mandelbrot(64, engine="lua", flavor=flavor, threads=2)
+    luarun.release_render_pools(flavor)
+    assert luarun.mandelbrot(64, engine="lua", flavor=flavor, threads=2) == first
+    assert luarun.mandelbrot(64, engine="native") == first

@@ -40,7 +40,7 @@ from ._lib import FLAVORS as _FLAVORS
 from ._host import default_attribute_filter
 from ._objects import LuaFunction, LuaObject, LuaTable, lua_type
 from ._pool import Pool
-from ._render import mandelbrot, mandelbrot_buffer_size, to_image, to_pbm
+from ._render import mandelbrot, mandelbrot_buffer_size, release_render_pools, to_image, to_pbm
 from ._runtime import ALL_LIBS, SAFE_LIBS, Lua
 
 __version__ = _library.luarun_version().decode()
@@ -86,6 +86,7 @@ __all__ = [
     "lua_type",
     "mandelbrot",
     "mandelbrot_buffer_size",
+    "release_render_pools",
     "to_image",
     "to_pbm",
 ]

@@ -234,6 +234,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
         _status,
         [POINTER(luarun_mandelbrot), c_void_p, c_size_t],
     ),
+    "luarun_mandelbrot_release_pools": (None, []),
     "luarun_pool_new": (_status, [POINTER(luarun_options), c_uint32, POINTER(c_void_p)]),
     "luarun_pool_free": (None, [c_void_p]),
     "luarun_pool_size": (_status, [c_void_p, POINTER(c_uint32)]),

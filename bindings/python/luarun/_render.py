@@ -224,6 +224,12 @@ class ProgressReporter:
         check(status, self.lib)
 
 
+def release_render_pools(flavor: str = "lua54") -> None:
+    """Closes the idle Lua states the Lua engine keeps between renders of ``flavor``
+    (``luarun_mandelbrot_release_pools``); the next Lua-engine render builds new ones."""
+    flavor_library(flavor).luarun_mandelbrot_release_pools()
+
+
 def to_pbm(pixels: Any, width: int, height: int | None = None) -> bytes:
     """A whole PBM (P4) file from a ``"bits"`` render."""
     height = width if height is None else height

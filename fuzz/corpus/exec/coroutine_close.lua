@@ -1,0 +1,1 @@
+local co = coroutine.create(function() local x <close> = setmetatable({}, {__close = function() while true do end end}) coroutine.yield() end) coroutine.resume(co) return coroutine.close and coroutine.close(co)

@@ -1,0 +1,1 @@
+local i = 0 local f = load(function() i = i + 1 if i < 4 then return 'x = ' .. i .. ' ' end end) return f and f()

@@ -1,0 +1,1 @@
+while true do load(function() while true do end end) end

@@ -1,0 +1,1 @@
+return loadstring and loadstring('\27LJ\2\255\255'), newproxy and newproxy(true), string.dump, jit and jit.version
