@@ -7,6 +7,7 @@ import ctypes
 from ctypes import byref
 from typing import Any, Callable, Iterable
 
+from . import _checks
 from ._errors import InvalidArgument, check, flavor_library
 from ._managed import Managed
 from ._render import ProgressReporter, writable_address
@@ -34,8 +35,7 @@ class Pool(Managed):
         allow_bytecode: bool = False,
         flavor: str = "lua54",
     ) -> None:
-        if size < 0:
-            raise InvalidArgument(f"size must be 0 (one state per core) or more, not {size}")
+        size = _checks.integer("size", size, 0, _checks.UINT32_MAX)
         library = flavor_library(flavor)
         options = state_options(
             memory_limit, timeout, max_instructions, libs, allow_bytecode, library
@@ -88,6 +88,9 @@ class Pool(Managed):
         copied to ``out[(i - first) * stride:]``. ``out`` is any writable buffer (a new
         ``bytearray`` when None) and is returned. ``progress(done, total)`` as in
         :func:`luarun.mandelbrot`."""
+        first = _checks.integer("first", first, _checks.INT64_MIN, _checks.INT64_MAX)
+        count = _checks.integer("count", count, 0, _checks.UINT32_MAX)
+        stride = _checks.integer("stride", stride, 0, _checks.INT64_MAX)
         if out is None:
             out = bytearray(count * stride)
         address, length, keepalive = writable_address(out)

@@ -12,7 +12,7 @@ import ctypes
 from ctypes import byref
 from typing import Any, Callable, Sequence
 
-from . import _ffi
+from . import _checks, _ffi
 from ._errors import Cancelled, InvalidArgument, check, error_for_status, flavor_library
 from ._errors import last_error_message
 from ._ffi import lib
@@ -28,7 +28,7 @@ _FORMATS = {
 
 
 def _choice(table: dict[str, int], value: str | int, what: str) -> int:
-    if isinstance(value, int) and value in table.values():
+    if isinstance(value, int) and not isinstance(value, bool) and value in table.values():
         return value
     if value in table:
         return table[value]  # type: ignore[index]
@@ -49,18 +49,27 @@ def _params(
     library: _ffi.Library = lib,
 ) -> _ffi.luarun_mandelbrot:
     params = _ffi.filled_defaults(_ffi.luarun_mandelbrot, library.luarun_mandelbrot_default)
-    params.width = width
-    params.height = width if height is None else height
-    params.max_iter = max_iter
+    u32 = _checks.UINT32_MAX
+    params.width = _checks.integer("width", width, 1, u32)
+    params.height = params.width if height is None else _checks.integer("height", height, 1, u32)
+    params.max_iter = _checks.integer("max_iter", max_iter, 1, u32)
     if len(viewport) != 4:
         raise InvalidArgument(f"viewport is (x_min, x_max, y_min, y_max), got {viewport!r}")
-    params.x_min, params.x_max, params.y_min, params.y_max = (float(v) for v in viewport)
-    params.threads = threads
+    params.x_min, params.x_max, params.y_min, params.y_max = (
+        _checks.finite(f"viewport[{i}]", v) for i, v in enumerate(viewport)
+    )
+    params.threads = _checks.integer("threads", threads, 0, u32)
     params.engine = _choice(_ENGINES, engine, "engine")
     params.format = _choice(_FORMATS, format, "pixel format")
-    params.x_offset, params.y_offset = offset
+    x_offset, y_offset = offset
+    params.x_offset = _checks.integer("offset[0]", x_offset, 0, u32)
+    params.y_offset = _checks.integer("offset[1]", y_offset, 0, u32)
     if image_size is not None:
-        params.image_width, params.image_height = image_size
+        image_width, image_height = image_size
+        params.image_width = _checks.integer("image_size[0]", image_width, 1, u32)
+        params.image_height = _checks.integer("image_size[1]", image_height, 1, u32)
+    if lua_kernel is not None and params.engine != _ffi.ENGINE_LUA:
+        raise InvalidArgument("lua_kernel applies only to engine='lua'; the native engine has no kernel")
     if lua_kernel is not None:
         kernel = lua_kernel.encode() if isinstance(lua_kernel, str) else bytes(lua_kernel)
         params.lua_kernel = kernel
@@ -244,8 +253,18 @@ def to_image(pixels: Any, width: int, height: int | None = None, format: str = "
         from PIL import Image
     except ImportError:
         raise ImportError("luarun.to_image needs Pillow: pip install Pillow") from None
-    height = width if height is None else height
+    width = _checks.integer("width", width, 1, _checks.UINT32_MAX)
+    height = width if height is None else _checks.integer("height", height, 1, _checks.UINT32_MAX)
+    if format not in _FORMATS:
+        raise InvalidArgument(f"unknown pixel format {format!r}; choose from {', '.join(_FORMATS)}")
     size = (width, height)
+    bytes_per_pixel = {"rgb": 3, "counts": 4, "counts16": 2, "counts8": 1}.get(format)
+    needed = (width + 7) // 8 * height if bytes_per_pixel is None else width * height * bytes_per_pixel
+    have = memoryview(pixels).nbytes
+    if have != needed:
+        raise InvalidArgument(
+            f"pixels has {have} bytes; a {width} x {height} {format!r} image has {needed}"
+        )
     if format == "bits":
         # P4 stores 1 for in-set (black); Pillow's "1;I" reads 1 as black.
         return Image.frombytes("1", size, bytes(pixels), "raw", "1;I")

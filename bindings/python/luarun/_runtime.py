@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from ctypes import byref
 from typing import Any, Callable
 
-from . import _ffi, _host
+from . import _checks, _ffi, _host
 from ._convert import Context, Temps, run_frame, take_results, to_lua, to_python
 from ._errors import Error, InterruptUnsupported, InvalidArgument, Unsupported, check
 from ._errors import flavor_library
@@ -41,8 +41,8 @@ ALL_LIBS = tuple(_LIBRARY_BITS)
 def _library_bits(libs: Iterable[str] | int | None) -> int:
     if libs is None:
         return _ffi.LIBS_SAFE
-    if isinstance(libs, int):
-        return libs
+    if isinstance(libs, int) and not isinstance(libs, bool):
+        return _checks.integer("libs", libs, 0, _ffi.LIBS_ALL)
     if isinstance(libs, str):
         libs = [libs]
     bits = 0
@@ -68,17 +68,18 @@ def state_options(
     options = _ffi.filled_defaults(_ffi.luarun_options, library.luarun_options_default)
     options.libraries = _library_bits(libs)
     if memory_limit is not None:
-        if memory_limit <= 0:
-            raise InvalidArgument(f"memory_limit must be positive, not {memory_limit}")
-        options.memory_limit = memory_limit
+        options.memory_limit = _checks.integer("memory_limit", memory_limit, 1, _checks.UINT64_MAX)
     if timeout is not None:
-        if not timeout > 0:
+        seconds = _checks.finite("timeout", timeout)
+        if not seconds > 0:
             raise InvalidArgument(f"timeout must be a positive number of seconds, not {timeout}")
-        options.time_limit_ms = max(1, math.ceil(timeout * 1000))
+        options.time_limit_ms = _checks.integer(
+            "timeout in milliseconds", max(1, math.ceil(seconds * 1000)), 1, _checks.UINT64_MAX
+        )
     if max_instructions is not None:
-        if max_instructions <= 0:
-            raise InvalidArgument(f"max_instructions must be positive, not {max_instructions}")
-        options.instruction_limit = max_instructions
+        options.instruction_limit = _checks.integer(
+            "max_instructions", max_instructions, 1, _checks.UINT64_MAX
+        )
     options.allow_bytecode = allow_bytecode
     return options
 
