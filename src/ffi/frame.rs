@@ -10,7 +10,7 @@
 use std::ffi::c_char;
 use std::sync::Arc;
 
-use super::value::{arg_handle, from_c, kind_name, luarun_handle, luarun_value, to_c};
+use super::value::{arg_handle, from_c, luarun_handle, luarun_value, to_c};
 use super::value::{LUARUN_FUNCTION, LUARUN_STRING, LUARUN_TABLE};
 use super::{boundary, luarun_status};
 use crate::error::{Error, Result};
@@ -153,15 +153,29 @@ unsafe fn target(frame: &luarun_frame, kind: u32) -> Result<luarun_handle> {
     arg_handle(frame.target, "frame.target", kind)
 }
 
-fn as_table(value: &mlua::Value, kind: u32) -> Result<&mlua::Table> {
-    match value {
-        mlua::Value::Table(table) => Ok(table),
-        other => Err(Error::type_error(format!(
-            "frame.target says {} but holds a {}",
-            kind_name(kind),
-            other.type_name()
-        ))),
-    }
+/// Runs `work` on the table `frame.target` with the frame's `N` arguments: the part
+/// every table operation shares (frame, target and arity checks, argument conversion).
+///
+/// # Safety
+/// As `luarun_frame_call`.
+unsafe fn table_operation<const N: usize>(
+    frame: *mut luarun_frame,
+    work: impl FnOnce(&mut luarun_frame, &Arc<State>, &mlua::Table, [mlua::Value; N]) -> Result<()>,
+) -> luarun_status {
+    boundary(|| {
+        let frame = arg_frame(frame)?;
+        let handle = target(frame, LUARUN_TABLE)?;
+        let mlua::Value::Table(table) = &handle.value else {
+            return Err(Error::type_error(format!(
+                "frame.target says table but holds a {}",
+                handle.value.type_name()
+            )));
+        };
+        let args: [mlua::Value; N] = frame_args(&handle.state, frame, Some(N))?
+            .try_into()
+            .map_err(|_| Error::invalid_argument(format!("frame.nargs must be {N}")))?;
+        work(frame, &handle.state, table, args)
+    })
 }
 
 /// Calls the function `frame.target` with `values[0 .. nargs]`; its results replace
@@ -196,13 +210,7 @@ pub unsafe extern "C" fn luarun_frame_call(frame: *mut luarun_frame) -> luarun_s
 /// As `luarun_frame_call`.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_frame_get(frame: *mut luarun_frame) -> luarun_status {
-    boundary(|| {
-        let frame = arg_frame(frame)?;
-        let handle = target(frame, LUARUN_TABLE)?;
-        let (state, value) = (&handle.state, &handle.value);
-        let table = as_table(value, LUARUN_TABLE)?;
-        let mut args = frame_args(state, frame, Some(1))?;
-        let key = args.pop().unwrap_or(mlua::Value::Nil);
+    table_operation(frame, |frame, state, table, [key]| {
         let result: mlua::Value = state.run(|_| table.get(key))?;
         write_results(state, frame, std::iter::once(result));
         Ok(())
@@ -217,15 +225,8 @@ pub unsafe extern "C" fn luarun_frame_get(frame: *mut luarun_frame) -> luarun_st
 /// As `luarun_frame_call`.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_frame_set(frame: *mut luarun_frame) -> luarun_status {
-    boundary(|| {
-        let frame = arg_frame(frame)?;
-        let handle = target(frame, LUARUN_TABLE)?;
-        let (state, value) = (&handle.state, &handle.value);
-        let table = as_table(value, LUARUN_TABLE)?;
-        let mut args = frame_args(state, frame, Some(2))?.into_iter();
-        let key = args.next().unwrap_or(mlua::Value::Nil);
-        let new_value = args.next().unwrap_or(mlua::Value::Nil);
-        state.run(|_| table.set(key, new_value))?;
+    table_operation(frame, |frame, state, table, [key, value]| {
+        state.run(|_| table.set(key, value))?;
         frame.nresults = 0;
         Ok(())
     })
@@ -239,17 +240,9 @@ pub unsafe extern "C" fn luarun_frame_set(frame: *mut luarun_frame) -> luarun_st
 /// As `luarun_frame_call`.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_frame_next(frame: *mut luarun_frame) -> luarun_status {
-    boundary(|| {
-        let frame = arg_frame(frame)?;
-        let handle = target(frame, LUARUN_TABLE)?;
-        let (state, value) = (&handle.state, &handle.value);
-        let table = as_table(value, LUARUN_TABLE)?;
-        let mut args = frame_args(state, frame, Some(1))?;
-        let key = args.pop().unwrap_or(mlua::Value::Nil);
+    table_operation(frame, |frame, state, table, [key]| {
         match state.next(table, key)? {
-            Some((next_key, next_value)) => {
-                write_results(state, frame, [next_key, next_value].into_iter())
-            }
+            Some((next_key, value)) => write_results(state, frame, [next_key, value].into_iter()),
             None => frame.nresults = 0,
         }
         Ok(())

@@ -25,7 +25,6 @@ from . import _ffi, _frame
 from ._errors import Error, InvalidArgument, error_for_status, last_error_message
 from ._ffi import Library, luarun_value
 
-MAX_RESULTS = 256
 _FREE_LOCK = threading.Lock()
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -99,15 +98,6 @@ class Context:
     def check_open(self) -> None:
         if self.closed:
             raise Error("this Lua runtime is closed")
-
-    def results_buffer(self) -> ctypes.Array[luarun_value]:
-        """A per-thread array for call results. Nested calls on one thread may share it:
-        each call's results are converted before the enclosing call writes its own."""
-        buffer = getattr(self.local, "results", None)
-        if buffer is None:
-            buffer = (luarun_value * MAX_RESULTS)()
-            self.local.results = buffer
-        return buffer
 
     def stash(self, exception: BaseException, message: str) -> None:
         """Keeps an exception raised inside a Python callback, to re-raise it when the
@@ -248,31 +238,6 @@ def to_python(ctx: Context, value: luarun_value, owned: bool) -> Any:
         ctx.lib.luarun_value_free(byref(mine))
         raise Error("this Lua runtime is closed")
     return cls._adopt(runtime, mine)
-
-
-def results_to_python(ctx: Context, results: Any, count: int) -> Any:
-    """Converts ``count`` owned results: none -> None, one -> the value, more -> tuple
-    (as lupa does)."""
-    if count > MAX_RESULTS:
-        for i in range(MAX_RESULTS):
-            ctx.lib.luarun_value_free(byref(results[i]))
-        raise InvalidArgument(
-            f"the Lua function returned {count} values; Python receives at most "
-            f"{MAX_RESULTS}: return a table instead"
-        )
-    values = []
-    try:
-        for i in range(count):
-            values.append(to_python(ctx, results[i], owned=True))
-    except BaseException:
-        for j in range(len(values) + 1, count):
-            ctx.lib.luarun_value_free(byref(results[j]))
-        raise
-    if count == 0:
-        return None
-    if count == 1:
-        return values[0]
-    return tuple(values)
 
 
 # --- The lean path: operations through a reusable frame (see ``_frame``) -------------

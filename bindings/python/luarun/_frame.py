@@ -24,8 +24,8 @@ from typing import Any
 from . import _ffi
 from ._ffi import luarun_frame, luarun_value
 
-#: Values a frame holds: arguments in, results out (more results than this take the
-#: general path's error, see ``MAX_RESULTS``).
+#: Values a frame holds: arguments in, results out (a call returning more is an error
+#: that says to return a table).
 VALUES_CAP = 256
 #: Bytes of result strings a frame holds; longer results come back with a handle.
 RESULT_STRINGS_CAP = 1 << 16
@@ -95,11 +95,6 @@ class Frame:
         while len(slots) <= index:
             slots.append(ctypes.byref(self.values, len(slots) * ctypes.sizeof(luarun_value)))
         return slots[index]
-
-
-def new_frame() -> Frame:
-    """A fresh frame (the free lists make one per nesting level and thread)."""
-    return Frame()
 
 
 class FastFunctions:
