@@ -146,7 +146,8 @@ typedef enum luarun_status {
 } luarun_status;
 
 /**
- * Where a running host callback puts its results and its error message.
+ * Where a running host callback puts its results and its error (a message, or a value
+ * to raise as it is).
  */
 typedef struct luarun_callback_context luarun_callback_context;
 
@@ -455,6 +456,11 @@ typedef struct luarun_mandelbrot {
 typedef uint32_t luarun_element_type;
 
 /**
+ * What `luarun_state_gc` does.
+ */
+typedef uint32_t luarun_gc_operation;
+
+/**
  * How to create a state. Fill with `luarun_options_default`, then change fields.
  */
 typedef struct luarun_options {
@@ -585,6 +591,22 @@ typedef struct luarun_options {
 #define LUARUN_ELEMENT_U8 9
 
 /**
+ * A full garbage collection (Lua's `collectgarbage("collect")`).
+ */
+#define LUARUN_GC_COLLECT 0
+
+/**
+ * Stops the automatic collector until `LUARUN_GC_RESTART` (`collectgarbage("stop")`);
+ * the memory limit still holds.
+ */
+#define LUARUN_GC_STOP 1
+
+/**
+ * Restarts the automatic collector (`collectgarbage("restart")`).
+ */
+#define LUARUN_GC_RESTART 2
+
+/**
  * `nil`.
  */
 #define LUARUN_NIL 0
@@ -683,6 +705,22 @@ const char *luarun_status_name(int status);
 enum luarun_status luarun_frame_call(struct luarun_frame *frame);
 
 /**
+ * `luarun_frame_call`, keeping the error's value, as Lua's `pcall` does: when the call
+ * fails with a Lua error (`LUARUN_ERR_RUNTIME`), `values[0]` holds the value the error
+ * was raised with and `nresults` is 1 — a table given to `error`, a value a host
+ * callback raised with `luarun_callback_set_error_value`, or for a string error its
+ * message without the traceback. That value is owned by the caller like a result
+ * (free it with `luarun_value_free`; a string copied into `strings` needs nothing).
+ * `luarun_last_error` still has the message with its traceback. On any other failure
+ * (a stop, a memory error, a bad argument) `nresults` is 0 and nothing in `values` is
+ * owned. On success the same as `luarun_frame_call`.
+ *
+ * # Safety
+ * As `luarun_frame_call`.
+ */
+enum luarun_status luarun_frame_pcall(struct luarun_frame *frame);
+
+/**
  * `values[0] = target[values[0]]` for the table `frame.target`, honouring `__index`
  * (`nargs` must be 1; `nresults` becomes 1).
  *
@@ -759,6 +797,20 @@ enum luarun_status luarun_callback_return_value(struct luarun_callback_context *
 enum luarun_status luarun_callback_set_error(struct luarun_callback_context *context,
                                              const char *message,
                                              size_t len);
+
+/**
+ * Makes the callback's failure raise `value` itself (any Lua value of the state, for
+ * example a host object standing for the host language's exception) instead of a
+ * message, when the callback returns a status other than `LUARUN_OK`. Lua's `pcall`
+ * receives the value unchanged; if nothing catches it, the call from the host fails
+ * with `LUARUN_ERR_RUNTIME`, and `luarun_frame_pcall` hands the value back. The value
+ * is copied (the caller keeps its own); it replaces any message set before.
+ *
+ * # Safety
+ * `context` must be the one passed to the running callback; `value` a valid value.
+ */
+enum luarun_status luarun_callback_set_error_value(struct luarun_callback_context *context,
+                                                   const struct luarun_value *value);
 
 /**
  * Calls a function value with `nargs` arguments. Up to `results_cap` results are written
@@ -915,6 +967,33 @@ enum luarun_status luarun_pool_map(struct luarun_pool *pool,
                                    void *output,
                                    size_t output_len,
                                    luarun_element_type output_type);
+
+/**
+ * Sets the most bytes the state may hold from now on (0: no limit). A limit below what
+ * the state holds now is refused with `LUARUN_ERR_INVALID_ARGUMENT` (the message says
+ * how much it holds); collect garbage first (`luarun_state_gc`) to lower it further.
+ *
+ * # Safety
+ * `state` must be a live state.
+ */
+enum luarun_status luarun_state_set_memory_limit(struct luarun_state *state, uint64_t bytes);
+
+/**
+ * Writes the state's memory limit in bytes to `*bytes_out` (0: no limit).
+ *
+ * # Safety
+ * `state` must be valid; `bytes_out` writable.
+ */
+enum luarun_status luarun_state_memory_limit(struct luarun_state *state, uint64_t *bytes_out);
+
+/**
+ * Runs a garbage-collector `operation` (`LUARUN_GC_*`) on the state. A collection may
+ * run finalizers (in states that allow them), under the state's limits, like a call.
+ *
+ * # Safety
+ * `state` must be a live state.
+ */
+enum luarun_status luarun_state_gc(struct luarun_state *state, luarun_gc_operation operation);
 
 /**
  * Creates a pool of `size` states (0 = one per core), each built with `options` (NULL =

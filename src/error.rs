@@ -77,6 +77,43 @@ pub(crate) fn find_traceback(error: &mlua::Error) -> Option<String> {
     }
 }
 
+/// Chunk names of luarun's own Lua code (`lua/prelude.lua`, `lua/patterns.lua`).
+const INTERNAL_CHUNKS: [&str; 2] = ["luarun prelude:", "luarun patterns:"];
+
+/// Whether a traceback line shows luarun's machinery rather than the user's code: a
+/// frame of its own Lua chunks, or its count hook.
+fn is_internal_frame(line: &str) -> bool {
+    let frame = line.trim_start();
+    INTERNAL_CHUNKS.iter().any(|chunk| frame.starts_with(chunk)) || frame == "[C]: in hook '?'"
+}
+
+/// `message` with the traceback frames of luarun's own machinery left out, and the
+/// frames of mlua's C glue at either end (`[C]: in ?`: the message handler first, the
+/// protected call luarun runs every call in last): the traceback then shows what the
+/// user's code did, as plain Lua would.
+pub(crate) fn without_internal_frames(message: &str) -> String {
+    let Some(at) = message.find("stack traceback:") else {
+        return message.to_string();
+    };
+    let (head, traceback) = message.split_at(at);
+    let mut lines: Vec<&str> = traceback.split('\n').collect();
+    while lines.len() > 1 && lines[lines.len() - 1].trim_start() == "[C]: in ?" {
+        lines.pop();
+    }
+    let mut out = String::with_capacity(message.len());
+    out.push_str(head);
+    for (i, line) in lines.iter().enumerate() {
+        if is_internal_frame(line) || (i == 1 && line.trim_start() == "[C]: in ?") {
+            continue;
+        }
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(line);
+    }
+    out
+}
+
 /// Globals that exist only when an option opens them, and the option that does.
 const OPTIONAL_GLOBALS: [(&str, &str); 12] = [
     ("os", "LUARUN_LIB_OS"),
@@ -121,11 +158,15 @@ pub fn convert_error(error: &mlua::Error) -> Error {
     use mlua::Error as E;
     match error {
         E::SyntaxError { message, .. } => Error::new(ErrorKind::Syntax, message.clone()),
-        E::RuntimeError(message) => Error::new(ErrorKind::Runtime, with_library_hint(message)),
+        E::RuntimeError(message) => Error::new(
+            ErrorKind::Runtime,
+            with_library_hint(&without_internal_frames(message)),
+        ),
         // The state adds the cause (limit or system), which only its heap knows.
         E::MemoryError(message) => Error::new(ErrorKind::Memory, message.clone()),
         E::CallbackError { traceback, cause } => {
             let inner = convert_error(cause);
+            let traceback = without_internal_frames(traceback);
             Error::new(inner.kind, format!("{}\n{traceback}", inner.message))
         }
         E::WithContext { context, cause } => {

@@ -11,7 +11,7 @@ use mlua::{AnyUserData, Function, Lua, MetaMethod, MultiValue, Value};
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::state::State;
+use crate::state::{HostFailure, State};
 
 /// One thing Lua can do with a host object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,13 +53,13 @@ pub trait HostObjectHandler: Send + Sync + 'static {
     fn supports(&self, operation: HostOperation) -> bool;
 
     /// Performs `operation` with `args` (the object itself already removed). `Err`
-    /// carries the message of the Lua error raised at the caller's line.
+    /// carries the Lua error: a message raised at the caller's line, or a value.
     fn handle(
         &self,
         state: &Arc<State>,
         operation: HostOperation,
         args: MultiValue,
-    ) -> std::result::Result<MultiValue, String>;
+    ) -> std::result::Result<MultiValue, HostFailure>;
 
     /// Names (string keys) starting with this prefix are refused on index and assignment
     /// before the handler sees them; `None` refuses nothing.
@@ -162,10 +162,7 @@ fn metamethod_function(state: &Arc<State>, operation: HostOperation) -> Result<F
                 let text = state.lua().create_string(text).map_err(|e| e.to_string())?;
                 return Ok(MultiValue::from_vec(vec![Value::String(text)]));
             }
-            return Err(format!(
-                "this host object cannot be {}",
-                operation.describe()
-            ));
+            return Err(format!("this host object cannot be {}", operation.describe()).into());
         }
         let mut results = handler.handle(&state, operation, args)?;
         if operation == HostOperation::NewIndex {

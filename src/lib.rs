@@ -16,5 +16,6 @@ pub mod map;
 pub mod options;
 pub mod pattern;
 pub mod pool;
+pub mod raised;
 pub mod state;
 pub mod watchdog;

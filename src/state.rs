@@ -32,6 +32,39 @@ fn host_error_marker() -> LightUserData {
     LightUserData(&HOST_ERROR_MARKER as *const u8 as *mut c_void)
 }
 
+/// What [`State::collect_garbage`] does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcOperation {
+    /// A full collection.
+    Collect,
+    /// Stops the automatic collector.
+    Stop,
+    /// Restarts the automatic collector.
+    Restart,
+}
+
+/// Why a host function failed, as Lua will see it.
+#[derive(Debug)]
+pub enum HostFailure {
+    /// Raised as a Lua string error at the caller's line (`error(message, 2)`).
+    Message(String),
+    /// Raised as it is (`error(value)`): a table or a host object a binding wants Lua's
+    /// `pcall` to receive unchanged, such as the exception a Python callback raised.
+    Value(mlua::Value),
+}
+
+impl From<String> for HostFailure {
+    fn from(message: String) -> Self {
+        HostFailure::Message(message)
+    }
+}
+
+impl From<&str> for HostFailure {
+    fn from(message: &str) -> Self {
+        HostFailure::Message(message.to_string())
+    }
+}
+
 /// A Lua state with limits and serialized access.
 pub struct State {
     lua: Lua,
@@ -335,17 +368,53 @@ impl State {
         self.heap.used()
     }
 
+    /// The memory limit in bytes; `None` = unlimited.
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.heap.limit()
+    }
+
+    /// Sets (or with `None` lifts) the memory limit; one below what the state holds now
+    /// is refused.
+    pub fn set_memory_limit(&self, limit: Option<usize>) -> Result<()> {
+        if let Some(limit) = limit {
+            let used = self.heap.used();
+            if limit < used {
+                return Err(Error::invalid_argument(format!(
+                    "memory limit of {limit} bytes is below the {used} bytes the state holds \
+                     now; allow more, or collect garbage first"
+                )));
+            }
+        }
+        self.heap.set_limit(limit);
+        Ok(())
+    }
+
+    /// Runs a garbage-collector operation, as a call (finalizers it runs are limited).
+    pub fn collect_garbage(&self, operation: GcOperation) -> Result<()> {
+        self.run(|lua| match operation {
+            GcOperation::Collect => lua.gc_collect(),
+            GcOperation::Stop => {
+                lua.gc_stop();
+                Ok(())
+            }
+            GcOperation::Restart => {
+                lua.gc_restart();
+                Ok(())
+            }
+        })
+    }
+
     /// The limits every top-level call runs under.
     pub fn call_limits(&self) -> CallLimits {
         self.guard.limits()
     }
 
     /// Builds a Lua function from a host function. `host` returns `Ok(results)` or
-    /// `Err(message)`; an error becomes a Lua error at the caller's line that Lua can
-    /// `pcall`.
+    /// `Err(failure)`; a failure becomes a Lua error that Lua can `pcall`: a message at
+    /// the caller's line, or a value raised as it is (see [`HostFailure`]).
     pub fn create_host_function<F>(&self, host: F) -> Result<Function>
     where
-        F: Fn(&Lua, mlua::MultiValue) -> std::result::Result<mlua::MultiValue, String>
+        F: Fn(&Lua, mlua::MultiValue) -> std::result::Result<mlua::MultiValue, HostFailure>
             + Send
             + 'static,
     {
@@ -353,11 +422,16 @@ impl State {
             let raw =
                 lua.create_function(move |lua, args: mlua::MultiValue| match host(lua, args) {
                     Ok(results) => Ok(results),
-                    Err(message) => {
-                        let message = lua.create_string(message)?;
+                    Err(failure) => {
+                        let raised = match failure {
+                            HostFailure::Message(message) => {
+                                mlua::Value::String(lua.create_string(message)?)
+                            }
+                            HostFailure::Value(value) => value,
+                        };
                         Ok(mlua::MultiValue::from_vec(vec![
                             mlua::Value::LightUserData(host_error_marker()),
-                            mlua::Value::String(message),
+                            raised,
                         ]))
                     }
                 })?;

@@ -203,6 +203,47 @@ pub unsafe extern "C" fn luarun_frame_call(frame: *mut luarun_frame) -> luarun_s
     })
 }
 
+/// `luarun_frame_call`, keeping the error's value, as Lua's `pcall` does: when the call
+/// fails with a Lua error (`LUARUN_ERR_RUNTIME`), `values[0]` holds the value the error
+/// was raised with and `nresults` is 1 — a table given to `error`, a value a host
+/// callback raised with `luarun_callback_set_error_value`, or for a string error its
+/// message without the traceback. That value is owned by the caller like a result
+/// (free it with `luarun_value_free`; a string copied into `strings` needs nothing).
+/// `luarun_last_error` still has the message with its traceback. On any other failure
+/// (a stop, a memory error, a bad argument) `nresults` is 0 and nothing in `values` is
+/// owned. On success the same as `luarun_frame_call`.
+///
+/// # Safety
+/// As `luarun_frame_call`.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_frame_pcall(frame: *mut luarun_frame) -> luarun_status {
+    boundary(|| {
+        let frame = arg_frame(frame)?;
+        frame.nresults = 0;
+        let handle = target(frame, LUARUN_FUNCTION)?;
+        let (state, value) = (&handle.state, &handle.value);
+        let mlua::Value::Function(function) = value else {
+            return Err(Error::type_error(format!(
+                "frame.target says function but holds a {}",
+                value.type_name()
+            )));
+        };
+        let args = frame_args(state, frame, None)?;
+        match state.call_keeping_error(function, mlua::MultiValue::from_vec(args)) {
+            Ok(results) => {
+                write_results(state, frame, results.into_iter());
+                Ok(())
+            }
+            Err(failure) => {
+                if let Some(raised) = failure.value {
+                    write_results(state, frame, std::iter::once(raised));
+                }
+                Err(failure.error)
+            }
+        }
+    })
+}
+
 /// `values[0] = target[values[0]]` for the table `frame.target`, honouring `__index`
 /// (`nargs` must be 1; `nresults` becomes 1).
 ///

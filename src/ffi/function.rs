@@ -7,7 +7,7 @@ use super::state::{arg_state, luarun_state};
 use super::value::{arg_handle, from_c, luarun_value, luarun_value_free, to_c, LUARUN_FUNCTION};
 use super::{arg_bytes, arg_name, arg_ref, boundary, check_out, luarun_status, luarun_status_name};
 use crate::error::{Error, Result};
-use crate::state::State;
+use crate::state::{HostFailure, State};
 
 /// A host function Lua can call.
 ///
@@ -32,11 +32,12 @@ pub type luarun_callback = Option<
 /// function (garbage collected, or its state closed). May be NULL.
 pub type luarun_user_data_free = Option<unsafe extern "C" fn(user_data: *mut c_void)>;
 
-/// Where a running host callback puts its results and its error message.
+/// Where a running host callback puts its results and its error (a message, or a value
+/// to raise as it is).
 pub struct luarun_callback_context {
     state: Arc<State>,
     results: Vec<mlua::Value>,
-    error: Option<String>,
+    error: Option<HostFailure>,
 }
 
 /// A C callback with its user data. The embedder promises the callback may be called from
@@ -73,7 +74,7 @@ impl HostCallback {
         &self,
         state: &Arc<State>,
         args: mlua::MultiValue,
-    ) -> std::result::Result<mlua::MultiValue, String> {
+    ) -> std::result::Result<mlua::MultiValue, HostFailure> {
         // Lua can pass up to a million arguments: allocated fallibly (Rust's own
         // allocation would abort the process when the system refuses).
         let arg_count = args.len();
@@ -102,18 +103,22 @@ impl HostCallback {
             return Ok(mlua::MultiValue::from_vec(context.results));
         }
         Err(context.error.unwrap_or_else(|| {
-            // SAFETY: luarun_status_name always returns a static NUL-terminated string.
-            let name = unsafe { std::ffi::CStr::from_ptr(luarun_status_name(status)) };
-            let inner = super::last_error_message();
-            if inner.is_empty() {
-                format!("host function failed with {}", name.to_string_lossy())
-            } else {
-                format!(
-                    "host function failed with {}: {inner}",
-                    name.to_string_lossy()
-                )
-            }
+            HostFailure::Message(default_failure_message(status))
         }))
+    }
+}
+
+/// The message of a callback that failed without setting one: its status, and the
+/// message of the luarun call inside it that failed, if any.
+fn default_failure_message(status: c_int) -> String {
+    // SAFETY: luarun_status_name always returns a static NUL-terminated string.
+    let name = unsafe { std::ffi::CStr::from_ptr(luarun_status_name(status)) };
+    let name = name.to_string_lossy();
+    let inner = super::last_error_message();
+    if inner.is_empty() {
+        format!("host function failed with {name}")
+    } else {
+        format!("host function failed with {name}: {inner}")
     }
 }
 
@@ -241,7 +246,33 @@ pub unsafe extern "C" fn luarun_callback_set_error(
             .as_mut()
             .ok_or_else(|| Error::invalid_argument("context must not be NULL"))?;
         let message = arg_bytes(message, len, "message")?;
-        context.error = Some(String::from_utf8_lossy(message).into_owned());
+        context.error = Some(HostFailure::Message(
+            String::from_utf8_lossy(message).into_owned(),
+        ));
+        Ok(())
+    })
+}
+
+/// Makes the callback's failure raise `value` itself (any Lua value of the state, for
+/// example a host object standing for the host language's exception) instead of a
+/// message, when the callback returns a status other than `LUARUN_OK`. Lua's `pcall`
+/// receives the value unchanged; if nothing catches it, the call from the host fails
+/// with `LUARUN_ERR_RUNTIME`, and `luarun_frame_pcall` hands the value back. The value
+/// is copied (the caller keeps its own); it replaces any message set before.
+///
+/// # Safety
+/// `context` must be the one passed to the running callback; `value` a valid value.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_callback_set_error_value(
+    context: *mut luarun_callback_context,
+    value: *const luarun_value,
+) -> luarun_status {
+    boundary(|| {
+        let context = context
+            .as_mut()
+            .ok_or_else(|| Error::invalid_argument("context must not be NULL"))?;
+        let value = from_c(&context.state, arg_ref(value, "value")?)?;
+        context.error = Some(HostFailure::Value(value));
         Ok(())
     })
 }
@@ -370,7 +401,7 @@ pub(crate) fn invoke_callback(
     user_data: *mut c_void,
     state: &Arc<State>,
     args: mlua::MultiValue,
-) -> std::result::Result<mlua::MultiValue, String> {
+) -> std::result::Result<mlua::MultiValue, HostFailure> {
     let borrowed = HostCallback {
         callback,
         user_data,

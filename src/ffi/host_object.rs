@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::host_object::{
     create_host_object, host_object_handler, HostObjectHandler, HostOperation,
 };
-use crate::state::State;
+use crate::state::{HostFailure, State};
 
 /// What a host object does when Lua uses it. Fill with `luarun_host_object_class_default`,
 /// then set the callbacks you support; the struct is copied when an object is created.
@@ -128,12 +128,9 @@ impl HostObjectHandler for CHostObject {
         state: &Arc<State>,
         operation: HostOperation,
         args: mlua::MultiValue,
-    ) -> std::result::Result<mlua::MultiValue, String> {
+    ) -> std::result::Result<mlua::MultiValue, HostFailure> {
         let Some(callback) = self.callback(operation) else {
-            return Err(format!(
-                "this host object cannot be {}",
-                operation.describe()
-            ));
+            return Err(format!("this host object cannot be {}", operation.describe()).into());
         };
         invoke_callback(callback, self.user_data, state, args)
     }

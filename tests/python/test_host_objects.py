@@ -50,10 +50,10 @@ def test_objects_come_back_to_python_as_themselves(lua):
 def test_private_names_are_refused_by_default(lua):
     lua.globals().p = Point(1, 2)
     for expression in ("p._secret", "p.__class__", "p.__dict__"):
-        ok, message = lua.eval(f"pcall(function() return {expression} end)")
+        ok, message = lua.eval(f"(function() local ok, e = pcall(function() return {expression} end) return ok, tostring(e) end)()")
         assert ok is False
         assert "_" in message and ("refused" in message or "private" in message)
-    ok, _ = lua.eval("pcall(function() p._secret = 1 end)")
+    ok, _ = lua.eval("(function() local ok, e = pcall(function() p._secret = 1 end) return ok, tostring(e) end)()")
     assert ok is False
 
 
@@ -66,7 +66,7 @@ def test_a_custom_attribute_filter_decides(lua):
     with luarun.Lua(attribute_filter=only_x) as strict:
         strict.globals().p = Point(1, 2)
         assert strict.eval("p.x") == 1
-        ok, message = strict.eval("pcall(function() return p.y end)")
+        ok, message = strict.eval("(function() local ok, e = pcall(function() return p.y end) return ok, tostring(e) end)()")
         assert not ok and "y is off limits" in message
 
 
@@ -84,7 +84,7 @@ def test_dicts_are_indexed_by_key_and_nil_deletes(lua):
 def test_dict_methods_are_reachable_when_no_key_shadows_them(lua):
     lua.globals().d = {"a": 1}
     assert lua.eval("d:get('a')") == 1
-    ok, _ = lua.eval("pcall(function() return d.__class__ end)")
+    ok, _ = lua.eval("(function() local ok, e = pcall(function() return d.__class__ end) return ok, tostring(e) end)()")
     assert ok is False
 
 
@@ -95,7 +95,7 @@ def test_lists_use_python_indices_length_and_methods(lua):
     assert lua.eval("#items") == 2
     lua.execute("items:append(30) items[0] = 5")
     assert items == [5, 20, 30]
-    ok, message = lua.eval("pcall(function() return items[7] end)")
+    ok, message = lua.eval("(function() local ok, e = pcall(function() return items[7] end) return ok, tostring(e) end)()")
     assert not ok and "IndexError" in message
 
 
@@ -107,15 +107,15 @@ def test_callable_objects_and_classes_can_be_called(lua):
 
 def test_missing_attributes_raise_a_lua_error(lua):
     lua.globals().p = Point(1, 2)
-    ok, message = lua.eval("pcall(function() return p.z end)")
+    ok, message = lua.eval("(function() local ok, e = pcall(function() return p.z end) return ok, tostring(e) end)()")
     assert not ok and "AttributeError" in message
 
 
 def test_operations_python_objects_lack_fail_cleanly(lua):
     lua.globals().p = Point(1, 2)
-    ok, message = lua.eval("pcall(function() return #p end)")
+    ok, message = lua.eval("(function() local ok, e = pcall(function() return #p end) return ok, tostring(e) end)()")
     assert not ok and "TypeError" in message
-    ok, message = lua.eval("pcall(function() return p() end)")
+    ok, message = lua.eval("(function() local ok, e = pcall(function() return p() end) return ok, tostring(e) end)()")
     assert not ok and "not callable" in message
 
 
@@ -159,5 +159,5 @@ def test_introspection_attributes_that_lead_to_globals_are_refused(lua):
     lua.globals().gen = generator()
     lua.globals().Point = Point
     for expression in ("gen.gi_frame", "gen.gi_code", "Point.mro"):
-        ok, message = lua.eval(f"pcall(function() return {expression} end)")
+        ok, message = lua.eval(f"(function() local ok, e = pcall(function() return {expression} end) return ok, tostring(e) end)()")
         assert ok is False and "refused" in message, expression

@@ -15,6 +15,7 @@ object, other userdata and coroutines -> LuaObject.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import sys
 import threading
 import weakref
@@ -65,14 +66,48 @@ class Context:
         #: How many threads hold a stashed callback exception (see ``stash``): the
         #: lean path clears a stale one only when this is non-zero.
         self.stashed = 0
+        #: Python objects Lua holds (host objects, functions) by token; see ``_host``.
+        self.objects: dict[int, Any] = {}
+        self.host_number: int | None = None
+        self.host_tokens = itertools.count(1)
+        #: A Python function's tuple result becomes several Lua values (else one).
+        self.unpack_tuples = True
+        #: ``attribute_handlers``: replace item and attribute access on Python objects.
+        self.attribute_getter: Callable[[Any, Any], Any] | None = None
+        self.attribute_setter: Callable[[Any, Any, Any], None] | None = None
+        #: ``overflow_handler``: converts ints beyond 64 bits (else OverflowError).
+        self.overflow_handler: Callable[[int], Any] | None = None
+        #: Python functions reach Lua as callable objects (lupa) rather than functions.
+        self.functions_as_objects = False
+        #: Python asked the running call to stop (KeyboardInterrupt in a callback,
+        #: Ctrl-C); a stop that arrived after the call ended is consumed afterwards.
+        self.stop_requested = False
+        #: Ctrl-C stopped the running call: raise KeyboardInterrupt for it.
+        self.sigint = False
 
     def enter_call(self) -> None:
+        if self.stop_requested and not self.calls:
+            self.consume_stop()
         self.calls.append(None)
 
     def leave_call(self) -> None:
         self.calls.pop()
         if not self.calls and self.deferred:
             self.free_deferred()
+
+    def request_stop(self) -> None:
+        """Stops the running call the way :meth:`Lua.interrupt` does (Lua cannot catch
+        it); a no-op where the state cannot be interrupted (LuaJIT with the JIT on)."""
+        self.stop_requested = True
+        self.lib.luarun_state_interrupt(self.state)
+
+    def consume_stop(self) -> None:
+        """Before the next outermost call: a requested stop that came too late to stop
+        the call it was meant for would stop this one; an empty chunk takes it."""
+        self.stop_requested = False
+        self.sigint = False
+        if not self.closed:
+            self.lib.luarun_exec(self.state, b"", 0)
 
     def release(self, value: luarun_value) -> None:
         """Frees a proxy's value now, or after the calls in progress."""
@@ -114,19 +149,31 @@ class Context:
             self.stashed -= 1
         return pending
 
-    def check_call(self, status: int) -> None:
+    def check_call(self, status: int, frame: _frame.Frame | None = None) -> None:
         """Raises for a failed call that may have run Lua (and thus Python callbacks).
-        A stashed Python exception whose message the Lua error carries is re-raised
-        itself, chained from the Lua error; otherwise the Lua error is raised."""
+
+        ``frame``: the frame of a ``luarun_frame_pcall``, whose first value is then the
+        Lua error's value. A Python exception that value is (raised by a callback and
+        passed through Lua) is re-raised itself, chained from the Lua error; so is a
+        stashed exception whose message the error carries, and a KeyboardInterrupt or
+        SystemExit raised in a callback. Ctrl-C raises KeyboardInterrupt. Otherwise
+        the Lua error is raised, with ``value`` the error's value."""
         pending = self.take_pending() if self.stashed else None
         if status == _ffi.OK:
             return
         error = error_for_status(status, last_error_message(self.lib))
-        if pending is not None and pending[1] in error.message:
-            exception = pending[0]
-            if exception.__cause__ is None:
-                raise exception from error
-            raise exception
+        if self.sigint and status == _ffi.ERR_INTERRUPTED:
+            self.sigint = False
+            _signals.raise_pending()  # the SIGINT handler's KeyboardInterrupt
+        if frame is not None and status == _ffi.ERR_RUNTIME and frame.head[5] == 1:
+            value = take_value(self, frame, 0)
+            if isinstance(value, BaseException):
+                _reraise(value, error)
+            error.value = value
+        if pending is not None and (
+            not isinstance(pending[0], Exception) or pending[1] in error.message
+        ):
+            _reraise(pending[0], error)
         raise error
 
     def decode(self, data: bytes) -> str | bytes:
@@ -136,6 +183,14 @@ class Context:
             return data.decode(self.encoding)
         except UnicodeDecodeError:
             return data
+
+
+def _reraise(exception: BaseException, error: Error) -> None:
+    """Raises a Python exception that came back through Lua, chained from the Lua error
+    (which carries Lua's traceback) unless it already has a cause."""
+    if exception.__cause__ is None:
+        raise exception from error
+    raise exception
 
 
 class Temps:
@@ -176,7 +231,7 @@ def to_lua(ctx: Context, obj: Any, temps: Temps) -> luarun_value:
         value.boolean = obj
     elif isinstance(obj, int):
         if not _INT64_MIN <= obj <= _INT64_MAX:
-            raise OverflowError(f"{obj} does not fit in a Lua integer (64-bit)")
+            return to_lua(ctx, overflowed(ctx, obj), temps)
         value.kind = _ffi.INTEGER
         value.integer = obj
         value.number = float(obj)
@@ -191,13 +246,29 @@ def to_lua(ctx: Context, obj: Any, temps: Temps) -> luarun_value:
         return _string_value(bytes(obj), temps)
     elif isinstance(obj, _objects.LuaObject):
         return obj._borrow(ctx)
-    elif _host.is_plain_function(obj):
+    elif _host.is_plain_function(obj) and not ctx.functions_as_objects:
         value = _host.new_function(ctx, obj)
         temps.owned.append(value)
     else:
         value = _host.new_host_object(ctx, obj)
         temps.owned.append(value)
     return value
+
+
+def overflowed(ctx: Context, number: int) -> Any:
+    """What an int beyond 64 bits becomes: the runtime's ``overflow_handler(number)``
+    (which must return something that fits, such as a float), else OverflowError."""
+    handler = ctx.overflow_handler
+    if handler is None:
+        raise OverflowError(
+            f"{number} does not fit in a Lua integer (64-bit); convert it (float(n), "
+            "str(n)) or give the runtime an overflow_handler"
+        )
+    replacement = handler(number)
+    if type(replacement) is int and not _INT64_MIN <= replacement <= _INT64_MAX:
+        raise OverflowError(f"overflow_handler({number}) returned {replacement}, which "
+                            "does not fit in a Lua integer either")
+    return replacement
 
 
 def to_python(ctx: Context, value: luarun_value, owned: bool) -> Any:
@@ -296,7 +367,17 @@ def put_values(ctx: Context, frame: _frame.Frame, items: Any) -> Temps | None:
             kind = type(obj)
             if kind is int:
                 words[base] = _INTEGER
-                words[base + 1] = obj  # ValueError beyond 64 bits, see below
+                try:
+                    words[base + 1] = obj
+                except ValueError:  # beyond 64 bits
+                    obj = overflowed(ctx, obj)
+                    if temps is None:
+                        temps = Temps(ctx.lib)
+                    value = to_lua(ctx, obj, temps)
+                    if value.kind == _STRING:
+                        _put_string(frame, base, ctypes.string_at(value.string, value.string_len))
+                    else:
+                        words[base : base + _WORDS] = memoryview(value).cast("B").cast("q")
             elif kind is str:
                 _put_string(frame, base, obj.encode(ctx.str_encoding))
             elif kind is float:
@@ -327,9 +408,6 @@ def put_values(ctx: Context, frame: _frame.Frame, items: Any) -> Temps | None:
                 f"{len(items)} arguments; one call from Python passes at most "
                 f"{_frame.VALUES_CAP}"
             ) from None
-        obj = items[base // _WORDS]
-        if type(obj) is int:
-            raise OverflowError(f"{obj} does not fit in a Lua integer (64-bit)") from None
         raise
     return temps
 
@@ -455,6 +533,8 @@ def run_frame(ctx: Context, operation: Any, target: int, items: Any, convert: An
         head[1] = target
         head[4] = len(items)
         calls = ctx.calls
+        if ctx.stop_requested and not calls:
+            ctx.consume_stop()
         calls.append(None)
         try:
             status = operation(frame.ref)
@@ -467,7 +547,7 @@ def run_frame(ctx: Context, operation: Any, target: int, items: Any, convert: An
             if ctx.deferred and not calls:
                 ctx.free_deferred()
         if status:
-            ctx.check_call(status)
+            ctx.check_call(status, frame if operation is ctx.fast.pcall else None)
         elif ctx.stashed:
             ctx.take_pending()
         return None if convert is None else convert(ctx, frame, head[5])
@@ -476,4 +556,4 @@ def run_frame(ctx: Context, operation: Any, target: int, items: Any, convert: An
 
 
 # Imported last: both modules use the conversions above.
-from . import _host, _objects  # noqa: E402
+from . import _host, _objects, _signals  # noqa: E402

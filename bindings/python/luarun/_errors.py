@@ -24,8 +24,14 @@ class Error(Exception):
 
 
 class LuaError(Error):
-    """Lua code raised an error. ``message`` is the error text (Lua's first line),
-    ``traceback`` Lua's stack traceback (empty when Lua gave none)."""
+    """Lua code raised an error. ``message`` is the error text with Lua's traceback,
+    ``lua_message`` the text without it, ``traceback`` Lua's stack traceback (empty when
+    Lua gave none), and ``value`` the Lua error value itself: the message string of a
+    string error, a :class:`LuaTable` for ``error({code = 42})``, and so on (None where
+    the operation could not hand it back: table access, stops, memory errors)."""
+
+    #: The Lua error's value, when the call could hand it back (see the class doc).
+    value: object = None
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message, status)

@@ -70,6 +70,9 @@ LIBS_ALL = LIBS_SAFE | LIB_OS | LIB_IO | LIB_PACKAGE | LIB_DEBUG
     ELEMENT_U8,
 ) = range(10)
 
+# luarun_gc_operation (luarun_state_gc)
+GC_COLLECT, GC_STOP, GC_RESTART = range(3)
+
 # luarun_engine and luarun_pixel_format
 ENGINE_NATIVE = 0
 ENGINE_LUA = 1
@@ -187,6 +190,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "luarun_last_error": (c_char_p, []),
     "luarun_status_name": (c_char_p, [c_int]),
     "luarun_frame_call": (_status, [POINTER(luarun_frame)]),
+    "luarun_frame_pcall": (_status, [POINTER(luarun_frame)]),
     "luarun_frame_get": (_status, [POINTER(luarun_frame)]),
     "luarun_frame_set": (_status, [POINTER(luarun_frame)]),
     "luarun_frame_next": (_status, [POINTER(luarun_frame)]),
@@ -200,6 +204,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     ),
     "luarun_callback_return_value": (_status, [c_void_p, _value_p]),
     "luarun_callback_set_error": (_status, [c_void_p, c_char_p, c_size_t]),
+    "luarun_callback_set_error_value": (_status, [c_void_p, _value_p]),
     "luarun_call": (
         _status,
         [_value_p, _value_p, c_size_t, _value_p, c_size_t, POINTER(c_size_t)],
@@ -262,6 +267,9 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "luarun_load": (_status, [c_void_p, c_void_p, c_size_t, c_char_p, _value_p]),
     "luarun_state_interrupt": (_status, [c_void_p]),
     "luarun_state_memory_used": (_status, [c_void_p, POINTER(c_size_t)]),
+    "luarun_state_set_memory_limit": (_status, [c_void_p, c_uint64]),
+    "luarun_state_memory_limit": (_status, [c_void_p, POINTER(c_uint64)]),
+    "luarun_state_gc": (_status, [c_void_p, c_uint32]),
     "luarun_get_global": (_status, [c_void_p, c_char_p, _value_p]),
     "luarun_set_global": (_status, [c_void_p, c_char_p, _value_p]),
     "luarun_globals": (_status, [c_void_p, _value_p]),

@@ -101,10 +101,10 @@ class FastFunctions:
     """The frame operations of one library, as foreign functions that take the frame's
     ``byref`` as it is (no ``argtypes`` conversion per call)."""
 
-    __slots__ = ("call", "get", "set", "next", "return_value", "free")
+    __slots__ = ("call", "pcall", "get", "set", "next", "return_value", "free")
 
     def __init__(self, library: _ffi.Library) -> None:
-        for name in ("call", "get", "set", "next"):
+        for name in ("call", "pcall", "get", "set", "next"):
             function = library.cdll[f"luarun_frame_{name}"]
             function.restype = ctypes.c_int
             function.argtypes = None

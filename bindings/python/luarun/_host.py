@@ -6,10 +6,13 @@ a host object (``luarun_host_object_new``) whose ``obj.name``, ``obj[key]``,
 ``pairs(obj)`` dispatch back here.
 
 Every C callback below is created once per process and never freed, so Lua can call it
-whatever Python collects. The ``user_data`` Lua keeps is a token into ``_registry``; the
-C side calls ``_release`` with it once Lua drops the function or object. A callback
-catches every exception: the exception is stashed in the runtime's context (and
-re-raised when the Lua call returns to Python) while Lua sees an ordinary error.
+whatever Python collects. The ``user_data`` Lua keeps is a token: its high bits name the
+runtime's context in ``_contexts`` (weakly: a runtime no longer used from Python is
+collected even when its callbacks refer back to it), the whole token the object in that
+context's ``objects``. The C side calls ``_release`` with it once Lua drops the function
+or object. A callback catches every exception: Lua sees the exception object itself as
+the error value (``pcall`` returns it), and the exception is also stashed in the
+context, so that it is re-raised when the Lua call returns to Python.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import ctypes
 import functools
 import itertools
 import types
-from collections.abc import Mapping, MutableMapping, MutableSequence, Sequence
+import weakref
+from collections.abc import Mapping, MutableMapping, Sequence
 from ctypes import byref
 from typing import Any
 
@@ -27,8 +31,11 @@ from ._convert import Context, push_results, read_args
 from ._errors import check
 from ._ffi import luarun_value
 
-_registry: dict[int, tuple[Context, Any]] = {}
-_tokens = itertools.count(1)
+#: Context number -> weak reference to the context (see the module doc).
+_contexts: dict[int, Any] = {}
+_context_numbers = itertools.count(1)
+#: Bits of a token that count objects within one context.
+_TOKEN_BITS = 40
 
 PRIVATE_PREFIX = "_"
 
@@ -88,22 +95,58 @@ def is_plain_function(obj: Any) -> bool:
 
 
 def _register(ctx: Context, obj: Any) -> int:
-    token = next(_tokens)
-    _registry[token] = (ctx, obj)
+    number = ctx.host_number
+    if number is None:
+        number = ctx.host_number = next(_context_numbers)
+        _contexts[number] = weakref.ref(ctx)
+    token = (number << _TOKEN_BITS) | next(ctx.host_tokens)
+    ctx.objects[token] = obj
     return token
 
 
-def _error_message(exception: BaseException) -> str:
+def _entry(user_data: int | None) -> tuple[Context, Any]:
+    """The context and object a token names (KeyError once either is gone)."""
+    token = user_data or 0
+    ctx = _contexts[token >> _TOKEN_BITS]()
+    if ctx is None:
+        raise KeyError(token)
+    return ctx, ctx.objects[token]
+
+
+def forget_context(ctx: Context) -> None:
+    """Drops a closed runtime's objects (its state freed them on the C side)."""
+    if ctx.host_number is not None:
+        _contexts.pop(ctx.host_number, None)
+    ctx.objects.clear()
+
+
+def error_message(exception: BaseException) -> str:
+    """How a Python exception reads in Lua (``tostring(err)``) and in Lua messages."""
     return f"{type(exception).__name__}: {exception}"
 
 
 def _fail(ctx: Context | None, context: int, exception: BaseException) -> int:
-    message = _error_message(exception)
+    message = error_message(exception)
     if ctx is None:
         # No registry entry, so no runtime and no library to hand the message to (the
         # context belongs to one library); Lua reports a generic callback failure.
         return _ffi.ERR_RUNTIME
     ctx.stash(exception, message)
+    if not isinstance(exception, Exception):
+        # KeyboardInterrupt, SystemExit: Lua code must not be able to swallow them
+        # with pcall, so the whole call is stopped (see Context.request_stop).
+        ctx.request_stop()
+    try:
+        # Lua's pcall receives the exception object itself (as lupa hands it).
+        value = new_host_object(ctx, exception)
+        try:
+            status = ctx.lib.luarun_callback_set_error_value(context, byref(value))
+        finally:
+            ctx.lib.luarun_value_free(byref(value))
+        if status == _ffi.OK:
+            return _ffi.ERR_RUNTIME
+    except Exception:  # noqa: BLE001 - out of memory: fall back to the message
+        pass
     data = message.encode("utf-8", "replace")
     ctx.lib.luarun_callback_set_error(context, data, len(data))
     return _ffi.ERR_RUNTIME
@@ -116,53 +159,116 @@ def _args(ctx: Context, args: int | None, nargs: int) -> Any:
 @_ffi.luarun_user_data_free
 def _release(user_data: int | None) -> None:
     try:
-        _registry.pop(user_data or 0, None)
+        token = user_data or 0
+        ctx = _contexts[token >> _TOKEN_BITS]()
+        if ctx is not None:
+            ctx.objects.pop(token, None)
     except BaseException:  # noqa: BLE001 - nothing may escape into C
         pass
+
+
+class Results(tuple):
+    """Several results of a Python function called from Lua, whatever the runtime's
+    ``unpack_returned_tuples`` says (the ``python`` table's iterators return these)."""
+
+    __slots__ = ()
+
+
+def _result_values(ctx: Context, result: Any) -> tuple[Any, ...]:
+    """What a Python function's return value gives Lua: None nothing, a tuple its items
+    when the runtime unpacks tuples (else the tuple itself), anything else itself."""
+    if result is None:
+        return ()
+    if type(result) is Results or (ctx.unpack_tuples and isinstance(result, tuple)):
+        return result
+    return (result,)
 
 
 @_ffi.luarun_callback
 def _call_function(user_data: int | None, args: Any, nargs: int, context: int) -> int:
     ctx = None
     try:
-        ctx, function = _registry[user_data or 0]
+        ctx, function = _entry(user_data)
         result = function(*_args(ctx, args, nargs))
         if result is None:
             return _ffi.OK
-        push_results(ctx, context, result if isinstance(result, tuple) else (result,))
+        push_results(ctx, context, _result_values(ctx, result))
         return _ffi.OK
     except BaseException as exception:  # noqa: BLE001 - handed back, see module doc
         return _fail(ctx, context, exception)
 
 
+class ProtocolWrapper:
+    """An object handed to Lua with a fixed indexing protocol (see
+    :func:`luarun.as_attrgetter`, :func:`luarun.as_itemgetter`). Lua sees the object
+    itself; coming back to Python it is the object again, not the wrapper."""
+
+    __slots__ = ("obj", "items")
+
+    def __init__(self, obj: Any, items: bool) -> None:
+        self.obj = obj
+        #: True: ``obj[key]`` for every key; False: ``getattr(obj, key)``.
+        self.items = items
+
+
+def uses_items(obj: Any) -> bool:
+    """Whether Lua's ``obj[key]`` / ``obj.key`` means Python's ``obj[key]`` first (for
+    objects that support item access, as lupa does) rather than an attribute."""
+    return hasattr(type(obj), "__getitem__")
+
+
+def _attribute_name(ctx: Context, key: Any) -> Any:
+    """A key as an attribute name: bytes (``encoding=None`` runtimes) are decoded."""
+    if isinstance(key, bytes):
+        return key.decode(ctx.str_encoding, "replace")
+    return key
+
+
 def _get(ctx: Context, obj: Any, key: Any) -> Any:
-    if isinstance(obj, (Mapping, Sequence)):
+    items = uses_items(obj)
+    if type(obj) is ProtocolWrapper:
+        obj, items = obj.obj, obj.items
+    if ctx.attribute_getter is not None:
+        return ctx.attribute_getter(obj, _attribute_name(ctx, key))
+    if items:
         try:
             return obj[key]
         except (KeyError, IndexError, TypeError):
-            if not isinstance(key, str):
+            if not isinstance(key, (str, bytes)):
                 if isinstance(obj, Mapping):
                     return None
                 raise
-        name = _check_attribute(ctx, obj, key, False)
-        return getattr(obj, name, None)
-    if isinstance(key, str):
-        return getattr(obj, _check_attribute(ctx, obj, key, False))
+            # Strings fall back to attributes (``d.get``, ``lst.append``); a mapping
+            # without the key and without such an attribute gives nil.
+            name = _check_attribute(ctx, obj, _attribute_name(ctx, key), False)
+            if isinstance(obj, Mapping):
+                return getattr(obj, name, None)
+            return getattr(obj, name)
+    name = _attribute_name(ctx, key)
+    if isinstance(name, str):
+        return getattr(obj, _check_attribute(ctx, obj, name, False))
     return obj[key]
 
 
 def _set(ctx: Context, obj: Any, key: Any, value: Any) -> None:
-    if isinstance(obj, MutableMapping):
-        if value is None:
-            obj.pop(key, None)
+    items = uses_items(obj)
+    if type(obj) is ProtocolWrapper:
+        obj, items = obj.obj, obj.items
+    if ctx.attribute_setter is not None:
+        ctx.attribute_setter(obj, _attribute_name(ctx, key), value)
+    elif items and hasattr(type(obj), "__setitem__"):
+        if value is None and isinstance(obj, MutableMapping):
+            obj.pop(key, None)  # assigning nil removes, as in a Lua table
         else:
             obj[key] = value
-    elif isinstance(obj, MutableSequence) and isinstance(key, int):
-        obj[key] = value
-    elif isinstance(key, str):
-        setattr(obj, _check_attribute(ctx, obj, key, True), value)
     else:
-        obj[key] = value
+        name = _attribute_name(ctx, key)
+        if not isinstance(name, str):
+            raise TypeError(
+                f"cannot set key {key!r} on a {type(obj).__name__} object: it has no item "
+                "assignment, and only string keys name attributes"
+            )
+        setattr(obj, _check_attribute(ctx, obj, name, True), value)
 
 
 def _check_attribute(ctx: Context, obj: Any, name: str, is_setting: bool) -> str:
@@ -177,7 +283,7 @@ def _operation(function: Any) -> Any:
     def callback(user_data: int | None, args: Any, nargs: int, context: int) -> int:
         ctx = None
         try:
-            ctx, obj = _registry[user_data or 0]
+            ctx, obj = _entry(user_data)
             results = function(ctx, obj, *_args(ctx, args, nargs))
             push_results(ctx, context, results)
             return _ffi.OK
@@ -189,8 +295,9 @@ def _operation(function: Any) -> Any:
 
 def _index(ctx: Context, obj: Any, key: Any) -> tuple[Any]:
     value = _get(ctx, obj, key)
-    if getattr(value, "__self__", None) is obj and callable(value):
-        value = BoundMethodCall(value, obj)
+    owner = obj.obj if type(obj) is ProtocolWrapper else obj
+    if getattr(value, "__self__", None) is owner and callable(value):
+        value = BoundMethodCall(value, owner)
     return (value,)
 
 
@@ -200,27 +307,35 @@ def _newindex(ctx: Context, obj: Any, key: Any, value: Any) -> tuple[()]:
 
 
 def _call(ctx: Context, obj: Any, *args: Any) -> tuple[Any, ...]:
-    result = obj(*args)
-    if result is None:
-        return ()
-    return result if isinstance(result, tuple) else (result,)
+    if type(obj) is ProtocolWrapper:
+        obj = obj.obj
+    return _result_values(ctx, obj(*args))
 
 
 def _tostring(ctx: Context, obj: Any) -> tuple[str]:
+    if type(obj) is ProtocolWrapper:
+        obj = obj.obj
+    if isinstance(obj, BaseException):
+        return (error_message(obj),)
     return (str(obj),)
 
 
 def _length(ctx: Context, obj: Any) -> tuple[int]:
+    if type(obj) is ProtocolWrapper:
+        obj = obj.obj
     return (len(obj),)
 
 
 def _pairs(ctx: Context, obj: Any) -> tuple[Any]:
     """``pairs(obj)``: mappings give their items, other iterables ``(index, item)``
     from 0, as Python indexes them."""
+    if type(obj) is ProtocolWrapper:
+        obj = obj.obj
     items = iter(obj.items()) if isinstance(obj, Mapping) else enumerate(obj)
 
-    def step(*_ignored: Any) -> tuple[Any, Any] | None:
-        return next(items, None)
+    def step(*_ignored: Any) -> Results | None:
+        pair = next(items, None)
+        return None if pair is None else Results(pair)
 
     return (step,)
 
@@ -282,7 +397,14 @@ def new_function(ctx: Context, function: Any) -> luarun_value:
 def new_host_object(ctx: Context, obj: Any) -> luarun_value:
     """A host object for ``obj`` (an owned value)."""
     ctx.check_open()
-    guarded = ctx.attribute_filter is None and not isinstance(obj, (Mapping, Sequence))
+    inner = obj.obj if type(obj) is ProtocolWrapper else obj
+    items = obj.items if type(obj) is ProtocolWrapper else uses_items(inner)
+    guarded = (
+        ctx.attribute_filter is None
+        and ctx.attribute_getter is None
+        and not items
+        and not isinstance(inner, (Mapping, Sequence))
+    )
     object_class = _class_for(ctx.lib, guarded)
     out = luarun_value()
     token = _register(ctx, obj)
@@ -300,7 +422,8 @@ def lookup_host_object(ctx: Context, value: luarun_value) -> tuple[bool, Any]:
     user_data = ctypes.c_void_p()
     if ctx.lib.luarun_host_object_user_data(byref(value), byref(user_data)) != _ffi.OK:
         return False, None
-    entry = _registry.get(user_data.value or 0)
-    if entry is None or entry[0] is not ctx:
+    token = user_data.value or 0
+    if token >> _TOKEN_BITS != ctx.host_number or token not in ctx.objects:
         return False, None
-    return True, entry[1]
+    obj = ctx.objects[token]
+    return True, obj.obj if type(obj) is ProtocolWrapper else obj

@@ -102,7 +102,7 @@ class LuaFunction(LuaObject):
         if self._closed:
             self._check_open()
         ctx = self._ctx
-        return run_frame(ctx, ctx.fast.call, self._address, args, take_results)
+        return run_frame(ctx, ctx.fast.pcall, self._address, args, take_results)
 
     def map(self, xs: Any, out: Any = None, *, out_type: str | None = None) -> Any:
         """Calls the function on every element of ``xs`` and returns the results, in

@@ -12,7 +12,7 @@ import ctypes
 from ctypes import byref
 from typing import Any, Callable, Sequence
 
-from . import _checks, _ffi
+from . import _checks, _ffi, _signals
 from ._errors import Cancelled, InvalidArgument, check, error_for_status, flavor_library
 from ._errors import last_error_message
 from ._ffi import lib
@@ -212,22 +212,32 @@ class ProgressReporter:
         self.progress = progress
         self.lib = library
         self.failure: list[BaseException] = []
-        self.callback = _ffi.luarun_progress_callback(self._report if progress else 0)
+        #: Set by Ctrl-C (see ``_signals``): the next report cancels the work.
+        self.sigint = False
+        # Always a callback, even without ``progress``: it is how Ctrl-C cancels.
+        self.callback = _ffi.luarun_progress_callback(self._report)
+        _signals.install_here()
+        _signals.reporters.add(self)
 
     def _report(self, _user_data: Any, done: int, total: int) -> int:
-        if self.failure:
+        if self.failure or self.sigint:
             return 1
+        if self.progress is None:
+            return 0
         try:
-            return 1 if self.progress(done, total) else 0  # type: ignore[misc]
+            return 1 if self.progress(done, total) else 0
         except BaseException as exception:  # noqa: BLE001 - re-raised by check()
             self.failure.append(exception)
             return 1
 
     def check(self, status: int) -> None:
-        """Raises what the progress callable raised, :class:`Cancelled` when it asked to
-        stop, or the error for ``status``."""
+        """Raises what the progress callable raised, KeyboardInterrupt after a Ctrl-C,
+        :class:`Cancelled` when it asked to stop, or the error for ``status``."""
+        _signals.reporters.discard(self)
         if self.failure:
             raise self.failure[0]
+        if self.sigint and status == _ffi.ERR_CANCELLED:
+            _signals.raise_pending()
         if status == _ffi.ERR_CANCELLED:
             raise Cancelled(last_error_message(self.lib) or "the progress callback cancelled")
         check(status, self.lib)

@@ -207,7 +207,7 @@ class Lua(Managed):
         if function is None:
             function = self._compile_cached(code, name, False)
         ctx = self._ctx
-        return run_frame(ctx, ctx.fast.call, function._address, args, take_results)
+        return run_frame(ctx, ctx.fast.pcall, function._address, args, take_results)
 
     def eval(self, expression: str | bytes, *args: Any, name: str | None = None) -> Any:
         """Evaluates a Lua expression (``args`` are its ``...``) and returns its value(s).
@@ -216,7 +216,7 @@ class Lua(Managed):
         if function is None:
             function = self._compile_cached(expression, name, True)
         ctx = self._ctx
-        return run_frame(ctx, ctx.fast.call, function._address, args, take_results)
+        return run_frame(ctx, ctx.fast.pcall, function._address, args, take_results)
 
     def _compile_cached(self, code: str | bytes, name: str | None, expression: bool) -> LuaFunction:
         ctx = self._check()
