@@ -38,7 +38,9 @@ from ._errors import flavor_library as _flavor_library
 from ._ffi import lib as _library
 from ._lib import FLAVORS as _FLAVORS
 from ._host import default_attribute_filter
-from ._objects import LuaFunction, LuaObject, LuaTable, lua_type
+from ._lupa import LUA_MAXINTEGER, LUA_MININTEGER, LUA_VERSION, LuaRuntime
+from ._lupa import as_attrgetter, as_itemgetter, unpacks_lua_table, unpacks_lua_table_method
+from ._objects import LuaFunction, LuaObject, LuaTable, LuaThread, lua_type
 from ._pool import Pool
 from ._render import mandelbrot, mandelbrot_buffer_size, release_render_pools, to_image, to_pbm
 from ._runtime import ALL_LIBS, SAFE_LIBS, Lua
@@ -57,8 +59,22 @@ def lua_version(flavor: str = "lua54") -> str:
     return _flavor_library(flavor).lua_version
 
 
+def watch_sigint() -> bool:
+    """Makes Ctrl-C stop running Lua code, renders and pool runs (and raise
+    ``KeyboardInterrupt``). luarun does this itself the first time a runtime or render
+    is created on the main thread; call this again after installing something that
+    replaces the signal wakeup fd (an asyncio loop started later). Returns whether it
+    is in place (it needs the main thread, and SIGINT handled by Python)."""
+    from . import _signals
+
+    return _signals.install()
+
+
 __all__ = [
     "ALL_LIBS",
+    "LUA_MAXINTEGER",
+    "LUA_MININTEGER",
+    "LUA_VERSION",
     "BufferTooSmall",
     "Cancelled",
     "Error",
@@ -73,12 +89,16 @@ __all__ = [
     "LuaInterrupted",
     "LuaMemoryError",
     "LuaObject",
+    "LuaRuntime",
     "LuaSyntaxError",
     "LuaTable",
+    "LuaThread",
     "LuaTimeoutError",
     "LuaTypeError",
     "Pool",
     "SAFE_LIBS",
+    "as_attrgetter",
+    "as_itemgetter",
     "Unsupported",
     "default_attribute_filter",
     "library_path",
@@ -89,4 +109,7 @@ __all__ = [
     "release_render_pools",
     "to_image",
     "to_pbm",
+    "unpacks_lua_table",
+    "unpacks_lua_table_method",
+    "watch_sigint",
 ]

@@ -84,6 +84,10 @@ class Context:
         self.stop_requested = False
         #: Ctrl-C stopped the running call: raise KeyboardInterrupt for it.
         self.sigint = False
+        #: The runtime's ``python.none`` object, made on first use.
+        self.none_proxy: Any = None
+        #: The Lua helpers behind coroutines from Python, compiled on first use.
+        self.coroutine_helpers: Any = None
 
     def enter_call(self) -> None:
         if self.stop_requested and not self.calls:
@@ -249,6 +253,11 @@ def to_lua(ctx: Context, obj: Any, temps: Temps) -> luarun_value:
     elif _host.is_plain_function(obj) and not ctx.functions_as_objects:
         value = _host.new_function(ctx, obj)
         temps.owned.append(value)
+    elif obj is _host.PYTHON_NONE:
+        return _host.none_value(ctx)
+    elif type(obj) is _host.AsFunction:
+        value = _host.new_function(ctx, obj.function)
+        temps.owned.append(value)
     else:
         value = _host.new_host_object(ctx, obj)
         temps.owned.append(value)
@@ -301,9 +310,7 @@ def to_python(ctx: Context, value: luarun_value, owned: bool) -> Any:
         status = ctx.lib.luarun_value_copy(byref(value), byref(mine))
         if status != _ffi.OK:
             raise error_for_status(status, last_error_message(ctx.lib))
-    cls = {_ffi.TABLE: _objects.LuaTable, _ffi.FUNCTION: _objects.LuaFunction}.get(
-        kind, _objects.LuaObject
-    )
+    cls = _PROXY_CLASSES.get(kind, _objects.LuaObject)
     runtime = ctx.runtime_ref()
     if runtime is None:
         ctx.lib.luarun_value_free(byref(mine))
@@ -557,3 +564,9 @@ def run_frame(ctx: Context, operation: Any, target: int, items: Any, convert: An
 
 # Imported last: both modules use the conversions above.
 from . import _host, _objects, _signals  # noqa: E402
+
+_PROXY_CLASSES = {
+    _ffi.TABLE: _objects.LuaTable,
+    _ffi.FUNCTION: _objects.LuaFunction,
+    _ffi.THREAD: _objects.LuaThread,
+}

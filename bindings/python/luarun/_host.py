@@ -167,6 +167,54 @@ def _release(user_data: int | None) -> None:
         pass
 
 
+class PythonNone:
+    """``python.none`` in Lua: stands for Python's None where Lua's nil cannot (in a
+    table, as the first value of an iteration); it is None again in Python."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "python.none"
+
+    def __str__(self) -> str:
+        return "None"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+#: The one ``python.none``.
+PYTHON_NONE = PythonNone()
+
+
+class AsFunction:
+    """``python.as_function(obj)``: ``obj`` as a real Lua function."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+
+
+class PyArgs:
+    """``python.args{1, 2, key = 3}``: as the last argument of a call of a Python
+    function from Lua, its items become positional and keyword arguments."""
+
+    __slots__ = ("args", "kwargs")
+
+    def __init__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.args = args
+        self.kwargs = kwargs
+
+
+def call_python(function: Any, args: Any) -> Any:
+    """``function(*args)``, expanding a last :class:`PyArgs` argument."""
+    if args and type(args[-1]) is PyArgs:
+        extra = args[-1]
+        return function(*args[:-1], *extra.args, **extra.kwargs)
+    return function(*args)
+
+
 class Results(tuple):
     """Several results of a Python function called from Lua, whatever the runtime's
     ``unpack_returned_tuples`` says (the ``python`` table's iterators return these)."""
@@ -189,7 +237,7 @@ def _call_function(user_data: int | None, args: Any, nargs: int, context: int) -
     ctx = None
     try:
         ctx, function = _entry(user_data)
-        result = function(*_args(ctx, args, nargs))
+        result = call_python(function, _args(ctx, args, nargs))
         if result is None:
             return _ffi.OK
         push_results(ctx, context, _result_values(ctx, result))
@@ -309,7 +357,7 @@ def _newindex(ctx: Context, obj: Any, key: Any, value: Any) -> tuple[()]:
 def _call(ctx: Context, obj: Any, *args: Any) -> tuple[Any, ...]:
     if type(obj) is ProtocolWrapper:
         obj = obj.obj
-    return _result_values(ctx, obj(*args))
+    return _result_values(ctx, call_python(obj, args))
 
 
 def _tostring(ctx: Context, obj: Any) -> tuple[str]:
@@ -417,6 +465,17 @@ def new_host_object(ctx: Context, obj: Any) -> luarun_value:
     return out
 
 
+def none_value(ctx: Context) -> luarun_value:
+    """The runtime's ``python.none`` (a borrowed value: every use is the same Lua
+    object, so ``x == python.none`` works in Lua)."""
+    proxy = ctx.none_proxy
+    if proxy is None or proxy._closed:
+        from ._objects import LuaObject
+
+        proxy = ctx.none_proxy = LuaObject._adopt(ctx.runtime(), new_host_object(ctx, PYTHON_NONE))
+    return proxy._borrow(ctx)
+
+
 def lookup_host_object(ctx: Context, value: luarun_value) -> tuple[bool, Any]:
     """``(True, obj)`` when ``value`` is a host object this runtime made for ``obj``."""
     user_data = ctypes.c_void_p()
@@ -426,4 +485,6 @@ def lookup_host_object(ctx: Context, value: luarun_value) -> tuple[bool, Any]:
     if token >> _TOKEN_BITS != ctx.host_number or token not in ctx.objects:
         return False, None
     obj = ctx.objects[token]
-    return True, obj.obj if type(obj) is ProtocolWrapper else obj
+    if type(obj) is ProtocolWrapper:
+        return True, obj.obj
+    return True, None if obj is PYTHON_NONE else obj

@@ -34,8 +34,6 @@ class LuaObject(Managed):
         # The frame operations name their target by address.
         object.__setattr__(proxy, "_address", ctypes.addressof(value))
         object.__setattr__(proxy, "_closed", False)
-        if value.kind == _ffi.THREAD:
-            object.__setattr__(proxy, "_lua_type", "thread")
         runtime._ctx.proxies.add(proxy)
         return proxy
 
@@ -104,6 +102,17 @@ class LuaFunction(LuaObject):
         ctx = self._ctx
         return run_frame(ctx, ctx.fast.pcall, self._address, args, take_results)
 
+    def coroutine(self, *args: Any) -> LuaThread:
+        """A new Lua coroutine running this function, as a Python generator: each
+        ``next()`` resumes it and returns what it yields (None, a value or a tuple); the
+        first resume passes ``args``. ``send(value)`` resumes it with ``value`` (a tuple
+        passes several values). When the function returns, its results are the last
+        item; then ``StopIteration``. An error inside raises here, as a call would."""
+        create = coroutine_helpers(self._ctx)[0]
+        thread = create(self)
+        thread._arguments = args
+        return thread
+
     def map(self, xs: Any, out: Any = None, *, out_type: str | None = None) -> Any:
         """Calls the function on every element of ``xs`` and returns the results, in
         one crossing of the FFI with the GIL released: ``out[i] = f(xs[i])``.
@@ -136,6 +145,92 @@ class LuaFunction(LuaObject):
             ctx.leave_call()
         ctx.check_call(status)
         return out
+
+
+_COROUTINE_HELPERS = """
+local create, resume, status = coroutine.create, coroutine.resume, coroutine.status
+local function finish(co, ok, ...)
+  if not ok then error((...), 0) end
+  return status(co) == "dead", ...
+end
+return create, function(co, ...)
+  if status(co) == "dead" then return true end
+  return finish(co, resume(co, ...))
+end, status
+"""
+
+
+def coroutine_helpers(ctx: Context) -> tuple[LuaFunction, LuaFunction, LuaFunction]:
+    """``(create, resume, status)`` for coroutines driven from Python, compiled once
+    per runtime from the ``coroutine`` library as it is at the first use. ``resume``
+    returns whether the coroutine is done, then what it yielded or returned."""
+    helpers = ctx.coroutine_helpers
+    if helpers is None:
+        runtime = ctx.runtime()
+        if runtime.eval("type(coroutine)") != "table":
+            raise Error(
+                "coroutines need Lua's coroutine library, which this runtime was created "
+                "without: add 'coroutine' to libs"
+            )
+        helpers = ctx.coroutine_helpers = runtime.execute(
+            _COROUTINE_HELPERS, name="=luarun coroutines"
+        )
+    return helpers
+
+
+class LuaThread(LuaObject):
+    """A Lua coroutine (from :meth:`LuaFunction.coroutine`, or a thread value from Lua)
+    as a Python generator: iterate it, or ``send()`` values into it. Calling it sets
+    the arguments its first resume passes and returns it (so ``for x in co(1, 2)``
+    works on a coroutine Lua created but has not started)."""
+
+    _lua_type = "thread"
+    _arguments: tuple[Any, ...] | None = None
+
+    def __iter__(self) -> LuaThread:
+        return self
+
+    def __next__(self) -> Any:
+        args = self._arguments
+        if args is not None:
+            object.__setattr__(self, "_arguments", None)
+        return self._resume(args or ())
+
+    def send(self, value: Any) -> Any:
+        """Resumes the coroutine with ``value`` (a tuple: its items) and returns what it
+        yields next. As for generators, a coroutine not started yet takes only None
+        (then it starts with its arguments)."""
+        args = self._arguments
+        if value is not None:
+            if args is not None:
+                raise TypeError("can't send non-None value to a just-started coroutine")
+            values = value if isinstance(value, tuple) else (value,)
+        else:
+            values = args or ()
+            object.__setattr__(self, "_arguments", None)
+        return self._resume(values)
+
+    def __call__(self, *args: Any) -> LuaThread:
+        object.__setattr__(self, "_arguments", args)
+        return self
+
+    def _resume(self, args: tuple[Any, ...]) -> Any:
+        self._check_open()
+        outcome = coroutine_helpers(self._ctx)[1](self, *args)
+        if type(outcome) is tuple:
+            done, values = outcome[0], outcome[1:]
+        else:
+            done, values = outcome, ()
+        if done and not values:
+            raise StopIteration  # finished, nothing (more) to give
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else values
+
+    def __bool__(self) -> bool:
+        """Whether the coroutine can still be resumed."""
+        self._check_open()
+        return coroutine_helpers(self._ctx)[2](self) != "dead"
 
 
 class LuaTable(LuaObject):

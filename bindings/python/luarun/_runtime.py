@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import ctypes
-import functools
 import math
 from collections.abc import Iterable, Mapping
 from ctypes import byref
 from typing import Any, Callable
 
-from . import _checks, _ffi, _host
-from ._convert import Context, Temps, run_frame, take_results, to_lua, to_python
-from ._errors import Error, InterruptUnsupported, InvalidArgument, Unsupported, check
-from ._errors import flavor_library
+from . import _checks, _ffi, _host, _signals
+from ._convert import Context, run_frame, take_results, to_python
+from ._errors import Error, InterruptUnsupported, InvalidArgument, LuaError, LuaSyntaxError
+from ._errors import Unsupported, check, flavor_library
 from ._ffi import luarun_value
 from ._managed import Managed
 from ._objects import LuaFunction, LuaTable
@@ -62,6 +61,7 @@ def state_options(
     libs: Iterable[str] | int | None,
     allow_bytecode: bool,
     library: _ffi.Library,
+    allow_finalizers: bool = False,
 ) -> _ffi.luarun_options:
     """``luarun_options`` from the keyword arguments :class:`Lua` and :class:`Pool`
     share, for a state of ``library``'s flavor."""
@@ -81,6 +81,7 @@ def state_options(
             "max_instructions", max_instructions, 1, _checks.UINT64_MAX
         )
     options.allow_bytecode = allow_bytecode
+    options.allow_finalizers = allow_finalizers
     return options
 
 
@@ -119,6 +120,25 @@ class Lua(Managed):
         ``timeout`` / ``max_instructions`` runs with the JIT on and cannot be
         interrupted (:class:`InterruptUnsupported`); with a limit the JIT is off and
         every limit holds. Values of one runtime never move to another.
+    :param unpack_returned_tuples: a tuple returned by a Python function called from
+        Lua becomes several Lua values (default True); False hands Lua the tuple as one
+        object, as lupa does by default.
+    :param overflow_handler: ``f(n)`` converts Python ints that do not fit in 64 bits
+        (return a float, a string...); without it they raise ``OverflowError``.
+    :param attribute_handlers: ``(getter, setter)``: ``getter(obj, key)`` and
+        ``setter(obj, key, value)`` replace every index and attribute access Lua makes
+        on Python objects (instead of ``attribute_filter``, which they exclude).
+    :param allow_finalizers: let Lua code set ``__gc`` finalizers (default False: they
+        run at moments no limit covers).
+    :param python_helpers: define the global table ``python`` in Lua: ``python.iter``,
+        ``iterex``, ``enumerate``, ``none``, ``as_attrgetter``, ``as_itemgetter``,
+        ``as_function``, ``args`` (see the README). Default False.
+    :param register_eval: also ``python.eval`` (Python's ``eval``: Lua code can then
+        run any Python code). Implies ``python_helpers``. Default False.
+    :param register_builtins: also ``python.builtins`` (Python's ``builtins`` module:
+        ``open``, ``__import__``...). Implies ``python_helpers``. Default False.
+    :param source_encoding: how ``str`` Lua source is encoded (default: ``encoding``,
+        UTF-8 when that is None).
 
     Close the runtime (``close()`` or ``with``) when done: a Python function handed to
     Lua that refers back to its runtime keeps both alive until then. Proxies
@@ -136,22 +156,49 @@ class Lua(Managed):
         allow_bytecode: bool = False,
         attribute_filter: Callable[[Any, str, bool], str] | None = None,
         flavor: str = "lua54",
+        *,
+        unpack_returned_tuples: bool = True,
+        overflow_handler: Callable[[int], Any] | None = None,
+        attribute_handlers: tuple[Callable[..., Any], Callable[..., Any]] | None = None,
+        allow_finalizers: bool = False,
+        python_helpers: bool = False,
+        register_eval: bool = False,
+        register_builtins: bool = False,
+        source_encoding: str | None = None,
     ) -> None:
         library = flavor_library(flavor)
         options = state_options(
-            memory_limit, timeout, max_instructions, libs, allow_bytecode, library
+            memory_limit, timeout, max_instructions, libs, allow_bytecode, library,
+            allow_finalizers,
         )
-        if encoding is not None:
-            "".encode(encoding)  # fails early (LookupError) on an unknown codec
+        for codec in (encoding, source_encoding):
+            if codec is not None:
+                "".encode(codec)  # fails early (LookupError) on an unknown codec
+        getter, setter = _attribute_handlers(attribute_handlers, attribute_filter)
+        if overflow_handler is not None and not callable(overflow_handler):
+            raise TypeError(f"overflow_handler must be callable, not {overflow_handler!r}")
         state = ctypes.c_void_p()
         check(library.luarun_state_new(byref(options), byref(state)), library)
         self._state = state
         self._closed = False
-        self._ctx = Context(state, encoding, attribute_filter, self, library)
+        ctx = self._ctx = Context(state, encoding, attribute_filter, self, library)
+        ctx.unpack_tuples = bool(unpack_returned_tuples)
+        ctx.overflow_handler = overflow_handler
+        ctx.attribute_getter, ctx.attribute_setter = getter, setter
+        #: The codec ``str`` source code is encoded with.
+        self._source_encoding = source_encoding or encoding or "utf-8"
         #: Compiled chunks of ``eval``/``execute`` by (source, name): running a cached
         #: chunk is the same as loading it again, minus the compile.
         self._chunks: dict[Any, LuaFunction] = {}
         self._globals: LuaTable | None = None
+        self._nogc_depth = 0
+        #: What the fresh state holds: ``get_memory_used()`` counts above it.
+        self._base_memory = self.memory_used
+        _signals.watch(ctx)
+        if python_helpers or register_eval or register_builtins:
+            from ._python_lib import install
+
+            install(self, register_eval=register_eval, register_builtins=register_builtins)
 
     def close(self) -> None:
         """Closes the state and releases every proxy of it. Refused while a call on this
@@ -169,6 +216,7 @@ class Lua(Managed):
         for proxy in list(ctx.proxies):
             proxy.close()
         ctx.lib.luarun_state_free(self._state)
+        _host.forget_context(ctx)
 
     def _check(self) -> Context:
         self._ctx.check_open()
@@ -189,9 +237,13 @@ class Lua(Managed):
         """Which Lua runs this runtime's code (``"Lua 5.4.8"``, ``"LuaJIT 2.1..."``)."""
         return self._ctx.lib.lua_version
 
-    def _load(self, code: str | bytes, name: str | bytes | None) -> luarun_value:
+    def _load(
+        self, code: str | bytes, name: str | bytes | None, mode: str | None = None
+    ) -> luarun_value:
         ctx = self._check()
-        data = code.encode(ctx.encoding or "utf-8") if isinstance(code, str) else bytes(code)
+        data = code.encode(self._source_encoding) if isinstance(code, str) else bytes(code)
+        if mode is not None:
+            _check_mode(data, mode)
         # Named here, not by the library: a binary chunk's first "line" may hold NULs.
         name = _chunk_name(data) if name is None else name
         if isinstance(name, str):
@@ -200,18 +252,32 @@ class Lua(Managed):
         check(ctx.lib.luarun_load(ctx.state, data, len(data), name, byref(function)), ctx.lib)
         return function
 
-    def execute(self, code: str | bytes, *args: Any, name: str | None = None) -> Any:
+    def execute(
+        self, code: str | bytes, *args: Any, name: str | None = None, mode: str | None = None
+    ) -> Any:
         """Runs a chunk of Lua code; ``args`` are its ``...``. Returns what the chunk
-        returns (None, a value, or a tuple). ``name`` labels it in error messages."""
+        returns (None, a value, or a tuple). ``name`` labels it in error messages;
+        ``mode`` (``"t"``, ``"b"``, ``"bt"``) restricts what the chunk may be, as in
+        Lua's ``load`` (bytecode also needs ``allow_bytecode``)."""
+        if mode is not None:
+            return self.compile(code, name, mode)(*args)
         function = self._chunks.get((code, name, False))
         if function is None:
             function = self._compile_cached(code, name, False)
         ctx = self._ctx
         return run_frame(ctx, ctx.fast.pcall, function._address, args, take_results)
 
-    def eval(self, expression: str | bytes, *args: Any, name: str | None = None) -> Any:
+    def eval(
+        self,
+        expression: str | bytes,
+        *args: Any,
+        name: str | None = None,
+        mode: str | None = None,
+    ) -> Any:
         """Evaluates a Lua expression (``args`` are its ``...``) and returns its value(s).
-        ``name`` labels it in error messages."""
+        ``name`` labels it in error messages; ``mode`` as for :meth:`execute`."""
+        if mode is not None:
+            _check_mode(expression if isinstance(expression, bytes) else b"", mode)
         function = self._chunks.get((expression, name, True))
         if function is None:
             function = self._compile_cached(expression, name, True)
@@ -225,7 +291,7 @@ class Lua(Managed):
             cacheable = False
         else:
             cacheable = True
-        data = code.encode(ctx.str_encoding) if isinstance(code, str) else code
+        data = code.encode(self._source_encoding) if isinstance(code, str) else code
         if expression:
             chunk_name = _chunk_name(data) if name is None else name
             data = b"return " + data
@@ -238,10 +304,26 @@ class Lua(Managed):
             self._chunks[(code, name, expression)] = function
         return function
 
-    def compile(self, code: str | bytes, name: str | None = None) -> LuaFunction:
-        """Compiles Lua code into a function without running it."""
+    def compile(
+        self, code: str | bytes, name: str | None = None, mode: str | None = None
+    ) -> LuaFunction:
+        """Compiles Lua code into a function without running it (``mode`` as for
+        :meth:`execute`)."""
         ctx = self._check()
-        return to_python(ctx, self._load(code, name), owned=True)
+        return to_python(ctx, self._load(code, name, mode), owned=True)
+
+    def require(self, modulename: str | bytes) -> Any:
+        """Lua's ``require(modulename)``: loads a module and returns what it returns.
+        Needs the ``package`` library (``libs=[..., "package"]``)."""
+        if not isinstance(modulename, (str, bytes)):
+            raise TypeError(f"modulename must be a string, not {type(modulename).__name__}")
+        require = self.globals().require
+        if require is None:
+            raise LuaError(
+                "require is not defined: open the 'package' library "
+                "(luarun.Lua(libs=luarun.SAFE_LIBS + ('package',)))"
+            )
+        return require(modulename)
 
     def globals(self) -> LuaTable:
         """The table of globals (``_G``; the same proxy each time)."""
@@ -267,25 +349,39 @@ class Lua(Managed):
         return table
 
     def table_from(self, *sources: Any, recursive: bool = False) -> LuaTable:
-        """A new table filled from mappings (their keys and values) and other iterables
-        (appended as a sequence). ``recursive``: nested dicts, lists and tuples become
-        tables too (instead of Python objects)."""
+        """A new table filled from mappings and Lua tables (their keys and values) and
+        other iterables (appended as a sequence). ``recursive``: nested dicts, lists
+        and tuples become tables too (instead of Python objects); an object met twice
+        becomes the same table, so self-references and shared parts are kept."""
+        return self._table_from(sources, recursive, {})
+
+    def _table_from(self, sources: Any, recursive: bool, made: dict[int, LuaTable]) -> LuaTable:
         table = self.table()
         position = 1
         for source in sources:
-            if isinstance(source, Mapping):
+            if isinstance(source, (Mapping, LuaTable)):
                 for key, value in source.items():
-                    table[self._nested(key, recursive)] = self._nested(value, recursive)
+                    table[self._nested(key, recursive, made)] = self._nested(
+                        value, recursive, made
+                    )
             else:
                 for value in source:
-                    table[position] = self._nested(value, recursive)
+                    table[position] = self._nested(value, recursive, made)
                     position += 1
         return table
 
-    def _nested(self, value: Any, recursive: bool) -> Any:
-        if recursive and isinstance(value, (Mapping, list, tuple)):
-            return self.table_from(value, recursive=True)
-        return value
+    def _nested(self, value: Any, recursive: bool, made: dict[int, LuaTable]) -> Any:
+        if not (recursive and isinstance(value, (Mapping, list, tuple))):
+            return value
+        found = made.get(id(value))
+        if found is None:
+            # Registered before filling: a reference back to `value` finds this table.
+            found = made[id(value)] = self.table()
+            filled = self._table_from((value,), True, made)
+            for key, item in filled.items():
+                found[key] = item
+            filled.close()
+        return found
 
     def register(self, name: str, function: Callable[..., Any]) -> None:
         """Makes ``function`` callable from Lua as the global ``name`` (the same as
@@ -295,16 +391,9 @@ class Lua(Managed):
     def function(self, function: Callable[..., Any]) -> LuaFunction:
         """``function`` as a Lua function value (for tables of callbacks)."""
         ctx = self._check()
-        temps = Temps(ctx.lib)
-        try:
-            if not _host.is_plain_function(function):
-                function = functools.partial(function)
-            value = to_lua(ctx, function, temps)
-            copy = luarun_value()
-            check(ctx.lib.luarun_value_copy(byref(value), byref(copy)), ctx.lib)
-        finally:
-            temps.free()
-        return to_python(ctx, copy, owned=True)
+        if not callable(function):
+            raise TypeError(f"function must be callable, not {function!r}")
+        return to_python(ctx, _host.new_function(ctx, function), owned=True)
 
     def interrupt(self) -> None:
         """Stops the call running on this state (from any thread), or the next call if
@@ -327,7 +416,117 @@ class Lua(Managed):
         check(ctx.lib.luarun_state_memory_used(ctx.state, byref(used)), ctx.lib)
         return used.value
 
+    @property
+    def lua_implementation(self) -> str:
+        """The Lua implementation and version, e.g. ``"Lua 5.4.8"`` or ``"LuaJIT 2.1..."``
+        (the same as :attr:`lua_version` here; lupa's name for it)."""
+        return self._ctx.lib.lua_version
+
+    def get_memory_used(self, total: bool = False) -> int:
+        """Bytes the state holds beyond what it held when it was created (``total``:
+        including that base)."""
+        used = self.memory_used
+        return used if total else max(0, used - self._base_memory)
+
+    def get_max_memory(self, total: bool = False) -> int:
+        """The memory limit: 0 for none; else the bytes allowed beyond what the fresh
+        state held (``total``: the limit on everything the state holds)."""
+        ctx = self._check()
+        limit = ctypes.c_uint64()
+        check(ctx.lib.luarun_state_memory_limit(ctx.state, byref(limit)), ctx.lib)
+        if limit.value == 0 or total:
+            return limit.value
+        return max(0, limit.value - self._base_memory)
+
+    def set_max_memory(self, max_memory: int, total: bool = False) -> None:
+        """Sets the memory limit: ``max_memory`` bytes beyond what the fresh state held
+        (``total``: on everything it holds); 0 lifts it. A limit below what the state
+        holds now raises :class:`InvalidArgument`; see :meth:`gccollect`."""
+        ctx = self._check()
+        bytes_ = _checks.integer("max_memory", max_memory, 0, _checks.UINT64_MAX)
+        if bytes_ and not total:
+            bytes_ = min(bytes_ + self._base_memory, _checks.UINT64_MAX)
+        check(ctx.lib.luarun_state_set_memory_limit(ctx.state, bytes_), ctx.lib)
+
+    def gccollect(self) -> None:
+        """A full garbage collection (finalizers it runs are under the state's limits)."""
+        self._gc(_ffi.GC_COLLECT)
+
+    def nogc(self) -> _NoGC:
+        """A context manager that stops the automatic garbage collector while it is
+        entered (nested uses restart it when the outermost one exits)::
+
+            with lua.nogc():
+                lua.execute(code_that_must_not_pause)
+        """
+        return _NoGC(self)
+
+    def _gc(self, operation: int) -> None:
+        ctx = self._check()
+        ctx.enter_call()
+        try:
+            status = ctx.lib.luarun_state_gc(ctx.state, operation)
+        finally:
+            ctx.leave_call()
+        ctx.check_call(status)
+
     def __repr__(self) -> str:
         if self._closed:
             return "<luarun.Lua (closed)>"
         return "<luarun.Lua>" if self.flavor == "lua54" else f"<luarun.Lua {self.flavor}>"
+
+
+class _NoGC:
+    """:meth:`Lua.nogc`'s context manager."""
+
+    def __init__(self, runtime: Lua) -> None:
+        self._runtime = runtime
+
+    def __enter__(self) -> _NoGC:
+        runtime = self._runtime
+        if runtime._nogc_depth == 0:
+            runtime._gc(_ffi.GC_STOP)
+        runtime._nogc_depth += 1
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        runtime = self._runtime
+        runtime._nogc_depth -= 1
+        if runtime._nogc_depth == 0 and not runtime.closed:
+            runtime._gc(_ffi.GC_RESTART)
+
+
+#: Lua's signature of a precompiled chunk.
+_BYTECODE_SIGNATURE = b"\x1bLua"
+
+
+def _check_mode(data: bytes, mode: str) -> None:
+    """Refuses ``data`` the ``mode`` of Lua's ``load`` does not allow, with Lua's words."""
+    if not isinstance(mode, str) or not mode or set(mode) - {"b", "t"}:
+        raise InvalidArgument(f"mode must be 't', 'b' or 'bt', not {mode!r}")
+    binary = data.startswith(_BYTECODE_SIGNATURE) or data.startswith(b"\x1bLJ")
+    if binary and "b" not in mode:
+        raise LuaSyntaxError(f"attempt to load a binary chunk (mode is '{mode}')")
+    if not binary and "t" not in mode:
+        raise LuaSyntaxError(f"attempt to load a text chunk (mode is '{mode}')")
+
+
+def _attribute_handlers(
+    handlers: Any, attribute_filter: Any
+) -> tuple[Callable[..., Any] | None, Callable[..., Any] | None]:
+    """``attribute_handlers`` checked: a ``(getter, setter)`` pair of callables (either
+    may be None), not together with ``attribute_filter``."""
+    if handlers is None:
+        return None, None
+    if attribute_filter is not None:
+        raise InvalidArgument("attribute_filter and attribute_handlers are mutually exclusive")
+    try:
+        getter, setter = handlers
+    except (TypeError, ValueError):
+        raise InvalidArgument(
+            "attribute_handlers must be a (getter, setter) pair of callables"
+        ) from None
+    for name, handler in (("getter", getter), ("setter", setter)):
+        if handler is not None and not callable(handler):
+            raise InvalidArgument(f"attribute_handlers' {name} must be callable, not {handler!r}")
+    return getter, setter
