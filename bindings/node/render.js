@@ -86,6 +86,16 @@ function requiredSize(params) {
   return size;
 }
 
+/** A zeroed Buffer of `size` bytes, or a RangeError when no Buffer can be that large. */
+function allocate(size) {
+  const { MAX_LENGTH } = require('node:buffer').constants;
+  if (size > MAX_LENGTH) {
+    throw new RangeError(`luarun: this render needs ${size} bytes, more than a Buffer holds (${MAX_LENGTH}); ` +
+                         'render it in tiles (x_offset, y_offset, image_width, image_height) or smaller');
+  }
+  return Buffer.alloc(size);
+}
+
 /**
  * Bytes a render with these options writes.
  * @param {object} [options] as for {@link render}
@@ -119,7 +129,7 @@ function render(options = undefined, buffer = undefined) {
     throw new TypeError('luarun: progress needs luarun.renderAsync(): the library calls it from its worker ' +
                         'threads, and a synchronous render blocks the one JS thread it would have to run on');
   }
-  const target = buffer === undefined ? Buffer.alloc(requiredSize(params)) : buffer;
+  const target = buffer === undefined ? allocate(requiredSize(params)) : buffer;
   const bytes = checks.writableBytes('buffer', target);
   check(c.mandelbrot_render(params, bytes, bytes.byteLength));
   return target;
@@ -179,7 +189,7 @@ function checkKernelSyntax(kernel) {
 async function renderAsync(options = undefined, buffer = undefined) {
   const { params, progress } = parseOptions(options);
   const size = requiredSize(params);
-  const target = buffer === undefined ? Buffer.alloc(size) : buffer;
+  const target = buffer === undefined ? allocate(size) : buffer;
   const bytes = checks.writableBytes('buffer', target);
   if (bytes.byteLength < size) {
     throw new LuarunError(C.LUARUN_ERR_BUFFER_TOO_SMALL,

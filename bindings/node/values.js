@@ -78,7 +78,7 @@ function keyText(key) {
 
 /** The entries of an Array (1-based), Map or plain object, or null for other objects. */
 function entriesOf(value) {
-  if (Array.isArray(value)) return value.map((item, index) => [index + 1, item]);
+  if (Array.isArray(value)) return Array.from(value, (item, index) => [index + 1, item]); // holes: nil
   if (value instanceof Map) return [...value.entries()];
   const prototype = Object.getPrototypeOf(value);
   if (prototype === Object.prototype || prototype === null) return Object.entries(value);

@@ -89,6 +89,9 @@ test('failures C detects throw LuarunError naming what is wrong', () => {
     { name: 'LuarunError', statusName: 'LUARUN_ERR_INVALID_ARGUMENT', message: /empty or inverted/ });
   assert.throws(() => luarun.bufferSize({ x_min: 1, x_max: 0 }), { statusName: 'LUARUN_ERR_INVALID_ARGUMENT', message: /viewport/ });
   assert.throws(() => luarun.render({ engine: 'lua', width: 8, lua_kernel: 'not Lua' }), { statusName: 'LUARUN_ERR_SYNTAX' });
+  assert.throws(() => luarun.render({ width: 8, threads: 5000 }), { statusName: 'LUARUN_ERR_INVALID_ARGUMENT', message: /threads is 5000/ });
+  assert.throws(() => luarun.render({ width: 2 ** 20, format: 'counts_u32' }),
+    { name: 'RangeError', message: /needs 4398046511104 bytes, more than a Buffer holds .*render it in tiles/ });
 });
 
 test('renderAsync resolves with the same pixels and reports progress up to the last row', async () => {

@@ -82,6 +82,8 @@ test('call converts JavaScript arguments, tables included', () => withState((lua
   assert.equal(lua.call('describe'), '');
   lua.exec('function sum(t) local s = 0 for _, v in ipairs(t) do s = s + v end return s end');
   assert.equal(lua.call('sum', [1, 2, 3, 4]), 10);
+  lua.exec('function holes(t) return t[1], t[2], t[3], t[4] end');
+  assert.deepEqual(lua.call('holes', [, 1, , 2]), [null, 1, null, 2]); // holes are nil
   lua.exec('function get(t, k) return t[k] end');
   assert.equal(lua.call('get', { nested: { deep: 'yes' } }, 'nested').get('deep'), 'yes');
   assert.equal(lua.call('get', new Map([[2, 'two']]), 2), 'two');
