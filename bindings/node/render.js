@@ -31,6 +31,18 @@ const RENDER_OPTIONS = Object.freeze([
 ]);
 
 const U32_MAX = 2 ** 32 - 1;
+
+// Progress callbacks running now. The C rule is that they must not render: a render
+// started from one waits for the worker threads, one of which waits for the callback.
+let progressDepth = 0;
+
+/** Throws when called from a progress callback (which must not render). */
+function refuseInsideProgress(what) {
+  if (progressDepth > 0) {
+    throw new Error(`luarun: ${what} was called from a progress callback, which must not render ` +
+                    '(include/luarun.h); start the next render after the Promise settles');
+  }
+}
 const SIDE = { min: 1, max: C.LUARUN_MANDELBROT_MAX_SIDE };
 
 /**
@@ -124,6 +136,7 @@ function bufferSize(options = undefined) {
  *   gives the size needed), and for the Lua engine _SYNTAX, _RUNTIME, _MEMORY
  */
 function render(options = undefined, buffer = undefined) {
+  refuseInsideProgress('render');
   const { params, progress } = parseOptions(options);
   if (progress) {
     throw new TypeError('luarun: progress needs luarun.renderAsync(): the library calls it from its worker ' +
@@ -143,6 +156,7 @@ function render(options = undefined, buffer = undefined) {
 function progressAdapter(progress) {
   const outcome = { error: null, cancelledAt: null };
   const callback = (userData, rowsDone, rowsTotal) => {
+    progressDepth += 1;
     try {
       const answer = progress(rowsDone, rowsTotal);
       if (answer === undefined || answer === null || answer === false || answer === 0) return 0;
@@ -150,10 +164,13 @@ function progressAdapter(progress) {
         outcome.cancelledAt = [rowsDone, rowsTotal];
         return 1;
       }
-      outcome.error = new TypeError(`luarun: progress returned ${checks.describe(answer)}; return true (or a ` +
-                                    'non-zero number) to cancel, or nothing, false or 0 to continue');
+      const promise = typeof answer.then === 'function' ? ' (progress runs synchronously; it cannot await)' : '';
+      outcome.error = new TypeError(`luarun: progress returned ${checks.describe(answer)}${promise}; return true ` +
+                                    '(or a non-zero number) to cancel, or nothing, false or 0 to continue');
     } catch (error) {
       outcome.error = error;
+    } finally {
+      progressDepth -= 1;
     }
     return 1;
   };
@@ -183,10 +200,18 @@ function checkKernelSyntax(kernel) {
  * @param {object} [options] as for {@link render}, plus `progress`
  * @param {Buffer|ArrayBufferView|ArrayBuffer} [buffer]
  * @returns {Promise<Buffer|ArrayBufferView|ArrayBuffer>}
- * @throws nothing synchronously: every failure rejects, with the errors of {@link render}
- *   plus LUARUN_ERR_CANCELLED when progress cancelled (the buffer is then partly written)
+ * @throws {Error} synchronously only when called from a progress callback (which must
+ *   not render); every other failure rejects, with the errors of {@link render} plus
+ *   LUARUN_ERR_CANCELLED when progress cancelled (the buffer is then partly written)
  */
-async function renderAsync(options = undefined, buffer = undefined) {
+function renderAsync(options = undefined, buffer = undefined) {
+  // Synchronous, so that the progress callback that called it sees the throw.
+  refuseInsideProgress('renderAsync');
+  return renderOnWorker(options, buffer);
+}
+
+/** renderAsync once it is known not to run inside a progress callback. */
+async function renderOnWorker(options, buffer) {
   const { params, progress } = parseOptions(options);
   const size = requiredSize(params);
   const target = buffer === undefined ? allocate(size) : buffer;

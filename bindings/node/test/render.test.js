@@ -121,6 +121,16 @@ test('what progress throws, or an answer of another type, rejects the render', a
   await assert.rejects(luarun.renderAsync({ width: 64, progress: () => { throw boom; } }), (e) => e === boom);
   await assert.rejects(luarun.renderAsync({ width: 64, progress: () => 'yes' }),
     { name: 'TypeError', message: /progress returned "yes" \(a string\); return true \(or a non-zero number\) to cancel/ });
+  await assert.rejects(luarun.renderAsync({ width: 64, progress: async () => true }),
+    { name: 'TypeError', message: /progress returned an object \(Promise\) \(progress runs synchronously; it cannot await\)/ });
+});
+
+test('a progress callback that renders is stopped instead of deadlocking (C: it must not render)', async () => {
+  for (const nested of [() => luarun.render({ width: 8 }), () => luarun.renderAsync({ width: 8 })]) {
+    await assert.rejects(luarun.renderAsync({ width: 64, engine: 'lua', threads: 1, progress: nested }),
+      { message: /called from a progress callback, which must not render/ });
+  }
+  assert.equal(luarun.render({ width: 8 }).length, 8); // and renders work again afterwards
 });
 
 test('renderAsync rejects bad input instead of throwing, with the messages of render', async () => {
