@@ -2,17 +2,12 @@
 // Mandelbrot renders from Node.js into caller memory, over luarun_mandelbrot_render.
 // Options use the C field names; every one is checked here (checks.js) before koffi
 // sees it, because koffi aborts the process on a value it cannot convert.
+const { constants: { MAX_LENGTH } } = require('node:buffer');
 const { c } = require('./ffi');
 const C = require('./constants');
 const checks = require('./checks');
+const { constantsNamed, lowerCaseNames } = require('./names');
 const { LuarunError, check } = require('./errors');
-
-/** Constants of the header whose names start with `prefix`, without it: { NATIVE: 0, ... }. */
-function constantsNamed(prefix) {
-  return Object.freeze(Object.fromEntries(Object.entries(C)
-    .filter(([name]) => name.startsWith(prefix))
-    .map(([name, value]) => [name.slice(prefix.length), value])));
-}
 
 /** Render engines, LUARUN_ENGINE_* without the prefix: { NATIVE: 0, LUA: 1 }. */
 const ENGINE = constantsNamed('LUARUN_ENGINE_');
@@ -20,9 +15,8 @@ const ENGINE = constantsNamed('LUARUN_ENGINE_');
 const PIXELS = constantsNamed('LUARUN_PIXELS_');
 
 // The names options accept: the C names in lower case ('native', 'counts_u32', 'rgb8').
-const lowerCase = (table) => Object.fromEntries(Object.entries(table).map(([name, value]) => [name.toLowerCase(), value]));
-const ENGINE_NAMES = Object.freeze(lowerCase(ENGINE));
-const FORMAT_NAMES = Object.freeze(lowerCase(PIXELS));
+const ENGINE_NAMES = lowerCaseNames(ENGINE);
+const FORMAT_NAMES = lowerCaseNames(PIXELS);
 
 /** The options render, renderAsync and bufferSize take (C field names). */
 const RENDER_OPTIONS = Object.freeze([
@@ -31,6 +25,7 @@ const RENDER_OPTIONS = Object.freeze([
 ]);
 
 const U32_MAX = 2 ** 32 - 1;
+const SIDE = { min: 1, max: C.LUARUN_MANDELBROT_MAX_SIDE };
 
 // Progress callbacks running now. The C rule is that they must not render: a render
 // started from one waits for the worker threads, one of which waits for the callback.
@@ -43,7 +38,6 @@ function refuseInsideProgress(what) {
                     '(include/luarun.h); start the next render after the Promise settles');
   }
 }
-const SIDE = { min: 1, max: C.LUARUN_MANDELBROT_MAX_SIDE };
 
 /**
  * luarun_mandelbrot_default's parameters with the checked `options` applied: the
@@ -100,7 +94,6 @@ function requiredSize(params) {
 
 /** A zeroed Buffer of `size` bytes, or a RangeError when no Buffer can be that large. */
 function allocate(size) {
-  const { MAX_LENGTH } = require('node:buffer').constants;
   if (size > MAX_LENGTH) {
     throw new RangeError(`luarun: this render needs ${size} bytes, more than a Buffer holds (${MAX_LENGTH}); ` +
                          'render it in tiles (x_offset, y_offset, image_width, image_height) or smaller');
@@ -183,7 +176,7 @@ function checkKernelSyntax(kernel) {
   check(c.state_new(null, state));
   try {
     const chunk = {};
-    check(c.load(state[0], kernel, kernel.length, '=lua_kernel', chunk));
+    check(c.load(state[0], kernel, kernel.length, '=mandelbrot kernel', chunk));
     c.value_free(chunk);
   } finally {
     c.state_free(state[0]);

@@ -5,24 +5,15 @@
 const { koffi, c, luarun_value, luarun_options } = require('./ffi');
 const C = require('./constants');
 const checks = require('./checks');
+const { constantsNamed, lowerCaseNames } = require('./names');
 const { check } = require('./errors');
 const { toLua, freeTemps, takeLua } = require('./values');
 
 /** Most results one eval, exec or call hands back (as the Python package); more is an error. */
 const RESULTS_CAP = 256;
 
-/** Standard library names for the `libraries` option, with their LUARUN_LIB_* bits. */
-const LIBRARIES = Object.freeze({
-  coroutine: C.LUARUN_LIB_COROUTINE,
-  table: C.LUARUN_LIB_TABLE,
-  string: C.LUARUN_LIB_STRING,
-  math: C.LUARUN_LIB_MATH,
-  utf8: C.LUARUN_LIB_UTF8,
-  os: C.LUARUN_LIB_OS,
-  io: C.LUARUN_LIB_IO,
-  package: C.LUARUN_LIB_PACKAGE,
-  debug: C.LUARUN_LIB_DEBUG,
-});
+/** Standard library names for the `libraries` option (LUARUN_LIB_* in lower case) and their bits. */
+const LIBRARIES = lowerCaseNames(constantsNamed('LUARUN_LIB_'));
 
 const STATE_OPTIONS = Object.freeze([
   'libraries', 'memoryLimit', 'instructionLimit', 'timeLimitMs', 'allowBytecode', 'allowFinalizers', 'strings',
@@ -57,11 +48,12 @@ function stateOptions(given) {
   const options = {};
   c.options_default(options);
   if (settings.libraries !== undefined) options.libraries = libraryBits(settings.libraries);
-  const limits = [['memoryLimit', 'memory_limit', 'bytes'], ['instructionLimit', 'instruction_limit', 'instructions'],
-                  ['timeLimitMs', 'time_limit_ms', 'milliseconds']];
+  const limits = [['memoryLimit', 'memory_limit', 'bytes the state may hold'],
+                  ['instructionLimit', 'instruction_limit', 'instructions per call'],
+                  ['timeLimitMs', 'time_limit_ms', 'milliseconds per call']];
   for (const [name, field, unit] of limits) {
     if (settings[name] !== undefined) {
-      options[field] = checks.integer(name, settings[name], 'uint64_t', { hint: `${unit} per call, 0 = unlimited` });
+      options[field] = checks.integer(name, settings[name], 'uint64_t', { hint: `${unit}, 0 = unlimited` });
     }
   }
   if (settings.allowBytecode !== undefined) options.allow_bytecode = checks.boolean('allowBytecode', settings.allowBytecode);

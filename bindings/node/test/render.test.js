@@ -138,7 +138,7 @@ test('renderAsync rejects bad input instead of throwing, with the messages of re
   await assert.rejects(luarun.renderAsync({ width: 200 }, Buffer.alloc(10)),
     { statusName: 'LUARUN_ERR_BUFFER_TOO_SMALL', message: /buffer has 10 bytes, this render needs 5000/ });
   await assert.rejects(luarun.renderAsync({ engine: 'lua', width: 8, lua_kernel: 'function (' }),
-    { statusName: 'LUARUN_ERR_SYNTAX', message: /lua_kernel:1:/ });
+    { statusName: 'LUARUN_ERR_SYNTAX', message: /mandelbrot kernel:1:/ });
   await assert.rejects(luarun.renderAsync({ engine: 'lua', width: 8, lua_kernel: 'function mandelbrot_row() error("no") end' }),
     { statusName: 'LUARUN_ERR_RUNTIME', message: /run luarun\.render\(\) with the same options/ });
 });

@@ -155,7 +155,7 @@ test('libraries and the other options reach the state', () => {
 
 test('State options are checked against their C types', () => {
   const refused = [
-    [{ memoryLimit: -1 }, RangeError, /memoryLimit must be an integer in 0 \.\.= 18446744073709551615 \(uint64_t\); bytes per call, 0 = unlimited, got -1/],
+    [{ memoryLimit: -1 }, RangeError, /memoryLimit must be an integer in 0 \.\.= 18446744073709551615 \(uint64_t\); bytes the state may hold, 0 = unlimited, got -1/],
     [{ memoryLimit: 2n ** 64n }, RangeError, /memoryLimit/],
     [{ instructionLimit: '1000' }, TypeError, /instructionLimit .* got "1000" \(a string\)/],
     [{ timeLimitMs: Infinity }, RangeError, /timeLimitMs .* got Infinity/],
