@@ -1,9 +1,10 @@
 'use strict';
-// Inputs that used to kill the whole process (koffi aborts with SIGABRT and no message
-// on a value it cannot convert; a NUL or non-string name crashed; a progress callback
-// on a synchronous render deadlocked). Each runs in a child `node`, so a regression
-// fails this test with the child's signal instead of killing the test runner; the
-// child must exit normally and report the error the binding threw.
+// Inputs that used to kill or hang the whole process: koffi aborts with SIGABRT and no
+// message on a value it cannot convert, a non-string name crashed, and a progress
+// callback on a synchronous render (or a render started from a progress callback)
+// deadlocked. Each runs in a child `node`, so a regression fails this test with the
+// child's signal instead of killing the test runner; the child must exit normally and
+// report the error the binding threw.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
@@ -11,18 +12,20 @@ const { spawnSync } = require('node:child_process');
 
 const LUARUN = path.resolve(__dirname, '..', 'luarun.js');
 
-/** Runs `expression` in a child node process; returns what it threw, as JSON. */
+/** Runs (and awaits) `expression` in a child node process, which prints what it threw as JSON. */
 function throwInChild(expression) {
   const program = `
     const luarun = require(${JSON.stringify(LUARUN)});
     const { render, bufferSize } = luarun;
     const state = new luarun.State();
-    try {
-      const result = (${expression});
-      console.log(JSON.stringify({ threw: false, result: String(result) }));
-    } catch (error) {
-      console.log(JSON.stringify({ threw: true, name: error.name, statusName: error.statusName, message: error.message }));
-    }`;
+    (async () => {
+      try {
+        const result = await (${expression});
+        console.log(JSON.stringify({ threw: false, result: String(result) }));
+      } catch (error) {
+        console.log(JSON.stringify({ threw: true, name: error.name, statusName: error.statusName, message: error.message }));
+      }
+    })();`;
   // The timeout only ends a child that hangs (a deadlock) instead of the whole run.
   const child = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8', timeout: 120_000 });
   return child;
@@ -57,6 +60,10 @@ const CASES = [
   ['new luarun.State({ instructionLimit: 1.5 })', RangeError, /instructionLimit must be an integer/],
   ["new luarun.State({ allowBytecode: 'yes' })", TypeError, /allowBytecode must be true or false/],
   ["new luarun.State({ libraries: 'os' })", TypeError, /libraries must be an integer .*an array of names/],
+  ["luarun.renderAsync({ width: 64, engine: 'lua', threads: 1, progress: () => render({ width: 8, threads: 1 }) })",
+    Error, /render was called from a progress callback, which must not render/],
+  ["luarun.renderAsync({ width: 64, threads: 1, progress: () => luarun.renderAsync({ width: 8 }) })",
+    Error, /renderAsync was called from a progress callback/],
 ];
 
 for (const [expression, ErrorType, message] of CASES) {

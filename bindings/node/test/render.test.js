@@ -125,14 +125,6 @@ test('what progress throws, or an answer of another type, rejects the render', a
     { name: 'TypeError', message: /progress returned an object \(Promise\) \(progress runs synchronously; it cannot await\)/ });
 });
 
-test('a progress callback that renders is stopped instead of deadlocking (C: it must not render)', async () => {
-  for (const nested of [() => luarun.render({ width: 8 }), () => luarun.renderAsync({ width: 8 })]) {
-    await assert.rejects(luarun.renderAsync({ width: 64, engine: 'lua', threads: 1, progress: nested }),
-      { message: /called from a progress callback, which must not render/ });
-  }
-  assert.equal(luarun.render({ width: 8 }).length, 8); // and renders work again afterwards
-});
-
 test('renderAsync rejects bad input instead of throwing, with the messages of render', async () => {
   await assert.rejects(luarun.renderAsync({ width: '10' }), { name: 'TypeError', message: /width must be an integer/ });
   await assert.rejects(luarun.renderAsync({ width: 200 }, Buffer.alloc(10)),
