@@ -14,8 +14,9 @@ const ENGINE = constantsNamed('LUARUN_ENGINE_');
 /** Pixel formats, LUARUN_PIXELS_* without the prefix: { BITS: 0, COUNTS_U32: 1, RGB8: 2, ... }. */
 const PIXELS = constantsNamed('LUARUN_PIXELS_');
 
-// The names options accept: the C names in lower case ('native', 'counts_u32', 'rgb8').
+/** Engine names the `engine` option takes: the C names in lower case ('native', 'lua'). */
 const ENGINE_NAMES = lowerCaseNames(ENGINE);
+/** Format names the `format` option takes: the C names in lower case ('bits', 'counts_u32', 'rgb8', ...). */
 const FORMAT_NAMES = lowerCaseNames(PIXELS);
 
 /** The options render, renderAsync and bufferSize take (C field names). */

@@ -180,3 +180,19 @@ test('a closed State refuses calls with a message; close twice is fine', () => {
     assert.throws(use, { message: /this State is closed; create a new luarun\.State\(\)/ });
   }
 });
+
+test('conversions free every Lua value they take, on success and on error', () => withState((lua) => {
+  lua.exec('function id(...) return ... end');
+  const settle = () => { lua.exec('collectgarbage() collectgarbage()'); return lua.memoryUsed(); };
+  const round = () => {
+    lua.eval("{ 1, 'two', { three = 3 } }, 'x'");
+    lua.call('id', [1, 2, { a: 'b' }], new Map([['k', [3]]]));
+    assert.throws(() => lua.eval("{ 1, { print } }, {}, 'rest'"), { statusName: 'LUARUN_ERR_TYPE' });
+    assert.throws(() => lua.call('id', [1, { f: () => 1 }]), TypeError);
+  };
+  round();
+  const before = settle();
+  for (let i = 0; i < 2000; i++) round();
+  // A leaked handle keeps its table alive: 2000 rounds of them would be hundreds of KB.
+  assert.ok(settle() - before < 32 * 1024, `Lua memory grew from ${before} to ${lua.memoryUsed()} bytes`);
+}));
