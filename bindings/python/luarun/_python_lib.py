@@ -45,8 +45,8 @@ def _iterex(obj: Any) -> Callable[..., Any]:
     return _iterate(obj, unpack=True)
 
 
-def _enumerate(obj: Any, start: int = 0) -> Callable[..., Any]:
-    pairs = enumerate(obj, start)
+def _enumerate(obj: Any, start: int | None = None) -> Callable[..., Any]:
+    pairs = enumerate(obj, 0 if start is None else start)
 
     def step(*_state: Any) -> Any:
         for index, item in pairs:

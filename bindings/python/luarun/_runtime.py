@@ -219,8 +219,11 @@ class Lua(Managed):
         _host.forget_context(ctx)
 
     def _check(self) -> Context:
-        self._ctx.check_open()
-        return self._ctx
+        ctx = self._ctx
+        ctx.check_open()
+        if ctx.stop_requested and not ctx.calls:
+            ctx.consume_stop()
+        return ctx
 
     @property
     def encoding(self) -> str | None:
@@ -313,8 +316,9 @@ class Lua(Managed):
         return to_python(ctx, self._load(code, name, mode), owned=True)
 
     def require(self, modulename: str | bytes) -> Any:
-        """Lua's ``require(modulename)``: loads a module and returns what it returns.
-        Needs the ``package`` library (``libs=[..., "package"]``)."""
+        """Lua's ``require(modulename)``: loads a module and returns it (only the module:
+        Lua 5.4's second result, where it was found, is dropped). Needs the ``package``
+        library (``libs=[..., "package"]``)."""
         if not isinstance(modulename, (str, bytes)):
             raise TypeError(f"modulename must be a string, not {type(modulename).__name__}")
         require = self.globals().require
@@ -323,7 +327,8 @@ class Lua(Managed):
                 "require is not defined: open the 'package' library "
                 "(luarun.Lua(libs=luarun.SAFE_LIBS + ('package',)))"
             )
-        return require(modulename)
+        module = require(modulename)
+        return module[0] if type(module) is tuple else module
 
     def globals(self) -> LuaTable:
         """The table of globals (``_G``; the same proxy each time)."""
