@@ -115,7 +115,7 @@ fn host_recursion(state: &Arc<State>) {
                 .map_err(|e| e.message)?;
             state
                 .call(&again, mlua::MultiValue::new())
-                .map_err(|e| e.message)
+                .map_err(|e| e.message.into())
         })
         .unwrap();
     state.run(|lua| lua.globals().set("host", host)).unwrap();
