@@ -169,6 +169,14 @@ def test_streamed_pbm_is_the_single_process_file(client, tmp_path):
         luarun.to_pbm(luarun.mandelbrot(3999, 2001), 3999, 2001)).hexdigest()
 
 
+def test_bands_stream_without_a_cluster_too(tmp_path, monkeypatch):
+    monkeypatch.setattr(lrd._writers, "_distributed_client", lambda: None)
+    image = lrd.mandelbrot_array(640, 480, chunks=(100, 320))
+    assert [band.shape for band in lrd.iter_bands(image)] == [(100, 80)] * 4 + [(80, 80)]
+    lrd.write_pbm(image, tmp_path / "m.pbm")
+    assert (tmp_path / "m.pbm").read_bytes() == luarun.to_pbm(luarun.mandelbrot(640, 480), 640, 480)
+
+
 @pytest.mark.parametrize("format", ["bits", "rgb", "counts8", "counts16"])
 def test_streamed_png_decodes_to_the_single_process_render(client, tmp_path, format):
     image_module = pytest.importorskip("PIL.Image", reason="Pillow is not installed")
@@ -218,6 +226,14 @@ def test_map_lua_over_10000_items_on_one_state_per_worker(client):
     assert 1 <= len(jobs) <= 2
     assert [job["states_created"] for job in jobs] == [1] * len(jobs)
     assert all(job["options"] == {"timeout": 5.0} for job in jobs)
+
+
+def test_clear_worker_cache_closes_the_kept_states(client):
+    code = "function twice(x) return 2 * x end"
+    assert lrd.map_lua(code, "twice", range(100), npartitions=4).compute() == list(range(0, 200, 2))
+    assert jobs_on_workers(client, code)
+    client.run(lrd.clear_worker_cache)
+    assert jobs_on_workers(client, code) == []
 
 
 def test_map_lua_items_and_results_are_plain_data(client):

@@ -161,6 +161,11 @@ def _png_format(array: da.Array, format: str | None) -> str:
             "PNG holds at most 16 bits per channel, so uint32 counts do not fit; render "
             "format='counts16' (saturated) or 'rgb', or scale the array down first"
         )
+    if format is None:
+        raise InvalidArgument(
+            f"cannot tell how to write a {array.ndim}-D {array.dtype} array as PNG; convert "
+            "it to uint8 or uint16 grey (height, width) or uint8 (height, width, 3) RGB"
+        )
     expected = {"bits": (2, np.uint8), "counts8": (2, np.uint8), "counts16": (2, np.uint16),
                 "rgb": (3, np.uint8)}
     if format not in expected:
