@@ -96,12 +96,12 @@ def main() -> None:
     print(f"Mandelbrot {size} x {size}, {args.format}, {args.workers} cores, "
           f"median of {args.repeats} interleaved rounds")
     label = f"single process, native, {args.workers} threads:"
-    print(f"  {label:<78}{single * 1000:9.1f} ms   1.00x")
+    print(f"  {label:<82}{single * 1000:9.1f} ms   1.00x")
     for key, seconds in medians.items():
         name, how = key.split("|")
         where = "image back here" if how == "compute" else "tiles on workers"
         label = f"LocalCluster, {name} ({tiles[name]} tiles), {how} ({where}):"
-        print(f"  {label:<78}{seconds * 1000:9.1f} ms   {seconds / single:.2f}x")
+        print(f"  {label:<82}{seconds * 1000:9.1f} ms   {seconds / single:.2f}x")
     print(f"  target: <= 1.30x; every image md5 {expected.hexdigest()}")
     print(f"  load average (1 min) before {load_before:.2f}, after {os.getloadavg()[0]:.2f}: "
           "other work on these cores skews the ratios")
