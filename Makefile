@@ -200,12 +200,14 @@ test: test-python
 demo: demo-python
 
 # A private venv with pytest (numpy and Pillow when available: their tests skip
-# without them), so the tests run on a fresh machine.
-$(PY_READY):
+# without them), so the tests run on a fresh machine; dask[distributed] and zarr at the
+# pins of tests/python/requirements-dask.txt for test_dask.py, demo-dask and bench-dask.
+$(PY_READY): tests/python/requirements-dask.txt
 	$(PYTHON) -m venv $(PY_VENV)
 	$(PY_VENV)/bin/python -m pip install -q --upgrade pip
 	$(PY_VENV)/bin/python -m pip install -q pytest
 	$(PY_VENV)/bin/python -m pip install -q numpy Pillow || echo "numpy/Pillow unavailable: their tests will skip"
+	$(PY_VENV)/bin/python -m pip install -q -r tests/python/requirements-dask.txt
 	touch $@
 
 ## test-python: pytest of the Python package against the freshly built library
@@ -220,6 +222,21 @@ test-wheel: $(PY_READY)
 ## demo-python: the seed comparison table (pure Python, Lua per thread, luarun engines)
 demo-python: build $(PY_READY)
 	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/examples/seed_demo.py --out $(BUILD)
+
+# --- luarun.dask: tiles and Lua jobs on a dask.distributed LocalCluster --------------
+.PHONY: demo-dask bench-dask
+DASK_ENV := LUARUN_LIBRARY=$(abspath $(LIB)) LUARUN_LIBRARY_LUAJIT=$(abspath $(LIB_LUAJIT))
+DASK_SIZE ?= 16000
+
+## demo-dask: LocalCluster renders DASK_SIZE (16000) square in tiles to a Zarr store and
+## a PNG preview under build/dask-demo; per-tile and total times, dashboard address
+demo-dask: build $(PY_READY)
+	$(DASK_ENV) $(PY_VENV)/bin/python examples/dask_demo.py --size $(DASK_SIZE) --out $(BUILD)/dask-demo
+
+## bench-dask: DASK_SIZE (16000) square on a LocalCluster of this machine's cores
+## against the single-process native render on the same cores (target <= 1.3x)
+bench-dask: build $(PY_READY)
+	$(DASK_ENV) $(PY_VENV)/bin/python benches/dask_render.py --size $(DASK_SIZE) $(BENCH_ARGS)
 
 # --- Side-by-side benchmark (issue: LuaJIT flavor and comparisons) ------------------
 BENCH_VENV := $(BUILD)/bench-venv
