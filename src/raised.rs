@@ -7,7 +7,8 @@
 //! own message handler, as `lua.c` does: the handler writes the message and the
 //! traceback aside and leaves the value on the stack exactly as it was raised.
 
-use std::ffi::{c_int, c_void};
+use std::cell::Cell;
+use std::ffi::c_int;
 
 use mlua::{ffi, Function, MultiValue, Value};
 
@@ -83,6 +84,14 @@ fn describe(value: &Value) -> String {
     }
 }
 
+thread_local! {
+    /// Where [`keep_traceback`] writes, for the innermost [`pcall_keeping_value`] on
+    /// this thread (a message handler runs on the thread of its `lua_pcall`). A plain C
+    /// function reading this costs nothing to push, where a closure with the pointer as
+    /// upvalue would be allocated on every call.
+    static TRACEBACK_TEXT: Cell<*mut Vec<u8>> = const { Cell::new(std::ptr::null_mut()) };
+}
+
 /// Calls the function at stack index 1 with the values above it, under
 /// [`keep_traceback`]. Returns Lua's status; the stack then holds the results, or the
 /// error value alone, and `text` the message with its traceback.
@@ -97,25 +106,29 @@ unsafe fn pcall_keeping_value(raw: *mut ffi::lua_State, text: &mut Vec<u8>) -> c
         ffi::lua_pushstring(raw, c"stack overflow".as_ptr());
         return ffi::LUA_ERRRUN;
     }
-    ffi::lua_pushlightuserdata(raw, (text as *mut Vec<u8>).cast::<c_void>());
-    ffi::lua_pushcclosure(raw, keep_traceback, 1);
+    ffi::lua_pushcfunction(raw, keep_traceback);
     ffi::lua_insert(raw, 1);
+    // Nested calls (through host callbacks) restore the outer call's buffer after.
+    let outer = TRACEBACK_TEXT.with(|slot| slot.replace(text as *mut Vec<u8>));
     let status = ffi::lua_pcall(raw, nargs, ffi::LUA_MULTRET, 1);
+    TRACEBACK_TEXT.with(|slot| slot.set(outer));
     ffi::lua_remove(raw, 1);
     status
 }
 
-/// The message handler: writes "message\ntraceback" into the `Vec<u8>` its upvalue
-/// points at and returns the error value unchanged. The message is the value itself
+/// The message handler: writes "message\ntraceback" into the `Vec<u8>` of
+/// [`TRACEBACK_TEXT`] and returns the error value unchanged. The message is the value itself
 /// for strings and numbers, its `__tostring` for objects that have one, else Lua's
 /// "(error object is a <type> value)".
 ///
 /// # Safety
-/// Called by Lua as a message handler of [`pcall_keeping_value`], whose `text` the
-/// upvalue points at. Nothing here owns memory across a Lua call that may raise (an
+/// Called by Lua as a message handler of [`pcall_keeping_value`], which set
+/// [`TRACEBACK_TEXT`] to its `text` on this thread. Nothing here owns memory across a Lua call that may raise (an
 /// error in `__tostring` escapes to `lua_pcall`, which reports it as `LUA_ERRERR`).
 unsafe extern "C-unwind" fn keep_traceback(raw: *mut ffi::lua_State) -> c_int {
-    let text = ffi::lua_touserdata(raw, ffi::lua_upvalueindex(1)).cast::<Vec<u8>>();
+    let text = TRACEBACK_TEXT
+        .try_with(Cell::get)
+        .unwrap_or(std::ptr::null_mut());
     ffi::lua_settop(raw, 1);
     if ffi::lua_checkstack(raw, 4) == 0 {
         return 1;
