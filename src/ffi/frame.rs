@@ -153,6 +153,17 @@ unsafe fn target(frame: &luarun_frame, kind: u32) -> Result<luarun_handle> {
     arg_handle(frame.target, "frame.target", kind)
 }
 
+/// The function a `LUARUN_FUNCTION` target holds.
+fn target_function(handle: &luarun_handle) -> Result<&mlua::Function> {
+    match &handle.value {
+        mlua::Value::Function(function) => Ok(function),
+        other => Err(Error::type_error(format!(
+            "frame.target says function but holds a {}",
+            other.type_name()
+        ))),
+    }
+}
+
 /// Runs `work` on the table `frame.target` with the frame's `N` arguments: the part
 /// every table operation shares (frame, target and arity checks, argument conversion).
 ///
@@ -189,13 +200,7 @@ pub unsafe extern "C" fn luarun_frame_call(frame: *mut luarun_frame) -> luarun_s
     boundary(|| {
         let frame = arg_frame(frame)?;
         let handle = target(frame, LUARUN_FUNCTION)?;
-        let (state, value) = (&handle.state, &handle.value);
-        let mlua::Value::Function(function) = value else {
-            return Err(Error::type_error(format!(
-                "frame.target says function but holds a {}",
-                value.type_name()
-            )));
-        };
+        let (state, function) = (&handle.state, target_function(&handle)?);
         let args = frame_args(state, frame, None)?;
         let results = state.call(function, mlua::MultiValue::from_vec(args))?;
         write_results(state, frame, results.into_iter());
@@ -221,13 +226,7 @@ pub unsafe extern "C" fn luarun_frame_pcall(frame: *mut luarun_frame) -> luarun_
         let frame = arg_frame(frame)?;
         frame.nresults = 0;
         let handle = target(frame, LUARUN_FUNCTION)?;
-        let (state, value) = (&handle.state, &handle.value);
-        let mlua::Value::Function(function) = value else {
-            return Err(Error::type_error(format!(
-                "frame.target says function but holds a {}",
-                value.type_name()
-            )));
-        };
+        let (state, function) = (&handle.state, target_function(&handle)?);
         let args = frame_args(state, frame, None)?;
         match state.call_keeping_error(function, mlua::MultiValue::from_vec(args)) {
             Ok(results) => {

@@ -210,6 +210,18 @@ pub unsafe extern "C" fn luarun_register_function(
     })
 }
 
+/// The running callback's context, checked.
+///
+/// # Safety
+/// `context` must be NULL or the one passed to the running callback.
+unsafe fn arg_context<'a>(
+    context: *mut luarun_callback_context,
+) -> Result<&'a mut luarun_callback_context> {
+    context
+        .as_mut()
+        .ok_or_else(|| Error::invalid_argument("context must not be NULL"))
+}
+
 /// Adds one result to the host callback's return values (copied into Lua).
 ///
 /// # Safety
@@ -220,9 +232,7 @@ pub unsafe extern "C" fn luarun_callback_return_value(
     value: *const luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let context = context
-            .as_mut()
-            .ok_or_else(|| Error::invalid_argument("context must not be NULL"))?;
+        let context = arg_context(context)?;
         let value = from_c(&context.state, arg_ref(value, "value")?)?;
         crate::fallible::reserve(&mut context.results, 1, "a host callback's results")?;
         context.results.push(value);
@@ -242,9 +252,7 @@ pub unsafe extern "C" fn luarun_callback_set_error(
     len: usize,
 ) -> luarun_status {
     boundary(|| {
-        let context = context
-            .as_mut()
-            .ok_or_else(|| Error::invalid_argument("context must not be NULL"))?;
+        let context = arg_context(context)?;
         let message = arg_bytes(message, len, "message")?;
         context.error = Some(HostFailure::Message(
             String::from_utf8_lossy(message).into_owned(),
@@ -268,9 +276,7 @@ pub unsafe extern "C" fn luarun_callback_set_error_value(
     value: *const luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let context = context
-            .as_mut()
-            .ok_or_else(|| Error::invalid_argument("context must not be NULL"))?;
+        let context = arg_context(context)?;
         let value = from_c(&context.state, arg_ref(value, "value")?)?;
         context.error = Some(HostFailure::Value(value));
         Ok(())

@@ -135,8 +135,25 @@ def unpacks_lua_table_method(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+#: The Lua language version of each flavor.
+LUA_VERSIONS = {"lua54": (5, 4), "luajit": (5, 1)}
 #: The Lua language version of the default flavor, as lupa's ``LUA_VERSION``.
-LUA_VERSION = (5, 4)
+LUA_VERSION = LUA_VERSIONS["lua54"]
+
+
+def flavor_runtime(flavor: str) -> type[LuaRuntime]:
+    """:class:`LuaRuntime` with ``flavor`` as its default, for the modules that stand
+    for lupa's per-Lua modules (``luarun.lua54``, ``luarun.luajit21``)."""
+
+    class FlavorRuntime(LuaRuntime):
+        __doc__ = f":class:`luarun.LuaRuntime` with ``flavor={flavor!r}``."
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("flavor", flavor)
+            super().__init__(*args, **kwargs)
+
+    FlavorRuntime.__name__ = FlavorRuntime.__qualname__ = "LuaRuntime"
+    return FlavorRuntime
 
 __all__ = [
     "LUA_MAXINTEGER",

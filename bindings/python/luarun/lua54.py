@@ -1,41 +1,15 @@
-"""lupa's ``lupa.lua54`` module: :class:`LuaRuntime` of the ``"lua54"`` flavor::
+"""lupa's ``lupa.lua54`` module: :class:`LuaRuntime` of the ``"lua54"`` flavor, and
+lupa's module-level names::
 
     from luarun.lua54 import LuaRuntime    # was: from lupa.lua54 import LuaRuntime
 """
 
-from __future__ import annotations
+from ._flavor_module import *  # noqa: F403 - the names every such module has
+from ._flavor_module import SHARED
+from ._lupa import LUA_VERSIONS, flavor_runtime
 
-from typing import Any
-
-from ._errors import LuaError, LuaMemoryError, LuaSyntaxError
-from ._lupa import LUA_MAXINTEGER, LUA_MININTEGER, as_attrgetter, as_itemgetter
-from ._lupa import LuaRuntime as _LuaRuntime
-from ._lupa import unpacks_lua_table, unpacks_lua_table_method
-from ._objects import lua_type
-
+LuaRuntime = flavor_runtime("lua54")
 #: This flavor's Lua language version.
-LUA_VERSION = (5, 4)
+LUA_VERSION = LUA_VERSIONS["lua54"]
 
-
-class LuaRuntime(_LuaRuntime):
-    """:class:`luarun.LuaRuntime` with ``flavor="lua54"``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("flavor", "lua54")
-        super().__init__(*args, **kwargs)
-
-
-__all__ = [
-    "LUA_MAXINTEGER",
-    "LUA_MININTEGER",
-    "LUA_VERSION",
-    "LuaError",
-    "LuaMemoryError",
-    "LuaRuntime",
-    "LuaSyntaxError",
-    "as_attrgetter",
-    "as_itemgetter",
-    "lua_type",
-    "unpacks_lua_table",
-    "unpacks_lua_table_method",
-]
+__all__ = [*SHARED, "LUA_VERSION", "LuaRuntime"]

@@ -1,41 +1,15 @@
-"""lupa's ``lupa.luajit21`` module: :class:`LuaRuntime` of the ``"luajit"`` flavor::
+"""lupa's ``lupa.luajit21`` module: :class:`LuaRuntime` of the ``"luajit"`` flavor, and
+lupa's module-level names::
 
     from luarun.luajit21 import LuaRuntime    # was: from lupa.luajit21 import LuaRuntime
 """
 
-from __future__ import annotations
+from ._flavor_module import *  # noqa: F403 - the names every such module has
+from ._flavor_module import SHARED
+from ._lupa import LUA_VERSIONS, flavor_runtime
 
-from typing import Any
-
-from ._errors import LuaError, LuaMemoryError, LuaSyntaxError
-from ._lupa import LUA_MAXINTEGER, LUA_MININTEGER, as_attrgetter, as_itemgetter
-from ._lupa import LuaRuntime as _LuaRuntime
-from ._lupa import unpacks_lua_table, unpacks_lua_table_method
-from ._objects import lua_type
-
+LuaRuntime = flavor_runtime("luajit")
 #: This flavor's Lua language version.
-LUA_VERSION = (5, 1)
+LUA_VERSION = LUA_VERSIONS["luajit"]
 
-
-class LuaRuntime(_LuaRuntime):
-    """:class:`luarun.LuaRuntime` with ``flavor="luajit"``."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("flavor", "luajit")
-        super().__init__(*args, **kwargs)
-
-
-__all__ = [
-    "LUA_MAXINTEGER",
-    "LUA_MININTEGER",
-    "LUA_VERSION",
-    "LuaError",
-    "LuaMemoryError",
-    "LuaRuntime",
-    "LuaSyntaxError",
-    "as_attrgetter",
-    "as_itemgetter",
-    "lua_type",
-    "unpacks_lua_table",
-    "unpacks_lua_table_method",
-]
+__all__ = [*SHARED, "LUA_VERSION", "LuaRuntime"]
