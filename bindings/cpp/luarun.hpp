@@ -177,6 +177,16 @@ class State {
     detail::check(luarun_state_memory_used(raw_, &bytes));
     return bytes;
   }
+  /// The memory limit in bytes (0: none).
+  uint64_t memory_limit() const {
+    uint64_t bytes = 0;
+    detail::check(luarun_state_memory_limit(raw_, &bytes));
+    return bytes;
+  }
+  /// Sets the memory limit (0 lifts it); one below memory_used() throws.
+  void set_memory_limit(uint64_t bytes) { detail::check(luarun_state_set_memory_limit(raw_, bytes)); }
+  /// A garbage-collector operation: LUARUN_GC_COLLECT, LUARUN_GC_STOP or LUARUN_GC_RESTART.
+  void gc(luarun_gc_operation operation = LUARUN_GC_COLLECT) { detail::check(luarun_state_gc(raw_, operation)); }
   /// Stops the running call (or the next one) with LUARUN_ERR_INTERRUPTED. Any thread.
   void interrupt() const { detail::check(luarun_state_interrupt(raw_)); }
 

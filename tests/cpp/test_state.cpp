@@ -97,6 +97,14 @@ static void options_set_libraries_and_limits() {
   luarun::State small(luarun::Options().memory_limit(1 << 20));
   CHECK_THROWS(small.exec("local t = {} for i = 1, 1e7 do t[i] = i end"), LUARUN_ERR_MEMORY);
   CHECK(small.eval("'still usable'").as_string() == "still usable");
+  CHECK(small.memory_limit() == (1 << 20));
+  small.gc();
+  small.set_memory_limit(0);
+  CHECK(small.memory_limit() == 0);
+  small.exec("local t = {} for i = 1, 1e6 do t[i] = i end");
+  CHECK_THROWS(small.set_memory_limit(1), LUARUN_ERR_INVALID_ARGUMENT);
+  small.gc(LUARUN_GC_STOP);
+  small.gc(LUARUN_GC_RESTART);
 
   luarun::State no_bytecode;
   CHECK_THROWS(no_bytecode.exec(std::string("\x1bLua", 4)), LUARUN_ERR_SYNTAX);
