@@ -94,6 +94,9 @@ const c = {
   state_free: lib.func('void luarun_state_free(luarun_state *state)'),
   state_interrupt: lib.func('int luarun_state_interrupt(luarun_state *state)'),
   state_memory_used: lib.func('int luarun_state_memory_used(luarun_state *state, _Out_ size_t *bytes_out)'),
+  state_memory_limit: lib.func('int luarun_state_memory_limit(luarun_state *state, _Out_ uint64_t *bytes_out)'),
+  state_set_memory_limit: lib.func('int luarun_state_set_memory_limit(luarun_state *state, uint64_t bytes)'),
+  state_gc: lib.func('int luarun_state_gc(luarun_state *state, uint32_t operation)'),
   exec: lib.func('int luarun_exec(luarun_state *state, const char *code, size_t len)'),
   exec_named: lib.func('int luarun_exec_named(luarun_state *state, const char *code, size_t len, const char *name)'),
   load: lib.func('int luarun_load(luarun_state *state, const char *code, size_t len, const char *name, ' +

@@ -11,6 +11,8 @@ const { toLua, freeTemps, takeLua } = require('./values');
 
 /** Most results one eval, exec or call hands back (as the Python package); more is an error. */
 const RESULTS_CAP = 256;
+/** gc() operation names and their LUARUN_GC_* numbers. */
+const GC_OPERATIONS = lowerCaseNames(constantsNamed('LUARUN_GC_'));
 
 /** Standard library names for the `libraries` option (LUARUN_LIB_* in lower case) and their bits. */
 const LIBRARIES = lowerCaseNames(constantsNamed('LUARUN_LIB_'));
@@ -227,6 +229,37 @@ class State {
     const out = [0];
     check(c.state_memory_used(this.#live(), out));
     return Number(out[0]);
+  }
+
+  /**
+   * @returns {number|bigint} the memory limit in bytes, 0 = none
+   */
+  memoryLimit() {
+    const out = [0];
+    check(c.state_memory_limit(this.#live(), out));
+    return out[0];
+  }
+
+  /**
+   * Sets the memory limit; 0 lifts it. A limit below memoryUsed() throws.
+   * @param {number|bigint} bytes
+   */
+  setMemoryLimit(bytes) {
+    const checked = checks.integer('bytes', bytes, 'uint64_t', { hint: '0 = no limit' });
+    check(c.state_set_memory_limit(this.#live(), checked));
+  }
+
+  /**
+   * Runs a garbage-collector operation.
+   * @param {'collect'|'stop'|'restart'} [operation='collect']
+   */
+  gc(operation = 'collect') {
+    const code = GC_OPERATIONS[operation];
+    if (typeof operation !== 'string' || code === undefined) {
+      const Error = typeof operation === 'string' ? RangeError : TypeError;
+      throw new Error(`luarun: gc operation must be one of ${Object.keys(GC_OPERATIONS).join(', ')}, got ${String(operation)}`);
+    }
+    check(c.state_gc(this.#live(), code));
   }
 
   /** Frees the state. Calling it again does nothing; other methods then throw. */

@@ -196,3 +196,19 @@ test('conversions free every Lua value they take, on success and on error', () =
   // A leaked handle keeps its table alive: 2000 rounds of them would be hundreds of KB.
   assert.ok(settle() - before < 32 * 1024, `Lua memory grew from ${before} to ${lua.memoryUsed()} bytes`);
 }));
+
+test('the memory limit can be read, set and lifted; gc runs its operations', () => withState((lua) => {
+  assert.equal(lua.memoryLimit(), 0);
+  lua.setMemoryLimit(lua.memoryUsed() + 200000);
+  assert.throws(() => lua.exec('local t = {} for i = 1, 1e7 do t[i] = i end'), /memory/);
+  lua.gc();
+  lua.setMemoryLimit(0);
+  assert.equal(lua.memoryLimit(), 0);
+  lua.exec('local t = {} for i = 1, 1e6 do t[i] = i end');
+  assert.throws(() => lua.setMemoryLimit(1), /holds now/);
+  assert.throws(() => lua.setMemoryLimit(-1), RangeError);
+  lua.gc('stop');
+  lua.gc('restart');
+  assert.throws(() => lua.gc('sweep'), /collect, stop, restart/);
+  assert.throws(() => lua.gc(1), TypeError);
+}));
