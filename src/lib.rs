@@ -3,6 +3,8 @@
 //! The C API lives in [`ffi`] (header: `include/luarun.h`); everything else is safe Rust
 //! that the C shells call. See `README.md` for the API conventions.
 
+pub mod compile;
+pub mod coroutines;
 pub mod cstack;
 pub mod error;
 pub mod fallible;

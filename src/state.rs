@@ -10,7 +10,7 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use mlua::chunk::{Chunk, ChunkMode};
+use mlua::chunk::ChunkMode;
 use mlua::{Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
@@ -90,7 +90,18 @@ impl State {
             let raw_next: Function = globals.raw_get("next")?;
             let raw_tostring: Function = globals.raw_get("tostring")?;
             // SAFETY: a plain C function following the Lua calling convention.
-            let tracked_resume = unsafe { lua.create_c_function(crate::hook::tracked_resume)? };
+            let tracked_resume =
+                unsafe { lua.create_c_function(crate::coroutines::tracked_resume)? };
+            // Lua 5.4 only: LuaJIT has no coroutine.close.
+            #[cfg(feature = "lua54")]
+            // SAFETY: as above.
+            let tracked_close = mlua::Value::Function(unsafe {
+                lua.create_c_function(crate::coroutines::tracked_close)?
+            });
+            #[cfg(not(feature = "lua54"))]
+            let tracked_close = mlua::Value::Nil;
+            // SAFETY: as above.
+            let load_string = unsafe { lua.create_c_function(crate::compile::load_string)? };
             // LuaJIT only: Lua 5.4 bounds C re-entries itself (see cstack.rs).
             let check_c_stack = if cfg!(feature = "luajit") {
                 // SAFETY: as above.
@@ -112,6 +123,8 @@ impl State {
                     options.allow_finalizers,
                     tracked_resume,
                     check_c_stack,
+                    tracked_close,
+                    load_string,
                 ))?;
             // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
             // the original loadfile it captured.
@@ -257,7 +270,7 @@ impl State {
     /// Runs a chunk of Lua code. `name` is the chunk name used in error messages
     /// (`None`: derived from the first line of the code).
     pub fn exec(&self, code: &[u8], name: Option<&str>) -> Result<()> {
-        self.run(|lua| self.chunk(lua, code, name).exec())
+        self.run(|lua| self.compile(lua, code, name)?.call(()))
     }
 
     /// Evaluates a Lua expression and returns its first value (`nil` when none).
@@ -269,22 +282,18 @@ impl State {
         code.extend_from_slice(b"return ");
         code.extend_from_slice(expression);
         let name = name.map_or_else(|| chunk_name(expression), str::to_owned);
-        self.run(|lua| self.chunk(lua, &code, Some(&name)).eval())
+        self.run(|lua| self.compile(lua, &code, Some(&name))?.call(()))
     }
 
     /// Compiles a chunk into a function without running it.
     pub fn load(&self, code: &[u8], name: Option<&str>) -> Result<Function> {
-        self.run(|lua| self.chunk(lua, code, name).into_function())
+        self.run(|lua| self.compile(lua, code, name))
     }
 
-    fn chunk<'a>(&self, lua: &'a Lua, code: &'a [u8], name: Option<&str>) -> Chunk<'a> {
+    /// Compiles under the running call's limits (see compile.rs).
+    fn compile(&self, lua: &Lua, code: &[u8], name: Option<&str>) -> mlua::Result<Function> {
         let name = name.map_or_else(|| chunk_name(code), str::to_owned);
-        let chunk = lua.load(code).set_name(name);
-        if self.allow_bytecode {
-            chunk
-        } else {
-            chunk.set_mode(ChunkMode::Text)
-        }
+        crate::compile::compile(lua, &self.guard, code, &name, self.allow_bytecode)
     }
 
     /// The global function `name`; a runtime error naming what the global is otherwise.
