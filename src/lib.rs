@@ -3,6 +3,7 @@
 //! The C API lives in [`ffi`] (header: `include/luarun.h`); everything else is safe Rust
 //! that the C shells call. See `README.md` for the API conventions.
 
+pub mod addresses;
 pub mod compile;
 pub mod coroutines;
 pub mod cstack;
@@ -18,5 +19,6 @@ pub mod map;
 pub mod options;
 pub mod pattern;
 pub mod pool;
+pub mod print;
 pub mod state;
 pub mod watchdog;

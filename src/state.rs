@@ -11,13 +11,14 @@ use std::ffi::c_void;
 use std::sync::Arc;
 
 use mlua::chunk::ChunkMode;
-use mlua::{Function, LightUserData, Lua, LuaOptions, StdLib};
+use mlua::{ffi, Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
 use crate::error::{convert_error, find_traceback, Error, ErrorKind, Result};
 use crate::heap::Heap;
 use crate::limits::{CallLimits, LimitGuard};
 pub use crate::options::{call_limits, Libraries, Options};
+use crate::print::{PrintTarget, PrintWriter};
 
 /// Most calls that may be nested on one state through host callbacks (Lua -> host ->
 /// Lua -> ...). Lua bounds its own recursion, but every host round trip also uses the
@@ -50,6 +51,8 @@ pub struct State {
     raw_tostring: Function,
     /// LuaJIT's compiler is on (only in LuaJIT states without limits).
     jit_enabled: bool,
+    /// Where `print` writes; `print` points at it, so it outlives `lua` (declared after).
+    print_target: Arc<PrintTarget>,
 }
 
 impl State {
@@ -66,6 +69,7 @@ impl State {
         let guard = Arc::new(LimitGuard::new(options.call_limits));
         let jit_enabled = cfg!(feature = "luajit") && options.call_limits == CallLimits::default();
         crate::hook::install(&lua, &guard).map_err(|e| convert_error(&e))?;
+        let print_target = Arc::new(PrintTarget::default());
 
         let setup = |lua: &Lua| -> mlua::Result<(Function, Function, Function)> {
             let globals = lua.globals();
@@ -89,6 +93,7 @@ impl State {
             }
             let raw_next: Function = globals.raw_get("next")?;
             let raw_tostring: Function = globals.raw_get("tostring")?;
+            install_addressless(lua, &globals, &print_target)?;
             // SAFETY: a plain C function following the Lua calling convention.
             let tracked_resume =
                 unsafe { lua.create_c_function(crate::coroutines::tracked_resume)? };
@@ -171,7 +176,15 @@ impl State {
             raw_next,
             raw_tostring,
             jit_enabled,
+            print_target,
         }))
+    }
+
+    /// Routes `print` to `writer` (each call's line, newline included), or back to
+    /// stdout with `None`. Takes effect for the next `print` call, also inside a
+    /// running call.
+    pub fn set_print(&self, writer: Option<PrintWriter>) {
+        self.print_target.set(writer);
     }
 
     /// Runs `work` with the call lock held and the per-call limits active.
@@ -405,6 +418,37 @@ impl Drop for State {
         self.guard.close();
         crate::heap::close_with_mlua_allocator(&self.lua, &self.heap);
     }
+}
+
+/// Replaces `tostring`, `string.format` and `print` with luarun's, which show no
+/// addresses (see addresses.rs); `print` writes where `target` says (see print.rs).
+fn install_addressless(
+    lua: &Lua,
+    globals: &mlua::Table,
+    target: &Arc<PrintTarget>,
+) -> mlua::Result<()> {
+    // SAFETY: plain C functions following the Lua calling convention; the closures
+    // are built on a valid state with their upvalues on the stack, as they expect.
+    unsafe {
+        globals.raw_set(
+            "tostring",
+            lua.create_c_function(crate::addresses::tostring)?,
+        )?;
+        if let Ok(string) = globals.raw_get::<mlua::Table>("string") {
+            let original: Function = string.raw_get("format")?;
+            let format: Function = lua.exec_raw(original, |state| {
+                ffi::lua_pushcclosure(state, crate::addresses::format, 1);
+            })?;
+            string.raw_set("format", format)?;
+        }
+        let raw_print: Function = globals.raw_get("print")?;
+        let pointer = LightUserData(crate::print::target_pointer(target));
+        let print: Function = lua.exec_raw((pointer, raw_print), |state| {
+            ffi::lua_pushcclosure(state, crate::print::print, 2);
+        })?;
+        globals.raw_set("print", print)?;
+    }
+    Ok(())
 }
 
 /// Whether `error` is (or wraps) a Lua memory error. Allocates nothing: it runs when

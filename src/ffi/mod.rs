@@ -15,6 +15,7 @@ pub mod host_object;
 pub mod mandelbrot;
 pub mod map;
 pub mod pool;
+pub mod print;
 pub mod state;
 pub mod table;
 pub mod value;
