@@ -32,6 +32,10 @@ const luarun_value = koffi.struct('luarun_value', {
   handle: 'void *',
 });
 
+// `text` is a plain pointer: the line may hold NUL bytes (read it with koffi.view).
+const luarun_print_callback = koffi.proto(
+  'int luarun_print_callback(void *user_data, const void *text, size_t len)');
+
 const luarun_progress_callback = koffi.proto(
   'int luarun_progress_callback(void *user_data, uint32_t rows_done, uint32_t rows_total)');
 
@@ -68,6 +72,7 @@ const c = {
   state_new: lib.func('int luarun_state_new(const void *options, _Out_ luarun_state **state_out)'),
   state_free: lib.func('void luarun_state_free(luarun_state *state)'),
   state_interrupt: lib.func('int luarun_state_interrupt(luarun_state *state)'),
+  state_set_print: lib.func('int luarun_state_set_print(luarun_state *state, luarun_print_callback *print, void *user_data)'),
   exec: lib.func('int luarun_exec(luarun_state *state, const char *code, size_t len)'),
   eval: lib.func('int luarun_eval(luarun_state *state, const char *expr, size_t len, _Out_ luarun_value *result_out)'),
   call_global: lib.func('int luarun_call_global(luarun_state *state, const char *name, const luarun_value *args, ' +
@@ -79,4 +84,4 @@ const c = {
   mandelbrot_render: lib.func('int luarun_mandelbrot_render(const luarun_mandelbrot *params, void *buf, size_t buf_len)'),
 };
 
-module.exports = { koffi, lib, c, luarun_value };
+module.exports = { koffi, lib, c, luarun_value, luarun_print_callback };

@@ -1,6 +1,6 @@
 'use strict';
 // A small Node.js binding for luarun over its C API (see ffi.js for the declarations).
-const { koffi, c } = require('./ffi');
+const { koffi, c, luarun_print_callback } = require('./ffi');
 
 const LUARUN_OK = 0;
 const KIND = { NIL: 0, BOOLEAN: 1, INTEGER: 2, NUMBER: 3, STRING: 4 };
@@ -91,9 +91,45 @@ class State {
     check(c.state_interrupt(this.handle));
   }
 
+  /**
+   * Routes Lua's print to `writer(line)`, called once per print with the line (tabs
+   * between the arguments, no trailing newline) decoded as UTF-8; `null` restores
+   * stdout. Whatever `writer` throws makes that print raise a Lua error.
+   */
+  setPrint(writer) {
+    let registered = null;
+    if (writer !== null && writer !== undefined) {
+      if (typeof writer !== 'function') throw new TypeError('luarun: setPrint takes a function or null');
+      registered = koffi.register((userData, text, len) => {
+        try {
+          const bytes = len === 0 ? Buffer.alloc(0) : Buffer.from(koffi.view(text, len));
+          // The C line ends in a newline; JS writers (console.log) add their own.
+          writer(bytes.subarray(0, Math.max(0, bytes.length - 1)).toString('utf8'));
+          return 0;
+        } catch (error) {
+          return 2; // LUARUN_ERR_RUNTIME: that print raises a Lua error
+        }
+      }, koffi.pointer(luarun_print_callback));
+    }
+    try {
+      check(c.state_set_print(this.handle, registered, null));
+    } catch (error) {
+      if (registered) koffi.unregister(registered);
+      throw error;
+    }
+    this._releasePrint();
+    this.printCallback = registered;
+  }
+
+  _releasePrint() {
+    if (this.printCallback) koffi.unregister(this.printCallback);
+    this.printCallback = null;
+  }
+
   close() {
     c.state_free(this.handle);
     this.handle = null;
+    this._releasePrint();
   }
 }
 
