@@ -119,6 +119,9 @@ class Lua(Managed):
         ``timeout`` / ``max_instructions`` runs with the JIT on and cannot be
         interrupted (:class:`InterruptUnsupported`); with a limit the JIT is off and
         every limit holds. Values of one runtime never move to another.
+    :param print: a callable that receives each line Lua's ``print`` writes (without
+        the newline; ``str`` decoded with ``encoding``, else ``bytes``) instead of
+        stdout; what it raises makes that ``print`` a Lua error.
 
     Close the runtime (``close()`` or ``with``) when done: a Python function handed to
     Lua that refers back to its runtime keeps both alive until then. Proxies
@@ -136,6 +139,7 @@ class Lua(Managed):
         allow_bytecode: bool = False,
         attribute_filter: Callable[[Any, str, bool], str] | None = None,
         flavor: str = "lua54",
+        print: Callable[[Any], Any] | None = None,  # noqa: A002 (lupa-like keyword)
     ) -> None:
         library = flavor_library(flavor)
         options = state_options(
@@ -152,6 +156,12 @@ class Lua(Managed):
         #: chunk is the same as loading it again, minus the compile.
         self._chunks: dict[Any, LuaFunction] = {}
         self._globals: LuaTable | None = None
+        self._print_callback = None
+        if print is not None:
+            from ._print import print_callback
+
+            self._print_callback = print_callback(print, encoding)
+            check(library.luarun_state_set_print(state, self._print_callback, None), library)
 
     def close(self) -> None:
         """Closes the state and releases every proxy of it. Refused while a call on this
