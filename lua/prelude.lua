@@ -11,8 +11,22 @@
 --    loadfile, dofile, require), no __gc finalizers.
 -- 4. LuaJIT: C functions that call back into Lua check the host stack first.
 local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
-  tracked_resume, check_c_stack, tracked_close, load_string = ...
+  tracked_resume, check_c_stack, tracked_close, load_string, raw_tostring = ...
 local error, rawget, select, type = error, rawget, select, type
+
+-- LuaJIT: tostring is luarun's C function (it hides addresses, see src/addresses.rs),
+-- which compiled traces cannot inline; values without an address take LuaJIT's own
+-- tostring, which they can. (LuaJIT's tostring ignores __tostring on these types too.)
+if raw_tostring then
+  local hidden_tostring = tostring
+  tostring = function(...)
+    local kind = type((...))
+    if kind == "number" or kind == "string" or kind == "boolean" then
+      return raw_tostring((...))
+    end
+    return hidden_tostring(...)
+  end
+end
 
 -- 0. load (and LuaJIT's loadstring, the same function) of a string compiles through
 --    the host's load_string, which feeds the parser in small pieces and stops between

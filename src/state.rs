@@ -130,6 +130,12 @@ impl State {
                     check_c_stack,
                     tracked_close,
                     load_string,
+                    // LuaJIT: the original tostring, for a fast path its JIT compiles.
+                    if cfg!(feature = "luajit") {
+                        mlua::Value::Function(raw_tostring.clone())
+                    } else {
+                        mlua::Value::Nil
+                    },
                 ))?;
             // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
             // the original loadfile it captured.
