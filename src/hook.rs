@@ -6,10 +6,10 @@
 //! - other states run without it; [`arm`] installs it from the interrupting thread (or
 //!   the watchdog, when a time limit passes)
 //!   (`lua_sethook` is async-safe by Lua's design) on the main thread and on the
-//!   coroutine running at that moment, and [`disarm`] removes it after the call.
+//!   coroutine running at that moment, and [`rest`] removes it after the call.
 //!
 //! Once a stop is pending (an interrupt, a passed deadline, a closing state) the hook
-//! fires on every instruction ([`STOP_INTERVAL`]): waiting for the normal interval let
+//! fires on every instruction (`STOP_INTERVAL`): waiting for the normal interval let
 //! loops of costly C calls (`table.sort` of 1e5 items, `utf8.len` of 16 MB) run on for
 //! seconds. After the call the hook goes back to its interval ([`rest`]), and a hook that
 //! finds itself in stop mode with no stop pending (a coroutine armed in an earlier call)
@@ -24,8 +24,9 @@
 //!
 //! The running coroutine is known because the prelude's `coroutine.resume`,
 //! `coroutine.wrap` and `coroutine.close` go through `coroutines.rs`, which records it
-//! ([`RunningThreads::enter`]) for exactly as long as it runs. On Lua 5.4 the hook finds its guard through the thread's extra space
-//! (`lua_getextraspace`, copied into every coroutine created from the main thread); on
+//! ([`RunningThreads::enter`]) for exactly as long as it runs. On Lua 5.4 the hook
+//! finds its guard through the thread's extra space (`lua_getextraspace`, copied into
+//! every coroutine created from the main thread); on
 //! LuaJIT, which has no extra space but whose hooks are global to all coroutines, through
 //! the registry.
 
