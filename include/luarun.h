@@ -501,6 +501,18 @@ typedef struct luarun_options {
 } luarun_options;
 
 /**
+ * Receives what one `print` call writes: its arguments converted as `tostring` does,
+ * separated by tabs, ending in a newline (`len` bytes at `text`, which may hold any
+ * bytes and is valid only during the call). Return `LUARUN_OK` (0); any other value
+ * makes that `print` raise a Lua error ("print: the host's print callback returned N").
+ *
+ * It runs on whichever thread is calling into the state, inside that call, and may
+ * call luarun functions on the same state. It must not let a C++ exception or a
+ * longjmp escape.
+ */
+typedef int (*luarun_print_callback)(void *user_data, const char *text, size_t len);
+
+/**
  * Rust kernels (AVX-512F / AVX2 / scalar, chosen at run time) on a rayon pool.
  */
 #define LUARUN_ENGINE_NATIVE 0
@@ -1058,6 +1070,23 @@ enum luarun_status luarun_pool_run(struct luarun_pool *pool,
                                    size_t stride,
                                    luarun_progress_callback progress,
                                    void *progress_user_data);
+
+/**
+ * Routes the state's `print` to `print(user_data, text, len)`, one call per Lua
+ * `print` call; `print` NULL restores the default, stdout (as plain Lua writes it).
+ * Takes effect for the next `print`, also inside a running call. `user_data` is
+ * not freed by luarun: keep it valid until the state is freed or the callback is
+ * replaced. Lua's `print` in luarun states shows no addresses (see "Running untrusted
+ * code" in the README): tables, functions and the like print as
+ * `table: 0x<hidden>`, a keyed permutation of the address.
+ *
+ * # Safety
+ * `state` must be valid; `print` and `user_data` usable from any thread that calls
+ * into the state.
+ */
+enum luarun_status luarun_state_set_print(struct luarun_state *state,
+                                          luarun_print_callback print,
+                                          void *user_data);
 
 /**
  * Fills `*options_out` with the defaults: safe libraries, no limits, no bytecode, no

@@ -11,8 +11,41 @@
 --    loadfile, dofile, require), no __gc finalizers.
 -- 4. LuaJIT: C functions that call back into Lua check the host stack first.
 local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
-  tracked_resume, check_c_stack = ...
+  tracked_resume, check_c_stack, tracked_close, load_string, raw_tostring = ...
 local error, rawget, select, type = error, rawget, select, type
+
+-- LuaJIT: tostring is luarun's C function (it hides addresses, see src/addresses.rs),
+-- which compiled traces cannot inline; values without an address take LuaJIT's own
+-- tostring, which they can. (LuaJIT's tostring ignores __tostring on these types too.)
+if raw_tostring then
+  local hidden_tostring = tostring
+  tostring = function(...)
+    local kind = type((...))
+    if kind == "number" or kind == "string" or kind == "boolean" then
+      return raw_tostring((...))
+    end
+    return hidden_tostring(...)
+  end
+end
+
+-- 0. load (and LuaJIT's loadstring, the same function) of a string compiles through
+--    the host's load_string, which feeds the parser in small pieces and stops between
+--    them when the call must stop (the parser runs no instructions, so no hook reaches
+--    it). Reader functions run Lua code, which the hook reaches; they go to Lua's load.
+do
+  local raw_load = load
+  local function load_any(chunk, ...)
+    local kind = type(chunk)
+    if kind == "string" or kind == "number" then
+      return load_string(chunk, ...)
+    end
+    return raw_load(chunk, ...)
+  end
+  load = load_any
+  if loadstring then
+    loadstring = load_any
+  end
+end
 
 local function rethrow_if_stopped(ok, ...)
   if not ok and is_stopped() then
@@ -40,11 +73,13 @@ xpcall = function(f, handler, ...)
   return rethrow_if_stopped(raw_xpcall(f, guarded_handler, ...))
 end
 
--- Resumes go through the host's tracked_resume, which records the running coroutine so
--- that an interrupt can reach a loop inside it, and bounds how deeply coroutines nest.
+-- Resumes and closes go through the host's tracked_resume and tracked_close (Lua 5.4),
+-- which record the running coroutine so that an interrupt or a deadline can reach a
+-- loop inside it (or inside a __close handler run by a close), and bound how deeply
+-- coroutines nest.
 if coroutine then
-  local raw_create, raw_close, raw_status = coroutine.create, coroutine.close, coroutine.status
-  local resume = tracked_resume
+  local raw_create, raw_status = coroutine.create, coroutine.status
+  local resume, close = tracked_resume, tracked_close
 
   coroutine.resume = function(co, ...)
     return rethrow_if_stopped(resume(co, ...))
@@ -52,15 +87,28 @@ if coroutine then
 
   coroutine.wrap = function(f)
     local co = raw_create(f)
+    -- As the built-in wrap: a coroutine that failed has its to-be-closed variables
+    -- closed (an error in a __close handler replaces the original error), and a string
+    -- error gets the position of the call (level 2: finish_wrap is tail-called, so
+    -- level 2 is whoever called the wrapped function), except a memory error's.
     local function finish_wrap(ok, ...)
       if ok then
         return ...
       end
       local err = ...
-      -- As the built-in wrap: close the dead coroutine's to-be-closed variables,
-      -- then propagate the error unchanged.
-      if raw_close and not is_stopped() and raw_status(co) == "dead" then
-        raw_close(co)
+      -- After a stop too, so that no error is left in it for a later call to find;
+      -- its handlers then stop at their first instruction (tracked_close arms co).
+      if close and raw_status(co) == "dead" then
+        local closed, close_err = close(co)
+        if not closed and not is_stopped() then
+          err = close_err
+        end
+      end
+      if is_stopped() then
+        error(err, 0)
+      end
+      if type(err) == "string" and err ~= "not enough memory" then
+        error(err, 2)
       end
       error(err, 0)
     end
@@ -69,9 +117,9 @@ if coroutine then
     end
   end
 
-  if raw_close then
+  if close then
     coroutine.close = function(co)
-      return rethrow_if_stopped(raw_close(co))
+      return rethrow_if_stopped(close(co))
     end
   end
 end

@@ -6,14 +6,27 @@
 //! - other states run without it; [`arm`] installs it from the interrupting thread (or
 //!   the watchdog, when a time limit passes)
 //!   (`lua_sethook` is async-safe by Lua's design) on the main thread and on the
-//!   coroutine running at that moment, and [`disarm`] removes it after the call.
+//!   coroutine running at that moment, and [`rest`] removes it after the call.
 //!
-//! The running coroutine is known because the prelude's `coroutine.resume` and
-//! `coroutine.wrap` go through [`tracked_resume`], which records it for exactly as long
-//! as it runs.
-//! The same function bounds how deeply coroutines may nest, which LuaJIT leaves to the
-//! host's C stack. On Lua 5.4 the hook finds its guard through the thread's extra space
-//! (`lua_getextraspace`, copied into every coroutine created from the main thread); on
+//! Once a stop is pending (an interrupt, a passed deadline, a closing state) the hook
+//! fires on every instruction (`STOP_INTERVAL`): waiting for the normal interval let
+//! loops of costly C calls (`table.sort` of 1e5 items, `utf8.len` of 16 MB) run on for
+//! seconds. After the call the hook goes back to its interval ([`rest`]), and a hook that
+//! finds itself in stop mode with no stop pending (a coroutine armed in an earlier call)
+//! goes back by itself, without charging its single instruction as a whole interval.
+//!
+//! LuaJIT keeps one hook for all coroutines, and `lua_sethook` there rewrites the flag
+//! word that also marks a hook as running: changed from another thread while the hook
+//! runs, that flag could stay set and no hook would ever run again. So on LuaJIT another
+//! thread only installs the hook where none is installed (then none is running); an
+//! installed counting hook (instruction limits) switches itself to stop mode the next
+//! time it fires.
+//!
+//! The running coroutine is known because the prelude's `coroutine.resume`,
+//! `coroutine.wrap` and `coroutine.close` go through `coroutines.rs`, which records it
+//! ([`RunningThreads::enter`]) for exactly as long as it runs. On Lua 5.4 the hook
+//! finds its guard through the thread's extra space (`lua_getextraspace`, copied into
+//! every coroutine created from the main thread); on
 //! LuaJIT, which has no extra space but whose hooks are global to all coroutines, through
 //! the registry.
 
@@ -29,6 +42,9 @@ use crate::limits::LimitGuard;
 /// VM instructions between two checks when no instruction limit asks for finer steps:
 /// tens of microseconds of Lua work, so a stop lands well within a millisecond.
 pub const DEFAULT_HOOK_INTERVAL: u32 = 10_000;
+
+/// The count of a hook armed for a pending stop: every instruction.
+const STOP_INTERVAL: c_int = 1;
 
 /// The check interval for a state whose instruction limit is `limit`.
 pub fn hook_interval(limit: Option<u64>) -> u32 {
@@ -68,6 +84,24 @@ impl RunningThreads {
             nesting: 0,
         }
     }
+
+    /// Records `co` as the running coroutine and returns the one it replaces; `None`
+    /// (and nothing recorded) when [`MAX_COROUTINE_NESTING`] coroutines already run.
+    /// Every `Some` must be followed by [`RunningThreads::leave`] with what it returned,
+    /// before `co` can be collected.
+    pub fn enter(&mut self, co: *mut ffi::lua_State) -> Option<*mut ffi::lua_State> {
+        if self.nesting >= MAX_COROUTINE_NESTING {
+            return None;
+        }
+        self.nesting += 1;
+        Some(std::mem::replace(&mut self.current, co))
+    }
+
+    /// Ends what [`RunningThreads::enter`] began: `previous` runs again.
+    pub fn leave(&mut self, previous: *mut ffi::lua_State) {
+        self.current = previous;
+        self.nesting -= 1;
+    }
 }
 
 unsafe extern "C-unwind" fn limit_hook(state: *mut ffi::lua_State, _debug: *mut ffi::lua_Debug) {
@@ -75,17 +109,49 @@ unsafe extern "C-unwind" fn limit_hook(state: *mut ffi::lua_State, _debug: *mut 
     if guard.is_null() {
         return;
     }
-    if let Err(reason) = (*guard).check() {
-        let message = (*guard).describe(reason);
-        ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
-        // lua_error does not return: drop everything that owns memory first.
-        drop(message);
-        ffi::lua_error(state);
+    let guard = &*guard;
+    let stop_mode = ffi::lua_gethookcount(state) == STOP_INTERVAL && guard.interval() != 1;
+    // In stop mode the hook ran after one instruction, not a whole interval.
+    let checked = if stop_mode {
+        guard.check_stop()
+    } else {
+        guard.check()
+    };
+    match checked {
+        Ok(()) if stop_mode => leave_stop_mode(state, guard),
+        Ok(()) => {}
+        Err(reason) => {
+            // Every later instruction of this thread fails too, at once.
+            set_hook(state, STOP_INTERVAL);
+            let message = guard.describe(reason);
+            ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
+            // lua_error does not return: drop everything that owns memory first.
+            drop(message);
+            ffi::lua_error(state);
+        }
+    }
+}
+
+/// A hook in stop mode with no stop pending (armed while an earlier call was stopped)
+/// goes back to what the state runs with between stops. Runs on `state`'s own thread.
+#[cold]
+unsafe fn leave_stop_mode(state: *mut ffi::lua_State, guard: &LimitGuard) {
+    let running = guard.running().lock();
+    if guard.stop_pending() {
+        return;
+    }
+    // LuaJIT never removes a hook from inside it (see the module comment): an
+    // installed hook is what keeps other threads from touching it.
+    if guard.hook_is_permanent() || cfg!(feature = "luajit") {
+        set_hook(state, running.interval);
+    } else {
+        remove_hook(state);
     }
 }
 
 #[cfg(feature = "lua54")]
-unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
+/// The guard of the state `state` belongs to (null before [`install`]).
+pub(crate) unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
     *(ffi::lua_getextraspace(state) as *const *const LimitGuard)
 }
 
@@ -107,7 +173,8 @@ unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
 static GUARD_KEY: u8 = 0;
 
 #[cfg(feature = "luajit")]
-unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
+/// The guard of the state `state` belongs to (null before [`install`]).
+pub(crate) unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
     ffi::lua_pushlightuserdata(state, &GUARD_KEY as *const u8 as *mut c_void);
     ffi::lua_rawget(state, ffi::LUA_REGISTRYINDEX);
     let guard = ffi::lua_touserdata(state, -1);
@@ -144,6 +211,37 @@ unsafe fn set_hook(thread: *mut ffi::lua_State, interval: c_int) {
     }
 }
 
+/// Whether `thread` runs the limit hook (with any count).
+unsafe fn hooked(thread: *mut ffi::lua_State) -> bool {
+    ffi::lua_gethook(thread).is_some_and(|hook| {
+        std::ptr::fn_addr_eq(hook, limit_hook as unsafe extern "C-unwind" fn(_, _))
+    }) && ffi::lua_gethookmask(thread) != 0
+}
+
+#[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
+unsafe fn remove_hook(thread: *mut ffi::lua_State) {
+    let _ = ffi::lua_sethook(thread, None, 0, 0);
+}
+
+/// Arms `thread` for a pending stop from a thread that may not be the one running it.
+/// Lua 5.4: stop mode at once. LuaJIT: only where no hook is installed (see the module
+/// comment); an installed one enters stop mode itself when it next fires.
+unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State) {
+    if cfg!(feature = "luajit") && hooked(thread) {
+        return;
+    }
+    set_hook(thread, STOP_INTERVAL);
+}
+
+/// Arms `co`, about to run on the calling thread, for a pending stop (any flavor: the
+/// caller runs the state, so no hook is running).
+///
+/// # Safety
+/// `co` must be a live coroutine of the state whose hook runs `guard`.
+pub unsafe fn arm_here(co: *mut ffi::lua_State) {
+    set_hook(co, STOP_INTERVAL);
+}
+
 /// Records the guard in the main thread's extra space and, for states with limits,
 /// installs the hook for good. The guard must outlive the Lua state: `State` declares
 /// its `Lua` before its guard, so the state closes first.
@@ -170,104 +268,35 @@ pub fn install(lua: &mlua::Lua, guard: &Arc<LimitGuard>) -> mlua::Result<()> {
     }
 }
 
-/// Installs the hook on the threads that may be running. Any thread, any time.
+/// Arms the hook for a pending stop on the threads that may be running. Any thread, any
+/// time.
 pub fn arm(guard: &LimitGuard) {
     let running = guard.running().lock();
     for thread in [running.main, running.current] {
         if !thread.is_null() {
             // SAFETY: alive while recorded (see RunningThreads); lua_sethook is async-safe.
-            unsafe { set_hook(thread, running.interval) };
+            unsafe { arm_from_anywhere(thread) };
         }
     }
 }
 
-/// Removes the hook from the main thread after a call of a state without limits, so the
-/// next call runs at full speed. Coroutines created while it was armed keep theirs (it
-/// only costs them speed).
-pub fn disarm(guard: &LimitGuard) {
+/// After a call, on the thread that ran it: removes the hook from the main thread of a
+/// state without an instruction limit, so the next call runs at full speed, and puts a
+/// counting hook back to its interval. Coroutines armed during the call keep their hook
+/// until it next fires (it then finds no stop pending and goes back by itself).
+pub fn rest(guard: &LimitGuard) {
     let running = guard.running().lock();
-    if !running.main.is_null() {
-        // SAFETY: the main thread lives as long as the state.
-        #[allow(clippy::let_unit_value)]
-        let _ = unsafe { ffi::lua_sethook(running.main, None, 0, 0) };
+    if running.main.is_null() {
+        return;
     }
-}
-
-/// `coroutine.resume(co, ...)` that records `co` as the running coroutine for exactly
-/// as long as it runs (Lua 5.4's `auxresume`, with the bookkeeping around `lua_resume`).
-/// Recording and restoring happen in this one C function with no Lua error possible in
-/// between, so the record can never outlive the coroutine's run: a stale pointer could
-/// otherwise reach `lua_sethook` after the coroutine was collected.
-///
-/// # Safety
-/// A `lua_CFunction`: Lua calls it with a valid state whose extra space holds a guard.
-pub unsafe extern "C-unwind" fn tracked_resume(state: *mut ffi::lua_State) -> c_int {
-    // Raises "bad argument #1 (thread expected)" before anything is recorded.
-    ffi::luaL_checktype(state, 1, ffi::LUA_TTHREAD);
-    let co = ffi::lua_tothread(state, 1);
-    // Lua 5.4's lua_resume says this itself; LuaJIT's C API would try to call nil.
-    let status = ffi::lua_status(co);
-    if (status == ffi::LUA_OK && ffi::lua_gettop(co) == 0) || status > ffi::LUA_YIELD {
-        return resume_failed(state, c"cannot resume dead coroutine");
-    }
-    let narg = ffi::lua_gettop(state) - 1;
-    if ffi::lua_checkstack(co, narg) == 0 {
-        return resume_failed(state, c"too many arguments to resume");
-    }
-    // Each resume nests on the host stack (see cstack.rs).
-    if crate::cstack::exceeded() {
-        return resume_failed(
-            state,
-            c"C stack overflow: nested calls use too much of the host stack",
-        );
-    }
-    let guard = guard_of(state);
-    let previous = if guard.is_null() {
-        ptr::null_mut()
-    } else {
-        let mut running = (*guard).running().lock();
-        if running.nesting >= MAX_COROUTINE_NESTING {
-            drop(running);
-            return resume_failed(state, c"C stack overflow: too many nested coroutines");
+    // SAFETY: the main thread lives as long as the state; no hook runs during this.
+    unsafe {
+        if guard.hook_is_permanent() {
+            set_hook(running.main, running.interval);
+        } else {
+            remove_hook(running.main);
         }
-        running.nesting += 1;
-        let previous = running.current;
-        running.current = co;
-        if (*guard).stop_pending() {
-            set_hook(co, running.interval);
-        }
-        previous
-    };
-    ffi::lua_xmove(state, co, narg);
-    let mut nres: c_int = 0;
-    let status = ffi::lua_resume(co, state, narg, &mut nres);
-    if !guard.is_null() {
-        let mut running = (*guard).running().lock();
-        running.current = previous;
-        running.nesting -= 1;
     }
-    if status == ffi::LUA_OK || status == ffi::LUA_YIELD {
-        if ffi::lua_checkstack(state, nres + 1) == 0 {
-            ffi::lua_pop(co, nres);
-            return resume_failed(state, c"too many results to resume");
-        }
-        ffi::lua_xmove(co, state, nres);
-        ffi::lua_pushboolean(state, 1);
-        ffi::lua_insert(state, -(nres + 1));
-        nres + 1
-    } else {
-        // The error value; then `false, error`, as coroutine.resume returns it.
-        ffi::lua_xmove(co, state, 1);
-        ffi::lua_pushboolean(state, 0);
-        ffi::lua_insert(state, -2);
-        2
-    }
-}
-
-unsafe fn resume_failed(state: *mut ffi::lua_State, message: &'static std::ffi::CStr) -> c_int {
-    ffi::lua_pushboolean(state, 0);
-    ffi::lua_pushliteral(state, message);
-    2
 }
 
 /// The lock type guarding [`RunningThreads`].

@@ -158,7 +158,9 @@ fn metamethod_function(state: &Arc<State>, operation: HostOperation) -> Result<F
         }
         if !handler.supports(operation) {
             if operation == HostOperation::ToString {
-                let text = format!("host object: {:p}", Arc::as_ptr(&handler).cast::<u8>());
+                // The handler's address, hidden as tostring hides addresses.
+                let hidden = crate::addresses::hide(Arc::as_ptr(&handler).cast::<u8>() as usize);
+                let text = format!("host object: 0x{hidden:016x}");
                 let text = state.lua().create_string(text).map_err(|e| e.to_string())?;
                 return Ok(MultiValue::from_vec(vec![Value::String(text)]));
             }

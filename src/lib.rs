@@ -3,6 +3,9 @@
 //! The C API lives in [`ffi`] (header: `include/luarun.h`); everything else is safe Rust
 //! that the C shells call. See `README.md` for the API conventions.
 
+pub mod addresses;
+pub mod compile;
+pub mod coroutines;
 pub mod cstack;
 pub mod error;
 pub mod fallible;
@@ -17,5 +20,6 @@ pub mod options;
 pub mod pattern;
 pub mod pool;
 pub mod raised;
+pub mod print;
 pub mod state;
 pub mod watchdog;

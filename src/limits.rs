@@ -106,7 +106,14 @@ impl LimitGuard {
 
     /// Whether a stop is pending or in force, so new coroutines must be armed too.
     pub fn stop_pending(&self) -> bool {
-        self.interrupt_requested.load(Ordering::SeqCst) || self.tripped().is_some()
+        self.interrupt_requested.load(Ordering::SeqCst)
+            || self.time_expired.load(Ordering::SeqCst)
+            || self.tripped().is_some()
+    }
+
+    /// Instructions between two calls of [`LimitGuard::check`] while no stop is pending.
+    pub fn interval(&self) -> u64 {
+        self.interval
     }
 
     /// Whether the hook stays installed between calls: only instruction limits need
@@ -147,8 +154,9 @@ impl LimitGuard {
         }
         // After the cancel: a late expiry cannot leak into the next call.
         self.time_expired.store(false, Ordering::SeqCst);
-        if !self.hook_is_permanent() && !self.interrupt_requested.load(Ordering::SeqCst) {
-            crate::hook::disarm(self);
+        // A pending interrupt keeps the hook armed for the next call, which it fails.
+        if self.hook_is_permanent() || !self.interrupt_requested.load(Ordering::SeqCst) {
+            crate::hook::rest(self);
         }
         if self.tripped.load(Ordering::SeqCst) != StopReason::Closing.code() {
             self.tripped.store(0, Ordering::SeqCst);
@@ -179,6 +187,33 @@ impl LimitGuard {
             return Err(reason);
         }
         Ok(())
+    }
+
+    /// [`LimitGuard::check`] without charging instructions: whether the call was stopped
+    /// or must stop now (interrupt, passed deadline). For the hook in stop mode, which
+    /// runs after every instruction, and for the parser's reader (`compile.rs`).
+    pub fn check_stop(&self) -> Result<(), StopReason> {
+        if let Some(reason) = self.tripped() {
+            return Err(reason);
+        }
+        let reason = self.stop_requested();
+        if let Some(reason) = reason {
+            self.tripped.store(reason.code(), Ordering::SeqCst);
+            return Err(reason);
+        }
+        Ok(())
+    }
+
+    /// An interrupt or a passed deadline, consuming the interrupt.
+    fn stop_requested(&self) -> Option<StopReason> {
+        if self.interrupt_requested.swap(false, Ordering::SeqCst) {
+            return Some(StopReason::Interrupted);
+        }
+        // The watchdog sets this at the deadline (and arms the hook if it is off).
+        if self.time_expired.load(Ordering::SeqCst) {
+            return Some(StopReason::TimeLimit);
+        }
+        None
     }
 
     fn exceeded(&self) -> Option<StopReason> {

@@ -10,14 +10,15 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use mlua::chunk::{Chunk, ChunkMode};
-use mlua::{Function, LightUserData, Lua, LuaOptions, StdLib};
+use mlua::chunk::ChunkMode;
+use mlua::{ffi, Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
 use crate::error::{convert_error, find_traceback, Error, ErrorKind, Result};
 use crate::heap::Heap;
 use crate::limits::{CallLimits, LimitGuard};
 pub use crate::options::{call_limits, Libraries, Options};
+use crate::print::{PrintTarget, PrintWriter};
 
 /// Most calls that may be nested on one state through host callbacks (Lua -> host ->
 /// Lua -> ...). Lua bounds its own recursion, but every host round trip also uses the
@@ -83,6 +84,8 @@ pub struct State {
     raw_tostring: Function,
     /// LuaJIT's compiler is on (only in LuaJIT states without limits).
     jit_enabled: bool,
+    /// Where `print` writes; `print` points at it, so it outlives `lua` (declared after).
+    print_target: Arc<PrintTarget>,
 }
 
 impl State {
@@ -99,6 +102,7 @@ impl State {
         let guard = Arc::new(LimitGuard::new(options.call_limits));
         let jit_enabled = cfg!(feature = "luajit") && options.call_limits == CallLimits::default();
         crate::hook::install(&lua, &guard).map_err(|e| convert_error(&e))?;
+        let print_target = Arc::new(PrintTarget::default());
 
         let setup = |lua: &Lua| -> mlua::Result<(Function, Function, Function)> {
             let globals = lua.globals();
@@ -122,8 +126,20 @@ impl State {
             }
             let raw_next: Function = globals.raw_get("next")?;
             let raw_tostring: Function = globals.raw_get("tostring")?;
+            install_addressless(lua, &globals, &print_target)?;
             // SAFETY: a plain C function following the Lua calling convention.
-            let tracked_resume = unsafe { lua.create_c_function(crate::hook::tracked_resume)? };
+            let tracked_resume =
+                unsafe { lua.create_c_function(crate::coroutines::tracked_resume)? };
+            // Lua 5.4 only: LuaJIT has no coroutine.close.
+            #[cfg(feature = "lua54")]
+            // SAFETY: as above.
+            let tracked_close = mlua::Value::Function(unsafe {
+                lua.create_c_function(crate::coroutines::tracked_close)?
+            });
+            #[cfg(not(feature = "lua54"))]
+            let tracked_close = mlua::Value::Nil;
+            // SAFETY: as above.
+            let load_string = unsafe { lua.create_c_function(crate::compile::load_string)? };
             // LuaJIT only: Lua 5.4 bounds C re-entries itself (see cstack.rs).
             let check_c_stack = if cfg!(feature = "luajit") {
                 // SAFETY: as above.
@@ -145,6 +161,14 @@ impl State {
                     options.allow_finalizers,
                     tracked_resume,
                     check_c_stack,
+                    tracked_close,
+                    load_string,
+                    // LuaJIT: the original tostring, for a fast path its JIT compiles.
+                    if cfg!(feature = "luajit") {
+                        mlua::Value::Function(raw_tostring.clone())
+                    } else {
+                        mlua::Value::Nil
+                    },
                 ))?;
             // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
             // the original loadfile it captured.
@@ -191,7 +215,15 @@ impl State {
             raw_next,
             raw_tostring,
             jit_enabled,
+            print_target,
         }))
+    }
+
+    /// Routes `print` to `writer` (each call's line, newline included), or back to
+    /// stdout with `None`. Takes effect for the next `print` call, also inside a
+    /// running call.
+    pub fn set_print(&self, writer: Option<PrintWriter>) {
+        self.print_target.set(writer);
     }
 
     /// Runs `work` with the call lock held and the per-call limits active.
@@ -290,7 +322,7 @@ impl State {
     /// Runs a chunk of Lua code. `name` is the chunk name used in error messages
     /// (`None`: derived from the first line of the code).
     pub fn exec(&self, code: &[u8], name: Option<&str>) -> Result<()> {
-        self.run(|lua| self.chunk(lua, code, name).exec())
+        self.run(|lua| self.compile(lua, code, name)?.call(()))
     }
 
     /// Evaluates a Lua expression and returns its first value (`nil` when none).
@@ -302,22 +334,18 @@ impl State {
         code.extend_from_slice(b"return ");
         code.extend_from_slice(expression);
         let name = name.map_or_else(|| chunk_name(expression), str::to_owned);
-        self.run(|lua| self.chunk(lua, &code, Some(&name)).eval())
+        self.run(|lua| self.compile(lua, &code, Some(&name))?.call(()))
     }
 
     /// Compiles a chunk into a function without running it.
     pub fn load(&self, code: &[u8], name: Option<&str>) -> Result<Function> {
-        self.run(|lua| self.chunk(lua, code, name).into_function())
+        self.run(|lua| self.compile(lua, code, name))
     }
 
-    fn chunk<'a>(&self, lua: &'a Lua, code: &'a [u8], name: Option<&str>) -> Chunk<'a> {
+    /// Compiles under the running call's limits (see compile.rs).
+    fn compile(&self, lua: &Lua, code: &[u8], name: Option<&str>) -> mlua::Result<Function> {
         let name = name.map_or_else(|| chunk_name(code), str::to_owned);
-        let chunk = lua.load(code).set_name(name);
-        if self.allow_bytecode {
-            chunk
-        } else {
-            chunk.set_mode(ChunkMode::Text)
-        }
+        crate::compile::compile(lua, &self.guard, code, &name, self.allow_bytecode)
     }
 
     /// The global function `name`; a runtime error naming what the global is otherwise.
@@ -470,6 +498,37 @@ impl Drop for State {
         self.guard.close();
         crate::heap::close_with_mlua_allocator(&self.lua, &self.heap);
     }
+}
+
+/// Replaces `tostring`, `string.format` and `print` with luarun's, which show no
+/// addresses (see addresses.rs); `print` writes where `target` says (see print.rs).
+fn install_addressless(
+    lua: &Lua,
+    globals: &mlua::Table,
+    target: &Arc<PrintTarget>,
+) -> mlua::Result<()> {
+    // SAFETY: plain C functions following the Lua calling convention; the closures
+    // are built on a valid state with their upvalues on the stack, as they expect.
+    unsafe {
+        globals.raw_set(
+            "tostring",
+            lua.create_c_function(crate::addresses::tostring)?,
+        )?;
+        if let Ok(string) = globals.raw_get::<mlua::Table>("string") {
+            let original: Function = string.raw_get("format")?;
+            let format: Function = lua.exec_raw(original, |state| {
+                ffi::lua_pushcclosure(state, crate::addresses::format, 1);
+            })?;
+            string.raw_set("format", format)?;
+        }
+        let raw_print: Function = globals.raw_get("print")?;
+        let pointer = LightUserData(crate::print::target_pointer(target));
+        let print: Function = lua.exec_raw((pointer, raw_print), |state| {
+            ffi::lua_pushcclosure(state, crate::print::print, 2);
+        })?;
+        globals.raw_set("print", print)?;
+    }
+    Ok(())
 }
 
 /// Whether `error` is (or wraps) a Lua memory error. Allocates nothing: it runs when

@@ -101,3 +101,37 @@ fn deep_nesting_of_coroutines_is_an_error_not_a_crash() {
         ErrorKind::Interrupted
     );
 }
+
+#[test]
+fn wrap_adds_the_callers_position_to_string_errors_as_lua_does() {
+    // Called from a Lua function, Lua's wrap prefixes string errors with that call's
+    // position; called by pcall directly there is no Lua caller and no prefix.
+    for body in ["error('boom', 0)", "error('boom')", "error(42)"] {
+        for code in [
+            // A second call after the failure: the coroutine is dead.
+            format!(
+                "(function() local f = coroutine.wrap(function() {body} end) pcall(f) \
+                 local _, e = pcall(function() local r = f() return r end) \
+                 return tostring(e) end)()"
+            ),
+            format!(
+                "(function() local f = coroutine.wrap(function() {body} end) \
+                 local _, e = pcall(function() local r = f() return r end) \
+                 return tostring(e) end)()"
+            ),
+            format!(
+                "(function() local _, e = pcall(coroutine.wrap(function() {body} end)) \
+                 return tostring(e) end)()"
+            ),
+        ] {
+            let plain: String = mlua::Lua::new()
+                .load(format!("return {code}"))
+                .set_name("=test")
+                .eval()
+                .unwrap();
+            let state = State::new(&Options::default()).unwrap();
+            let ours = state.eval(code.as_bytes(), Some("=test")).unwrap();
+            assert_eq!(ours.to_string().unwrap(), plain, "{code}");
+        }
+    }
+}

@@ -471,8 +471,11 @@ fn separate_states_run_in_parallel_threads_independently() {
 #[test]
 fn time_limits_of_finished_calls_never_stop_later_calls() {
     // Each call registers a deadline with the watchdog and cancels it when it returns;
-    // a stale expiry would interrupt some later call.
-    let state = timed(5);
+    // a stale expiry would interrupt some later call. 3000 calls take longer than the
+    // limit, so stale deadlines would pass during later calls; the limit itself stays
+    // far above what one short call takes even on a loaded host (a stop now lands at
+    // the next instruction, so a call that really ran past 5 ms was stopped).
+    let state = timed(50);
     for _ in 0..3000 {
         state
             .exec(b"local x = 1", None)

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -50,6 +51,21 @@ inline int host_trampoline(void *user_data, const luarun_value *args, size_t nar
   return LUARUN_ERR_RUNTIME;
 }
 inline void delete_host_function(void *user_data) noexcept { delete static_cast<HostFunction *>(user_data); }
+}  // namespace detail
+
+/// Receives what one Lua print call writes: the line, newline included (any bytes).
+/// Whatever it throws makes that print raise a Lua error.
+using PrintFunction = std::function<void(std::string_view line)>;
+
+namespace detail {
+inline int print_trampoline(void *user_data, const char *text, size_t len) noexcept {
+  try {
+    (*static_cast<PrintFunction *>(user_data))(std::string_view(text, len));
+    return LUARUN_OK;
+  } catch (...) {
+    return LUARUN_ERR_RUNTIME;
+  }
+}
 }  // namespace detail
 
 /// How to create a State: luarun_options_default, then the fields you set.
@@ -95,11 +111,13 @@ class State {
   explicit State(const Options &options) { detail::check(luarun_state_new(&options.raw(), &raw_)); }
   State(const State &) = delete;
   State &operator=(const State &) = delete;
-  State(State &&other) noexcept : raw_(std::exchange(other.raw_, nullptr)) {}
+  State(State &&other) noexcept
+      : raw_(std::exchange(other.raw_, nullptr)), print_(std::move(other.print_)) {}
   State &operator=(State &&other) noexcept {
     if (this != &other) {
       luarun_state_free(raw_);
       raw_ = std::exchange(other.raw_, nullptr);
+      print_ = std::move(other.print_);
     }
     return *this;
   }
@@ -189,11 +207,24 @@ class State {
   void gc(luarun_gc_operation operation = LUARUN_GC_COLLECT) { detail::check(luarun_state_gc(raw_, operation)); }
   /// Stops the running call (or the next one) with LUARUN_ERR_INTERRUPTED. Any thread.
   void interrupt() const { detail::check(luarun_state_interrupt(raw_)); }
+  /// Routes Lua's print to `print` (one call per print, the line with its newline);
+  /// an empty function restores stdout (luarun_state_set_print).
+  void set_print(PrintFunction print) {
+    if (!print) {
+      detail::check(luarun_state_set_print(raw_, nullptr, nullptr));
+      print_.reset();
+      return;
+    }
+    auto installed = std::make_unique<PrintFunction>(std::move(print));
+    detail::check(luarun_state_set_print(raw_, detail::print_trampoline, installed.get()));
+    print_ = std::move(installed);  // the previous one is no longer referenced
+  }
 
   luarun_state *raw() const noexcept { return raw_; }
 
  private:
   luarun_state *raw_ = nullptr;
+  std::unique_ptr<PrintFunction> print_;  // what luarun_state_set_print points at
 };
 
 }  // namespace luarun

@@ -49,6 +49,9 @@ const luarun_options = koffi.struct('luarun_options', {
   allow_bytecode: 'bool',
   allow_finalizers: 'bool',
 });
+// `text` is a plain pointer: the line may hold NUL bytes (read it with koffi.view).
+const luarun_print_callback = koffi.proto(
+  'int luarun_print_callback(void *user_data, const void *text, size_t len)');
 
 const luarun_progress_callback = koffi.proto(
   'int luarun_progress_callback(void *user_data, uint32_t rows_done, uint32_t rows_total)');
@@ -97,6 +100,7 @@ const c = {
   state_memory_limit: lib.func('int luarun_state_memory_limit(luarun_state *state, _Out_ uint64_t *bytes_out)'),
   state_set_memory_limit: lib.func('int luarun_state_set_memory_limit(luarun_state *state, uint64_t bytes)'),
   state_gc: lib.func('int luarun_state_gc(luarun_state *state, uint32_t operation)'),
+  state_set_print: lib.func('int luarun_state_set_print(luarun_state *state, luarun_print_callback *print, void *user_data)'),
   exec: lib.func('int luarun_exec(luarun_state *state, const char *code, size_t len)'),
   exec_named: lib.func('int luarun_exec_named(luarun_state *state, const char *code, size_t len, const char *name)'),
   load: lib.func('int luarun_load(luarun_state *state, const char *code, size_t len, const char *name, ' +
@@ -121,4 +125,4 @@ const c = {
   mandelbrot_release_pools: lib.func('void luarun_mandelbrot_release_pools(void)'),
 };
 
-module.exports = { koffi, lib, c, luarun_value, luarun_options, luarun_mandelbrot, findLibrary };
+module.exports = { koffi, lib, c, luarun_value, luarun_options, luarun_mandelbrot, luarun_print_callback, findLibrary };

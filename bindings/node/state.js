@@ -2,7 +2,7 @@
 // Lua states from Node.js: luarun.State, over luarun_state_new / luarun_load /
 // luarun_call / luarun_call_global. Every argument is checked before it reaches koffi
 // (checks.js); values are converted by values.js.
-const { koffi, c, luarun_value, luarun_options } = require('./ffi');
+const { koffi, c, luarun_value, luarun_options, luarun_print_callback } = require('./ffi');
 const C = require('./constants');
 const checks = require('./checks');
 const { constantsNamed, lowerCaseNames } = require('./names');
@@ -22,10 +22,17 @@ const STATE_OPTIONS = Object.freeze([
 ]);
 
 // A State that is garbage collected without close() still frees its C resources.
-const finalizer = new FinalizationRegistry(({ handle, results }) => {
+const finalizer = new FinalizationRegistry(({ handle, results, print }) => {
   c.state_free(handle);
   koffi.free(results);
+  releasePrint(print);
 });
+
+/** Unregisters the koffi callback a State's print writer holds, if any. */
+function releasePrint(print) {
+  if (print.callback) koffi.unregister(print.callback);
+  print.callback = null;
+}
 
 /** The `libraries` option as LUARUN_LIB_* bits: an array of names or a number of bits. */
 function libraryBits(value) {
@@ -97,6 +104,8 @@ class State {
   #handle;
   #results;
   #strings;
+  /** The registered print callback, in a box the finalizer shares. */
+  #print = { callback: null };
 
   /**
    * @param {object} [options]
@@ -120,7 +129,7 @@ class State {
     this.#handle = out[0];
     this.#results = koffi.alloc(luarun_value, RESULTS_CAP);
     this.#strings = strings;
-    finalizer.register(this, { handle: this.#handle, results: this.#results }, this);
+    finalizer.register(this, { handle: this.#handle, results: this.#results, print: this.#print }, this);
   }
 
   /** @returns {boolean} whether close() was called */
@@ -262,12 +271,44 @@ class State {
     check(c.state_gc(this.#live(), code));
   }
 
+  /**
+   * Routes Lua's print to `writer(line)`, called once per print with the line (tabs
+   * between the arguments, no trailing newline) decoded as UTF-8; `null` restores
+   * stdout. Whatever `writer` throws makes that print raise a Lua error.
+   * @param {((line: string) => void)|null} writer
+   */
+  setPrint(writer) {
+    let registered = null;
+    if (writer !== null && writer !== undefined) {
+      if (typeof writer !== 'function') throw new TypeError('luarun: setPrint takes a function or null');
+      registered = koffi.register((userData, text, len) => {
+        try {
+          const bytes = len === 0 ? Buffer.alloc(0) : Buffer.from(koffi.view(text, len));
+          // The C line ends in a newline; JS writers (console.log) add their own.
+          writer(bytes.subarray(0, Math.max(0, bytes.length - 1)).toString('utf8'));
+          return C.LUARUN_OK;
+        } catch (error) {
+          return C.LUARUN_ERR_RUNTIME; // that print raises a Lua error
+        }
+      }, koffi.pointer(luarun_print_callback));
+    }
+    try {
+      check(c.state_set_print(this.#live(), registered, null));
+    } catch (error) {
+      if (registered) koffi.unregister(registered);
+      throw error;
+    }
+    releasePrint(this.#print);
+    this.#print.callback = registered;
+  }
+
   /** Frees the state. Calling it again does nothing; other methods then throw. */
   close() {
     if (this.#handle === null) return;
     finalizer.unregister(this);
     c.state_free(this.#handle);
     koffi.free(this.#results);
+    releasePrint(this.#print);
     this.#handle = null;
     this.#results = null;
   }

@@ -16,6 +16,7 @@ pub mod mandelbrot;
 pub mod map;
 pub mod memory;
 pub mod pool;
+pub mod print;
 pub mod state;
 pub mod table;
 pub mod value;

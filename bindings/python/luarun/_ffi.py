@@ -121,6 +121,9 @@ luarun_callback = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p)
 luarun_user_data_free = CFUNCTYPE(None, c_void_p)
 # int (*luarun_progress_callback)(void *user_data, uint32_t rows_done, uint32_t rows_total)
 luarun_progress_callback = CFUNCTYPE(c_int, c_void_p, c_uint32, c_uint32)
+# int (*luarun_print_callback)(void *user_data, const char *text, size_t len)
+# ``text`` is a plain address: the line may hold NUL bytes (read it with ctypes.string_at).
+luarun_print_callback = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 
 
 class luarun_host_object_class(Structure):
@@ -266,6 +269,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "luarun_eval": (_status, [c_void_p, c_void_p, c_size_t, _value_p]),
     "luarun_load": (_status, [c_void_p, c_void_p, c_size_t, c_char_p, _value_p]),
     "luarun_state_interrupt": (_status, [c_void_p]),
+    "luarun_state_set_print": (_status, [c_void_p, luarun_print_callback, c_void_p]),
     "luarun_state_memory_used": (_status, [c_void_p, POINTER(c_size_t)]),
     "luarun_state_set_memory_limit": (_status, [c_void_p, c_uint64]),
     "luarun_state_memory_limit": (_status, [c_void_p, POINTER(c_uint64)]),

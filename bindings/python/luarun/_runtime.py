@@ -139,6 +139,9 @@ class Lua(Managed):
         ``open``, ``__import__``...). Implies ``python_helpers``. Default False.
     :param source_encoding: how ``str`` Lua source is encoded (default: ``encoding``,
         UTF-8 when that is None).
+    :param print: a callable that receives each line Lua's ``print`` writes (without
+        the newline; ``str`` decoded with ``encoding``, else ``bytes``) instead of
+        stdout; what it raises makes that ``print`` a Lua error.
 
     Close the runtime (``close()`` or ``with``) when done: a Python function handed to
     Lua that refers back to its runtime keeps both alive until then. Proxies
@@ -165,6 +168,7 @@ class Lua(Managed):
         register_eval: bool = False,
         register_builtins: bool = False,
         source_encoding: str | None = None,
+        print: Callable[[Any], Any] | None = None,  # noqa: A002 (lupa-like keyword)
     ) -> None:
         library = flavor_library(flavor)
         options = state_options(
@@ -199,6 +203,12 @@ class Lua(Managed):
             from ._python_lib import install
 
             install(self, register_eval=register_eval, register_builtins=register_builtins)
+        self._print_callback = None
+        if print is not None:
+            from ._print import print_callback
+
+            self._print_callback = print_callback(print, encoding)
+            check(library.luarun_state_set_print(state, self._print_callback, None), library)
 
     def close(self) -> None:
         """Closes the state and releases every proxy of it. Refused while a call on this

@@ -1,0 +1,1 @@
+local f = coroutine.wrap(function() local x <close> = setmetatable({}, {__close = function() error('from close', 0) end}) error('original') end) local ok, e = pcall(function() local r = f() return r end) return e, pcall(f)

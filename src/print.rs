@@ -1,0 +1,90 @@
+//! `print` for luarun states: its arguments converted as luarun's `tostring` does (no
+//! addresses, see `addresses.rs`), separated by tabs, and handed to the writer the host
+//! set (`State::set_print`, `luarun_state_set_print`) as one line ending in a newline.
+//! Without a writer the line goes to stdout through Lua's own `print`, as in plain Lua.
+
+use std::ffi::{c_int, c_void};
+use std::sync::Arc;
+
+use mlua::ffi;
+use parking_lot::Mutex;
+
+/// Receives each printed line (its bytes, newline included); `Err(message)` makes that
+/// `print` call raise a Lua error carrying the message.
+pub type PrintWriter = Arc<dyn Fn(&[u8]) -> Result<(), String> + Send + Sync>;
+
+/// Where a state's `print` writes; shared by the state and its `print` function.
+#[derive(Default)]
+pub struct PrintTarget {
+    writer: Mutex<Option<PrintWriter>>,
+}
+
+impl PrintTarget {
+    /// Routes later `print` calls to `writer`, or back to stdout with `None`.
+    pub fn set(&self, writer: Option<PrintWriter>) {
+        *self.writer.lock() = writer;
+    }
+
+    fn current(&self) -> Option<PrintWriter> {
+        self.writer.lock().clone()
+    }
+}
+
+/// `print(...)`. Upvalue 1: a light userdata pointing at the state's [`PrintTarget`]
+/// (which outlives the Lua state); upvalue 2: Lua's own `print`.
+///
+/// # Safety
+/// A `lua_CFunction` built by `state.rs` with those upvalues.
+pub unsafe extern "C-unwind" fn print(state: *mut ffi::lua_State) -> c_int {
+    let count = ffi::lua_gettop(state);
+    if ffi::lua_checkstack(state, 4) == 0 {
+        ffi::lua_pushstring(state, c"stack overflow (print)".as_ptr());
+        ffi::lua_error(state);
+    }
+    // The line, built on the Lua stack: nothing of Rust's is alive if a conversion
+    // raises an error.
+    ffi::lua_pushliteral(state, c"");
+    for index in 1..=count {
+        if index > 1 {
+            ffi::lua_pushliteral(state, c"\t");
+            ffi::lua_concat(state, 2);
+        }
+        crate::addresses::push_tostring(state, index);
+        ffi::lua_concat(state, 2);
+    }
+    let target = ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)) as *const PrintTarget;
+    match (*target).current() {
+        None => {
+            ffi::lua_pushvalue(state, ffi::lua_upvalueindex(2));
+            ffi::lua_insert(state, -2);
+            ffi::lua_call(state, 1, 0);
+            0
+        }
+        Some(writer) => {
+            ffi::lua_pushliteral(state, c"\n");
+            ffi::lua_concat(state, 2);
+            let mut len = 0usize;
+            let text = ffi::lua_tolstring(state, -1, &mut len).cast::<u8>();
+            let line = std::slice::from_raw_parts(text, len);
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer(line)));
+            drop(writer);
+            let message = match outcome {
+                Ok(Ok(())) => return 0,
+                Ok(Err(message)) => message,
+                Err(_) => "print: the host's print writer panicked".to_string(),
+            };
+            ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
+            // lua_error does not return: drop everything that owns memory first.
+            drop(message);
+            ffi::luaL_where(state, 1);
+            ffi::lua_insert(state, -2);
+            ffi::lua_concat(state, 2);
+            ffi::lua_error(state)
+        }
+    }
+}
+
+/// The light userdata `print` finds its target through.
+pub fn target_pointer(target: &Arc<PrintTarget>) -> *mut c_void {
+    Arc::as_ptr(target) as *mut c_void
+}
