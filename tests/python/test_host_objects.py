@@ -161,3 +161,12 @@ def test_introspection_attributes_that_lead_to_globals_are_refused(lua):
     for expression in ("gen.gi_frame", "gen.gi_code", "Point.mro"):
         ok, message = lua.eval(f"(function() local ok, e = pcall(function() return {expression} end) return ok, tostring(e) end)()")
         assert ok is False and "refused" in message, expression
+
+
+def test_tostring_of_a_python_object_shows_no_heap_address(lua):
+    first, second = object(), object()
+    text = lua.eval("tostring(...)", first)
+    assert hex(id(first))[2:] not in text
+    assert text.startswith("<object object at 0x")
+    assert text == lua.eval("tostring(...)", first)  # stable: identity still shows
+    assert text != lua.eval("tostring(...)", second)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import ctypes
 import functools
 import itertools
+import re
+import secrets
 import types
 import weakref
 from collections.abc import Mapping, MutableMapping, Sequence
@@ -360,12 +362,27 @@ def _call(ctx: Context, obj: Any, *args: Any) -> tuple[Any, ...]:
     return _result_values(ctx, call_python(obj, args))
 
 
+#: Python's default reprs show heap addresses (``<X object at 0x7f...>``).
+_ADDRESS = re.compile(r" at 0x([0-9a-fA-F]+)")
+#: A random odd multiplier and mask per process: multiplying by an odd number modulo
+#: 2^64 is one-to-one, so scrambled addresses still tell objects apart.
+_SCRAMBLE = secrets.randbits(64) | 1, secrets.randbits(64)
+
+
+def _scrambled(match: re.Match[str]) -> str:
+    multiplier, mask = _SCRAMBLE
+    return f" at 0x{(int(match.group(1), 16) * multiplier ^ mask) & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
 def _tostring(ctx: Context, obj: Any) -> tuple[str]:
+    """``tostring(obj)``: ``str(obj)``, with the addresses Python's default reprs show
+    scrambled (Lua code must not learn heap addresses, as luarun's own ``tostring``
+    shows none)."""
     if type(obj) is ProtocolWrapper:
         obj = obj.obj
     if isinstance(obj, BaseException):
         return (error_message(obj),)
-    return (str(obj),)
+    return (_ADDRESS.sub(_scrambled, str(obj)),)
 
 
 def _length(ctx: Context, obj: Any) -> tuple[int]:
