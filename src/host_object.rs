@@ -217,7 +217,7 @@ mod tests {
             state: &Arc<State>,
             operation: HostOperation,
             args: MultiValue,
-        ) -> std::result::Result<MultiValue, String> {
+        ) -> std::result::Result<MultiValue, HostFailure> {
             let result = match operation {
                 HostOperation::Index => {
                     let key = args.front().cloned().unwrap_or(Value::Nil);
