@@ -34,7 +34,7 @@ mod simd_avx512;
 use crate::error::{Error, ErrorKind, Result};
 
 pub use pixels::{write_row, PixelFormat};
-pub use progress::{Cancelled, Progress, StepBudget, POLL_STEPS, REPORT_INTERVAL};
+pub use progress::{Cancelled, Progress, StepBudget};
 
 /// Largest width or height (of the image or of the rendered tile) a render accepts.
 pub(crate) const MAX_SIDE: u32 = 1 << 20;
