@@ -102,9 +102,9 @@ impl HostCallback {
         if status == luarun_status::LUARUN_OK as c_int {
             return Ok(mlua::MultiValue::from_vec(context.results));
         }
-        Err(context.error.unwrap_or_else(|| {
-            HostFailure::Message(default_failure_message(status))
-        }))
+        Err(context
+            .error
+            .unwrap_or_else(|| HostFailure::Message(default_failure_message(status))))
     }
 }
 
