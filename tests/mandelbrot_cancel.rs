@@ -3,11 +3,13 @@
 //! milliseconds of work, not only when rows finish.
 //!
 //! The slow renders sit just right of the cardioid's cusp at c = 1/4: every pixel is
-//! outside the set (no shortcut claims it, no orbit repeats), but escapes only after
-//! about pi / sqrt(c - 1/4) = 3 million steps, so a 64 x 64 render takes seconds and
-//! with `max_iter` near 2^32 nothing is bounded but the escape. The bounds asserted are
+//! outside the set, so no shortcut claims it, but its orbit creeps past the cusp for
+//! millions of steps (about pi / sqrt(c - 1/4) = 3 million on the real axis, more off
+//! it), so a 64 x 64 render takes seconds at the least. The bounds asserted are
 //! generous (a cancel lands within about a millisecond): they only tell "stopped
 //! inside the rows" from "ran the rows to the end".
+
+mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
@@ -309,4 +311,46 @@ fn lua_progress_is_reported_while_a_row_runs() {
         ..slow_params(pixels, 1, 2_000_000, Engine::Lua)
     };
     assert_reports_while_rows_run(&params);
+}
+
+#[test]
+fn polling_changes_no_count() {
+    // Orbits of 75 000 to 200 000 steps around the cusp (escaping right of it on the
+    // real axis, bounded elsewhere) cross many poll points of every kernel: native
+    // stretches end wherever a thread's budget runs out, the Lua kernel's every 65536
+    // steps.
+    for format in [PixelFormat::CountsU32, PixelFormat::Bits] {
+        let p = Params {
+            width: 12,
+            height: 2,
+            image_width: 12,
+            image_height: 2,
+            max_iter: 200_000,
+            x_min: 0.25 - 1e-9,
+            x_max: 0.25 + 2e-9,
+            // Row 0 is the real axis.
+            y_min: 0.0,
+            y_max: 2e-9,
+            threads: 2,
+            format,
+            ..Params::default()
+        };
+        let counts = common::plain_counts(&p);
+        assert!(
+            counts.iter().any(|&c| c > 65_536 && c < p.max_iter),
+            "{counts:?}"
+        );
+        assert!(counts.contains(&p.max_iter), "{counts:?}");
+        let expected = common::plain_render(&p);
+        for kernel in every_native_kernel() {
+            let mut buf = vec![0u8; p.buffer_size().unwrap()];
+            native::render_with(&p, &mut buf, &Progress::new(p.height, None), kernel).unwrap();
+            assert!(buf == expected, "{kernel:?} {format:?}");
+        }
+        let lua = Params {
+            engine: Engine::Lua,
+            ..p.clone()
+        };
+        assert!(common::render(&lua) == expected, "Lua engine, {format:?}");
+    }
 }
