@@ -34,6 +34,7 @@ mod simd_avx512;
 use crate::error::{Error, ErrorKind, Result};
 
 pub use pixels::{write_row, PixelFormat};
+pub(crate) use progress::POLL_STEPS;
 pub use progress::{Cancelled, Progress, StepBudget};
 
 /// Largest width or height (of the image or of the rendered tile) a render accepts.
