@@ -23,7 +23,9 @@ struct GroupResult {
     counts: [[u32; LANES]; GROUP],
 }
 
-/// Escape counts of consecutive `rows` into `counts` (`width` per row).
+/// Escape counts of consecutive `rows` into `counts` (`width` per row), charging the
+/// steps to `budget`; stops early (`counts` partly written) once it says the render is
+/// cancelled.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -42,8 +44,8 @@ pub unsafe fn rows_counts(
 }
 
 /// [`rows_counts`] with tiles run in stretches (`STRETCH`, for budgets beyond
-/// [`POLL_STEPS`]) or in one go. Two copies of the loop: a second loop in the same
-/// function costs the plain one about 3 % at short budgets.
+/// [`POLL_STEPS`]) or in one go. Two copies of the loop: with both in one function,
+/// the AVX2 kernel ran about 3 % more instructions at 50 iterations.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -71,7 +73,7 @@ unsafe fn rows_counts_with<const STRETCH: bool>(
 }
 
 /// In-set bits of consecutive `rows` (PBM P4 rows, `ceil(width / 8)` bytes each) into
-/// `bits`.
+/// `bits`, charging and stopping as [`rows_counts`] does.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -90,8 +92,8 @@ pub unsafe fn rows_bits(
 }
 
 /// [`rows_bits`] with tiles run in stretches (`STRETCH`, for budgets beyond
-/// [`POLL_STEPS`]) or in one go. Two copies of the loop: a second loop in the same
-/// function costs the plain one about 3 % at short budgets.
+/// [`POLL_STEPS`]) or in one go. Two copies of the loop: with both in one function,
+/// the AVX2 kernel ran about 3 % more instructions at 50 iterations.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -183,6 +185,8 @@ unsafe fn bounded_lanes(cr: __m256d, ci: __m256d) -> __m256d {
 /// Iterates a tile of `valid` (<= LANES) columns from `x0` by `band.len()` (<= GROUP)
 /// rows, one vector per row (compact tiles waste less work than strips, see the AVX-512
 /// kernel).
+/// Its steps are charged to `budget`, which it polls between stretches when
+/// `STRETCH` (see [`rows_counts_with`]).
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn compute_group<const COUNTS: bool, const STRETCH: bool>(
