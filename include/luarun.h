@@ -355,10 +355,12 @@ typedef uint32_t luarun_pixel_format;
 
 /**
  * Progress callback: `rows_done` of `rows_total` rows are finished. Return non-zero to
- * cancel (the call then returns `LUARUN_ERR_CANCELLED`). Called from worker threads,
- * one call at a time, with `rows_done` increasing; at most about 256 times per render,
- * and with `rows_done == rows_total` at the end unless cancelled. It must not call
- * luarun functions that render.
+ * cancel (the call then returns `LUARUN_ERR_CANCELLED`, within about a millisecond even
+ * when rows are slow). Called from worker threads, one call at a time, with `rows_done`
+ * never decreasing: when rows finish (at most about 256 times per render), about every
+ * 10 ms of work in between (with the rows finished so far, possibly the same number
+ * again), and with `rows_done == rows_total` at the end unless cancelled. It must not
+ * call luarun functions that render.
  */
 typedef int (*luarun_progress_callback)(void *user_data, uint32_t rows_done, uint32_t rows_total);
 
@@ -1053,7 +1055,9 @@ enum luarun_status luarun_pool_exec(struct luarun_pool *pool, const char *code, 
  * each call returns, which must be exactly `stride` bytes, to
  * `buf + (i - first) * stride`. `buf_len` must be at least `count * stride`
  * (`LUARUN_ERR_BUFFER_TOO_SMALL` otherwise; the buffer is then untouched). `progress`
- * (may be NULL) works as in `luarun_mandelbrot`, counting indexes. The first error
+ * (may be NULL) works as in `luarun_mandelbrot`, counting indexes, but is called only
+ * when indexes finish (never in between), so a cancel waits for the running calls: bound
+ * slow functions with the pool's limits (`luarun_options`). The first error
  * stops the run: Lua errors with their status, a wrong result length or type with
  * `LUARUN_ERR_RUNTIME`; the message names the index.
  *

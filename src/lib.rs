@@ -19,7 +19,7 @@ pub mod map;
 pub mod options;
 pub mod pattern;
 pub mod pool;
-pub mod raised;
 pub mod print;
+pub mod raised;
 pub mod state;
 pub mod watchdog;

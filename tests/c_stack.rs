@@ -113,9 +113,9 @@ fn host_recursion(state: &Arc<State>) {
             let again = state
                 .run(|lua| lua.globals().get::<mlua::Function>("again"))
                 .map_err(|e| e.message)?;
-            state
+            Ok(state
                 .call(&again, mlua::MultiValue::new())
-                .map_err(|e| e.message.into())
+                .map_err(|e| e.message)?)
         })
         .unwrap();
     state.run(|lua| lua.globals().set("host", host)).unwrap();

@@ -39,10 +39,12 @@ pub const LUARUN_MANDELBROT_MAX_SIDE: u32 = 1 << 20;
 const _: () = assert!(LUARUN_MANDELBROT_MAX_SIDE == mandelbrot::MAX_SIDE);
 
 /// Progress callback: `rows_done` of `rows_total` rows are finished. Return non-zero to
-/// cancel (the call then returns `LUARUN_ERR_CANCELLED`). Called from worker threads,
-/// one call at a time, with `rows_done` increasing; at most about 256 times per render,
-/// and with `rows_done == rows_total` at the end unless cancelled. It must not call
-/// luarun functions that render.
+/// cancel (the call then returns `LUARUN_ERR_CANCELLED`, within about a millisecond even
+/// when rows are slow). Called from worker threads, one call at a time, with `rows_done`
+/// never decreasing: when rows finish (at most about 256 times per render), about every
+/// 10 ms of work in between (with the rows finished so far, possibly the same number
+/// again), and with `rows_done == rows_total` at the end unless cancelled. It must not
+/// call luarun functions that render.
 pub type luarun_progress_callback =
     Option<unsafe extern "C" fn(user_data: *mut c_void, rows_done: u32, rows_total: u32) -> c_int>;
 

@@ -106,7 +106,9 @@ pub unsafe extern "C" fn luarun_pool_exec(
 /// each call returns, which must be exactly `stride` bytes, to
 /// `buf + (i - first) * stride`. `buf_len` must be at least `count * stride`
 /// (`LUARUN_ERR_BUFFER_TOO_SMALL` otherwise; the buffer is then untouched). `progress`
-/// (may be NULL) works as in `luarun_mandelbrot`, counting indexes. The first error
+/// (may be NULL) works as in `luarun_mandelbrot`, counting indexes, but is called only
+/// when indexes finish (never in between), so a cancel waits for the running calls: bound
+/// slow functions with the pool's limits (`luarun_options`). The first error
 /// stops the run: Lua errors with their status, a wrong result length or type with
 /// `LUARUN_ERR_RUNTIME`; the message names the index.
 ///

@@ -7,11 +7,18 @@
 //! `max_iter`, `x_min`, `dx`, `x_offset`, `y_min`, `dy` and `format`: `"bits"` (PBM P4
 //! row, `ceil(width/8)` bytes) or `"counts"` (4 bytes per pixel, little-endian). Other
 //! pixel formats are made from counts by the library.
+//!
+//! `p.poll` is a function a kernel calls every few thousand iteration steps: it raises an
+//! error once the render is cancelled (stopping the row where it is) and calls the
+//! progress callback when it has not been called for 10 ms. A kernel that never calls
+//! it still works, but is cancelled and reported only between rows.
+
+use std::sync::Arc;
 
 use mlua::MultiValue;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 
-use super::{idle_pools, mirror, write_row, Params, PixelFormat, Progress};
+use super::{idle_pools, mirror, write_row, Cancelled, Params, PixelFormat, Progress};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fallible;
 use crate::pool::Pool;
@@ -44,7 +51,7 @@ fn take_pool(threads: u32, kernel: &[u8]) -> Result<Pool> {
         return Ok(pool);
     }
     // No limits: such states run without any count hook (see hook.rs), at full speed.
-    // These states are never exposed; cancellation stops a render between rows.
+    // These states are never exposed; the kernel's `p.poll` stops a cancelled render.
     let pool = Pool::new(threads as usize, &Options::default())?;
     pool.exec(kernel, Some("=mandelbrot kernel"))?;
     Ok(pool)
@@ -78,8 +85,12 @@ pub fn render_on(
         params.width as usize * 4
     };
     let (dx, dy) = params.steps();
+    let link = Arc::new(ProgressLink::connect(progress));
+    let _disconnect = Disconnect(&link);
     let args = |lua: &mlua::Lua| -> mlua::Result<MultiValue> {
         let p = lua.create_table()?;
+        let link = Arc::clone(&link);
+        p.set("poll", lua.create_function(move |_, ()| link.poll())?)?;
         p.set("width", params.width)?;
         p.set("max_iter", params.max_iter)?;
         p.set("x_min", params.x_min)?;
@@ -127,10 +138,59 @@ pub fn render_on(
         "the render's rows",
     )?;
     match pool.run_each(KERNEL_FUNCTION, &computed, &args, &sink, &after_each) {
-        Err(error) if error.kind == ErrorKind::Cancelled => return Ok(()), // reported by progress
+        // Reported by `progress.finish`. Kernels stopped by `p.poll` fail with its error,
+        // and any other error after a cancel is a consequence of it.
+        Err(_) if progress.is_cancelled() => return Ok(()),
         other => other?,
     }
     drop(rows);
     mirror::copy_mirrors(&sources, buf, row_bytes, progress);
     Ok(())
+}
+
+/// What `p.poll` raises in a cancelled render (the caller sees `Cancelled` instead).
+const CANCELLED_MESSAGE: &str = "the render was cancelled";
+
+/// The render a kernel's `p.poll` reports to. Lua functions must be `'static` and the
+/// render's [`Progress`] is not, so the function reaches it through this link, which
+/// holds it only while the render runs: a kernel that keeps `p.poll` and calls it later
+/// finds the link empty, and the call does nothing.
+struct ProgressLink(RwLock<*const ()>);
+
+// SAFETY: the pointer is only dereferenced in `poll`, under the read lock, while it is
+// not null; `Progress` is `Sync`, so any thread may use it.
+unsafe impl Send for ProgressLink {}
+// SAFETY: as above.
+unsafe impl Sync for ProgressLink {}
+
+impl ProgressLink {
+    /// A link to `progress`, which must stay alive until the [`Disconnect`] guarding
+    /// this link is dropped.
+    fn connect(progress: &Progress) -> Self {
+        ProgressLink(RwLock::new((progress as *const Progress).cast()))
+    }
+
+    /// `p.poll`: an error once the render is cancelled; reports progress when due.
+    fn poll(&self) -> mlua::Result<()> {
+        let progress = self.0.read();
+        if progress.is_null() {
+            return Ok(());
+        }
+        // SAFETY: not null, so the render is still running: `Disconnect` nulls the
+        // pointer (taking the write lock, so after this read ends) before the render
+        // returns and its `Progress` goes away.
+        let progress = unsafe { &*progress.cast::<Progress>() };
+        progress
+            .poll()
+            .map_err(|Cancelled| mlua::Error::runtime(CANCELLED_MESSAGE))
+    }
+}
+
+/// Empties a [`ProgressLink`] when the render ends, however it ends.
+struct Disconnect<'a>(&'a ProgressLink);
+
+impl Drop for Disconnect<'_> {
+    fn drop(&mut self) {
+        *self.0 .0.write() = std::ptr::null();
+    }
 }

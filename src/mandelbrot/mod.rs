@@ -22,20 +22,20 @@ pub mod lua;
 pub mod mirror;
 pub mod native;
 mod pixels;
+mod progress;
 pub mod reference;
+mod scalar;
 pub mod shortcut;
 #[cfg(target_arch = "x86_64")]
 mod simd_avx2;
 #[cfg(target_arch = "x86_64")]
 mod simd_avx512;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
-use parking_lot::Mutex;
-
 use crate::error::{Error, ErrorKind, Result};
 
 pub use pixels::{write_row, PixelFormat};
+pub(crate) use progress::POLL_STEPS;
+pub use progress::{Cancelled, Progress, StepBudget};
 
 /// Largest width or height (of the image or of the rendered tile) a render accepts.
 pub(crate) const MAX_SIDE: u32 = 1 << 20;
@@ -230,62 +230,6 @@ impl Row {
     #[inline]
     pub fn cr(&self, x: u32) -> f64 {
         f64::from(self.x_offset + x) * self.dx + self.x_min
-    }
-}
-
-/// Reports progress and relays cancellation, shared by the workers of one render.
-pub struct Progress<'a> {
-    total: u32,
-    /// Rows finished so far; the lock also serializes the callback.
-    done: Mutex<u32>,
-    /// Call the callback only every `every` rows (and at the end), so a slow callback
-    /// (Python, a GUI) cannot dominate a render of many thin rows.
-    every: u32,
-    cancelled: AtomicBool,
-    callback: Option<&'a (dyn Fn(u32, u32) -> bool + Sync)>,
-}
-
-impl<'a> Progress<'a> {
-    /// Tracks `total` rows; `callback(done, total)` returns true to cancel.
-    pub fn new(total: u32, callback: Option<&'a (dyn Fn(u32, u32) -> bool + Sync)>) -> Self {
-        Progress {
-            total,
-            done: Mutex::new(0),
-            every: (total / 256).max(1),
-            cancelled: AtomicBool::new(false),
-            callback,
-        }
-    }
-
-    /// Whether a callback asked to stop; workers check it before each row.
-    pub fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Relaxed)
-    }
-
-    /// Records `rows` more finished rows and calls the callback when due.
-    pub fn rows_done(&self, rows: u32) {
-        let Some(callback) = self.callback else {
-            return;
-        };
-        let mut done = self.done.lock();
-        let before = *done;
-        *done += rows;
-        let due = *done == self.total || *done / self.every != before / self.every;
-        if due && !self.is_cancelled() && callback(*done, self.total) {
-            self.cancelled.store(true, Ordering::Relaxed);
-        }
-    }
-
-    /// `Err(Cancelled)` if the callback asked to stop.
-    pub fn finish(&self) -> Result<()> {
-        if self.is_cancelled() {
-            Err(Error::new(
-                ErrorKind::Cancelled,
-                "the progress callback cancelled the render; the buffer is partly written",
-            ))
-        } else {
-            Ok(())
-        }
     }
 }
 

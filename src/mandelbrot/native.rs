@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::Mutex;
 use rayon::prelude::*;
 
-use super::{mirror, shortcut, write_row, Params, PixelFormat, Progress, Row};
+use super::{mirror, scalar, write_row, Cancelled, Params, PixelFormat, Progress, Row, StepBudget};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fallible;
 
@@ -46,41 +46,53 @@ impl Kernel {
         }
     }
 
-    /// Computes the escape counts of consecutive `rows` into `counts` (`width` per row).
-    pub fn counts(self, rows: &[Row], counts: &mut [u32]) {
+    /// Computes the escape counts of consecutive `rows` into `counts` (`width` per row),
+    /// charging its steps to `budget`; stops early (`counts` partly written) when the
+    /// budget's poll says the render is cancelled.
+    pub fn counts(
+        self,
+        rows: &[Row],
+        counts: &mut [u32],
+        budget: &mut StepBudget,
+    ) -> Result<(), Cancelled> {
         match self.isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `available_isas` lists AVX-512F only where the CPU has it.
             Isa::Avx512 if has(Isa::Avx512) => unsafe {
-                super::simd_avx512::rows_counts(rows, self.shortcuts, counts)
+                super::simd_avx512::rows_counts(rows, self.shortcuts, counts, budget)
             },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2.
             Isa::Avx2 if has(Isa::Avx2) => unsafe {
-                super::simd_avx2::rows_counts(rows, self.shortcuts, counts)
+                super::simd_avx2::rows_counts(rows, self.shortcuts, counts, budget)
             },
-            _ => scalar_counts(rows, self.shortcuts, counts),
+            _ => scalar::rows_counts(rows, self.shortcuts, counts, budget),
         }
     }
 
     /// Writes the in-set bits of consecutive `rows` (PBM P4 rows, `ceil(width/8)` bytes
-    /// each) into `bits`.
-    pub fn bits(self, rows: &[Row], bits: &mut [u8]) {
+    /// each) into `bits`, charging and stopping as [`Kernel::counts`] does.
+    pub fn bits(
+        self,
+        rows: &[Row],
+        bits: &mut [u8],
+        budget: &mut StepBudget,
+    ) -> Result<(), Cancelled> {
         match self.isa {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `available_isas` lists AVX-512F only where the CPU has it.
             Isa::Avx512 if has(Isa::Avx512) => unsafe {
-                super::simd_avx512::rows_bits(rows, self.shortcuts, bits)
+                super::simd_avx512::rows_bits(rows, self.shortcuts, bits, budget)
             },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above, for AVX2.
             Isa::Avx2 if has(Isa::Avx2) => unsafe {
-                super::simd_avx2::rows_bits(rows, self.shortcuts, bits)
+                super::simd_avx2::rows_bits(rows, self.shortcuts, bits, budget)
             },
             _ => {
                 let width = rows.first().map_or(0, |row| row.width as usize);
                 let mut counts = vec![0; width * rows.len()];
-                scalar_counts(rows, self.shortcuts, &mut counts);
+                scalar::rows_counts(rows, self.shortcuts, &mut counts, budget)?;
                 let row_bytes = width.div_ceil(8);
                 for (row, (row_counts, out)) in rows
                     .iter()
@@ -88,6 +100,7 @@ impl Kernel {
                 {
                     write_row(PixelFormat::Bits, row_counts, row.max_iter, out);
                 }
+                Ok(())
             }
         }
     }
@@ -113,20 +126,6 @@ pub fn available_isas() -> &'static [Isa] {
         }
         isas
     })
-}
-
-fn scalar_counts(rows: &[Row], shortcuts: bool, counts: &mut [u32]) {
-    let escape_count = if shortcuts {
-        shortcut::escape_count
-    } else {
-        super::reference::escape_count
-    };
-    let width = rows.first().map_or(0, |row| row.width as usize);
-    for (row, row_counts) in rows.iter().zip(counts.chunks_mut(width.max(1))) {
-        for (x, count) in row_counts.iter_mut().enumerate() {
-            *count = escape_count(row.cr(x as u32), row.ci, row.max_iter);
-        }
-    }
 }
 
 /// Renders `params` into `buf` (exactly `params.buffer_size()` bytes) with the best
@@ -177,11 +176,11 @@ pub fn render_with(
         "the render's tasks",
     )?;
     let failure: Mutex<Option<Error>> = Mutex::new(None);
-    let render_task = |scratch: &mut (Vec<u32>, Vec<u8>), task: Task| {
+    let render_task = |scratch: &mut Scratch, task: Task| {
         if progress.is_cancelled() || failure.lock().is_some() {
             return;
         }
-        let (counts, bits) = scratch;
+        let (counts, bits, budget) = scratch;
         let mut rows = [params.row(0); ROWS_PER_TASK];
         let mut outs: [Option<&mut [u8]>; ROWS_PER_TASK] = Default::default();
         let mut n = 0;
@@ -201,13 +200,18 @@ pub fn render_with(
             failure.lock().get_or_insert(error);
             return;
         }
+        // A cancelled task leaves its rows as they are (the buffer is partly written).
         if params.format == PixelFormat::Bits {
-            kernel.bits(rows, bits);
+            if kernel.bits(rows, bits, budget).is_err() {
+                return;
+            }
             for (out, row_bits) in outs.zip(bits.chunks(row_bytes)) {
                 out.copy_from_slice(row_bits);
             }
         } else {
-            kernel.counts(rows, counts);
+            if kernel.counts(rows, counts, budget).is_err() {
+                return;
+            }
             for (out, row_counts) in outs.zip(counts.chunks(width)) {
                 write_row(params.format, row_counts, params.max_iter, out);
             }
@@ -215,9 +219,10 @@ pub fn render_with(
         progress.rows_done(n as u32);
     };
     thread_pool(params.threads)?.install(|| {
-        tasks
-            .into_par_iter()
-            .for_each_init(Default::default, render_task)
+        tasks.into_par_iter().for_each_init(
+            || (Vec::new(), Vec::new(), StepBudget::new(progress)),
+            render_task,
+        )
     });
     drop(row_outs);
     if let Some(error) = failure.into_inner() {
@@ -228,6 +233,10 @@ pub fn render_with(
     }
     Ok(())
 }
+
+/// A render thread's own data, kept across its tasks: scratch rows for counts and bits,
+/// and the steps it may run before it polls the progress again.
+type Scratch<'p> = (Vec<u32>, Vec<u8>, StepBudget<'p>);
 
 /// Up to [`ROWS_PER_TASK`] rows of one task with the bytes each one goes to.
 type Task<'a> = [Option<(usize, &'a mut [u8])>; ROWS_PER_TASK];

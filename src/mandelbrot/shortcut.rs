@@ -149,32 +149,10 @@ pub fn is_bounded(cr: f64, ci: f64) -> bool {
     bulb || cardioid
 }
 
-/// The escape count of the contract, skipping provably bounded work.
+/// The escape count of the contract, skipping provably bounded work (the scalar
+/// kernel's loop, outside any render).
 pub fn escape_count(cr: f64, ci: f64, max_iter: u32) -> u32 {
-    if is_bounded(cr, ci) {
-        return max_iter;
-    }
-    let (mut zr, mut zi) = (cr, ci);
-    let (mut zrq, mut ziq) = (cr * cr, ci * ci);
-    let (mut saved_r, mut saved_i) = (zr, zi);
-    let mut next_save = FIRST_SAVE;
-    for step in 1..max_iter {
-        zi = zr * zi * 2.0 + ci;
-        zr = zrq - ziq + cr;
-        ziq = zi * zi;
-        zrq = zr * zr;
-        if zrq + ziq > 4.0 {
-            return step;
-        }
-        if step.is_multiple_of(PERIOD_CHECK) {
-            if zr == saved_r && zi == saved_i {
-                return max_iter;
-            }
-            if step == next_save {
-                (saved_r, saved_i) = (zr, zi);
-                next_save = next_save.saturating_mul(2);
-            }
-        }
-    }
-    max_iter
+    // An unlimited budget never stops the loop.
+    super::scalar::escape_count(cr, ci, max_iter, true, &mut super::StepBudget::unlimited())
+        .unwrap_or(max_iter)
 }

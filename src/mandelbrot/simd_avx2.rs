@@ -8,11 +8,14 @@ use super::shortcut::{
     discs_crossing_rows, BULB_RADIUS_SQ, CARDIOID_LAMBDA_SQ, DISCS, FIRST_SAVE, PERIODICITY_FROM,
     PERIOD_CHECK,
 };
-use super::Row;
+use super::{Cancelled, Row, StepBudget, POLL_STEPS};
 
 const LANES: usize = 4;
 /// Vectors iterated together (16 ymm registers: more would spill the hot state).
 const GROUP: usize = 3;
+/// Steps a tile's setup is charged, so tiles the shortcuts settle still use up the
+/// budget.
+const GROUP_COST: u32 = 8;
 
 struct GroupResult {
     /// Bit `j` of entry `v`: lane `j` of vector `v` is in the set.
@@ -20,32 +23,88 @@ struct GroupResult {
     counts: [[u32; LANES]; GROUP],
 }
 
-/// Escape counts of consecutive `rows` into `counts` (`width` per row).
+/// Escape counts of consecutive `rows` into `counts` (`width` per row), charging the
+/// steps to `budget`; stops early (`counts` partly written) once it says the render is
+/// cancelled.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-pub unsafe fn rows_counts(rows: &[Row], shortcuts: bool, counts: &mut [u32]) {
+pub unsafe fn rows_counts(
+    rows: &[Row],
+    shortcuts: bool,
+    counts: &mut [u32],
+    budget: &mut StepBudget,
+) -> Result<(), Cancelled> {
+    if rows.first().is_some_and(|row| row.max_iter > POLL_STEPS) {
+        rows_counts_with::<true>(rows, shortcuts, counts, budget)
+    } else {
+        rows_counts_with::<false>(rows, shortcuts, counts, budget)
+    }
+}
+
+/// [`rows_counts`] with tiles run in stretches (`STRETCH`, for budgets beyond
+/// [`POLL_STEPS`]) or in one go. Two copies of the loop: with both in one function,
+/// the AVX2 kernel ran about 3 % more instructions at 50 iterations.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[inline(never)]
+#[target_feature(enable = "avx2")]
+unsafe fn rows_counts_with<const STRETCH: bool>(
+    rows: &[Row],
+    shortcuts: bool,
+    counts: &mut [u32],
+    budget: &mut StepBudget,
+) -> Result<(), Cancelled> {
     let width = rows.first().map_or(0, |row| row.width as usize);
     for (band, out) in rows.chunks(GROUP).zip(counts.chunks_mut(width * GROUP)) {
         let discs = discs_crossing_rows::<GROUP>(band);
         for x0 in (0..width).step_by(LANES) {
             let valid = (width - x0).min(LANES);
-            let result = compute_group::<true>(band, &discs, x0, valid, shortcuts);
+            let result =
+                compute_group::<true, STRETCH>(band, &discs, x0, valid, shortcuts, budget)?;
             for (v, lanes) in result.counts.iter().enumerate().take(band.len()) {
                 out[v * width + x0..][..valid].copy_from_slice(&lanes[..valid]);
             }
         }
     }
+    Ok(())
 }
 
 /// In-set bits of consecutive `rows` (PBM P4 rows, `ceil(width / 8)` bytes each) into
-/// `bits`.
+/// `bits`, charging and stopping as [`rows_counts`] does.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-pub unsafe fn rows_bits(rows: &[Row], shortcuts: bool, bits: &mut [u8]) {
+pub unsafe fn rows_bits(
+    rows: &[Row],
+    shortcuts: bool,
+    bits: &mut [u8],
+    budget: &mut StepBudget,
+) -> Result<(), Cancelled> {
+    if rows.first().is_some_and(|row| row.max_iter > POLL_STEPS) {
+        rows_bits_with::<true>(rows, shortcuts, bits, budget)
+    } else {
+        rows_bits_with::<false>(rows, shortcuts, bits, budget)
+    }
+}
+
+/// [`rows_bits`] with tiles run in stretches (`STRETCH`, for budgets beyond
+/// [`POLL_STEPS`]) or in one go. Two copies of the loop: with both in one function,
+/// the AVX2 kernel ran about 3 % more instructions at 50 iterations.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[inline(never)]
+#[target_feature(enable = "avx2")]
+unsafe fn rows_bits_with<const STRETCH: bool>(
+    rows: &[Row],
+    shortcuts: bool,
+    bits: &mut [u8],
+    budget: &mut StepBudget,
+) -> Result<(), Cancelled> {
     let width = rows.first().map_or(0, |row| row.width as usize);
     let row_bytes = width.div_ceil(8);
     bits.fill(0);
@@ -53,7 +112,8 @@ pub unsafe fn rows_bits(rows: &[Row], shortcuts: bool, bits: &mut [u8]) {
         let discs = discs_crossing_rows::<GROUP>(band);
         for x0 in (0..width).step_by(LANES) {
             let valid = (width - x0).min(LANES);
-            let result = compute_group::<false>(band, &discs, x0, valid, shortcuts);
+            let result =
+                compute_group::<false, STRETCH>(band, &discs, x0, valid, shortcuts, budget)?;
             for (v, mask) in result.in_set.iter().enumerate().take(band.len()) {
                 // 4 lanes are half a byte: lane 0 (leftmost) goes to the highest bit.
                 let nibble = (mask.reverse_bits() >> 4) << 4;
@@ -61,6 +121,7 @@ pub unsafe fn rows_bits(rows: &[Row], shortcuts: bool, bits: &mut [u8]) {
             }
         }
     }
+    Ok(())
 }
 
 /// The lanes of `candidates` inside one of the discs in `discs` (a set from
@@ -124,15 +185,18 @@ unsafe fn bounded_lanes(cr: __m256d, ci: __m256d) -> __m256d {
 /// Iterates a tile of `valid` (<= LANES) columns from `x0` by `band.len()` (<= GROUP)
 /// rows, one vector per row (compact tiles waste less work than strips, see the AVX-512
 /// kernel).
+/// Its steps are charged to `budget`, which it polls between stretches when
+/// `STRETCH` (see [`rows_counts_with`]).
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn compute_group<const COUNTS: bool>(
+unsafe fn compute_group<const COUNTS: bool, const STRETCH: bool>(
     band: &[Row],
     discs: &[u8; GROUP],
     x0: usize,
     valid: usize,
     shortcuts: bool,
-) -> GroupResult {
+    budget: &mut StepBudget,
+) -> Result<GroupResult, Cancelled> {
     let first_row = &band[0];
     let max_iter = first_row.max_iter;
     let dx = _mm256_set1_pd(first_row.dx);
@@ -188,38 +252,59 @@ unsafe fn compute_group<const COUNTS: bool>(
     let mut step = 1u32;
     // Periodicity checking pays off only for long budgets (it never changes a result).
     let check_periods = shortcuts && max_iter >= PERIODICITY_FROM;
-    while step < max_iter && any_active(&active) {
-        let step_value = _mm256_set1_pd(f64::from(step));
-        for v in 0..GROUP {
-            let t = _mm256_mul_pd(zr[v], zi[v]);
-            zi[v] = _mm256_add_pd(_mm256_add_pd(t, t), ci[v]);
-            zr[v] = _mm256_add_pd(_mm256_sub_pd(zrq[v], ziq[v]), cr[v]);
-            ziq[v] = _mm256_mul_pd(zi[v], zi[v]);
-            zrq[v] = _mm256_mul_pd(zr[v], zr[v]);
-            let magnitude = _mm256_add_pd(zrq[v], ziq[v]);
-            let outside = _mm256_cmp_pd::<_CMP_GT_OQ>(magnitude, four);
-            let now = _mm256_and_pd(outside, active[v]);
-            active[v] = _mm256_andnot_pd(now, active[v]);
-            if COUNTS {
-                count[v] = _mm256_blendv_pd(count[v], step_value, now);
-            } else {
-                escaped[v] = _mm256_or_pd(escaped[v], now);
+    // Runs steps while lanes are active, up to step `$limit`.
+    macro_rules! iterate_until {
+        ($limit:expr) => {
+            while step < $limit && any_active(&active) {
+                let step_value = _mm256_set1_pd(f64::from(step));
+                for v in 0..GROUP {
+                    let t = _mm256_mul_pd(zr[v], zi[v]);
+                    zi[v] = _mm256_add_pd(_mm256_add_pd(t, t), ci[v]);
+                    zr[v] = _mm256_add_pd(_mm256_sub_pd(zrq[v], ziq[v]), cr[v]);
+                    ziq[v] = _mm256_mul_pd(zi[v], zi[v]);
+                    zrq[v] = _mm256_mul_pd(zr[v], zr[v]);
+                    let magnitude = _mm256_add_pd(zrq[v], ziq[v]);
+                    let outside = _mm256_cmp_pd::<_CMP_GT_OQ>(magnitude, four);
+                    let now = _mm256_and_pd(outside, active[v]);
+                    active[v] = _mm256_andnot_pd(now, active[v]);
+                    if COUNTS {
+                        count[v] = _mm256_blendv_pd(count[v], step_value, now);
+                    } else {
+                        escaped[v] = _mm256_or_pd(escaped[v], now);
+                    }
+                }
+                if check_periods && step.is_multiple_of(PERIOD_CHECK) {
+                    for v in 0..GROUP {
+                        let same_r = _mm256_cmp_pd::<_CMP_EQ_OQ>(zr[v], saved_r[v]);
+                        let same_i = _mm256_cmp_pd::<_CMP_EQ_OQ>(zi[v], saved_i[v]);
+                        // A repeated state repeats forever: in the set, count stays max_iter.
+                        active[v] = _mm256_andnot_pd(_mm256_and_pd(same_r, same_i), active[v]);
+                    }
+                    if step == next_save {
+                        saved_r = zr;
+                        saved_i = zi;
+                        next_save = next_save.saturating_mul(2);
+                    }
+                }
+                step += 1;
             }
+        };
+    }
+    if STRETCH {
+        // Stretches of at most the budget's steps with a poll between two, so a tile
+        // of slow lanes can be stopped; the split changes no number.
+        budget.charge(GROUP_COST)?;
+        while step < max_iter && any_active(&active) {
+            let stretch_start = step;
+            let stretch_end = max_iter.min(step.saturating_add(budget.left()));
+            iterate_until!(stretch_end);
+            budget.charge(step - stretch_start)?;
         }
-        if check_periods && step.is_multiple_of(PERIOD_CHECK) {
-            for v in 0..GROUP {
-                let same_r = _mm256_cmp_pd::<_CMP_EQ_OQ>(zr[v], saved_r[v]);
-                let same_i = _mm256_cmp_pd::<_CMP_EQ_OQ>(zi[v], saved_i[v]);
-                // A repeated state repeats forever: in the set, count stays max_iter.
-                active[v] = _mm256_andnot_pd(_mm256_and_pd(same_r, same_i), active[v]);
-            }
-            if step == next_save {
-                saved_r = zr;
-                saved_i = zi;
-                next_save = next_save.saturating_mul(2);
-            }
-        }
-        step += 1;
+    } else {
+        // `max_iter <= POLL_STEPS`: the tile runs in one go, at most one budget's
+        // steps past the poll point.
+        iterate_until!(max_iter);
+        budget.charge(GROUP_COST + (step - 1))?;
     }
 
     let mut result = GroupResult {
@@ -237,5 +322,5 @@ unsafe fn compute_group<const COUNTS: bool>(
             }
         }
     }
-    result
+    Ok(result)
 }

@@ -164,9 +164,10 @@ def mandelbrot(
     :param out: writable buffer to fill (at least :func:`mandelbrot_buffer_size`
         bytes); a new ``bytearray`` when None. View counts with
         ``numpy.frombuffer(out, numpy.uint32).reshape(height, width)``.
-    :param progress: ``progress(rows_done, rows_total)``, called as rows finish (from
-        worker threads, one call at a time, at most ~256 times); return True to
-        cancel, which raises :class:`Cancelled`. An exception it raises cancels the
+    :param progress: ``progress(rows_done, rows_total)``, called as rows finish (at
+        most ~256 times) and about every 10 ms of work in between (from worker threads,
+        one call at a time; ``rows_done`` never decreases); return True to cancel,
+        which raises :class:`Cancelled` within about a millisecond. An exception it raises cancels the
         render and is re-raised here.
     :param lua_kernel: Lua source replacing the built-in kernel of the Lua engine (it
         defines ``mandelbrot_row(y, p)`` like ``lua/mandelbrot.lua``).
