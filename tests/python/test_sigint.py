@@ -146,3 +146,18 @@ print("after", lua.eval("5"), flush=True)
 """
     )
     assert lines == ["KeyboardInterrupt", "after 5"]
+
+
+@pytest.mark.parametrize("engine", ["native", "lua"])
+def test_ctrl_c_stops_a_render_inside_its_slow_rows(engine):
+    # 64 x 64 at 2^31 iterations: each row takes many seconds, so only a cancel that
+    # reaches inside rows can stop it in time.
+    lines = run_interrupted(
+        TIMED_CALL
+        + f"""
+timed(lambda: luarun.mandelbrot(64, max_iter=2**31, engine={engine!r}))
+print("after", len(luarun.mandelbrot(16, engine={engine!r})), flush=True)
+"""
+    )
+    assert_stopped(lines[0])
+    assert lines[1] == "after 32"
