@@ -227,10 +227,17 @@ unsafe fn remove_hook(thread: *mut ffi::lua_State) {
 /// Lua 5.4: stop mode at once. LuaJIT: only where no hook is installed (see the module
 /// comment); an installed one enters stop mode itself when it next fires.
 unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State) {
-    if cfg!(feature = "luajit") && hooked(thread) {
+    if cfg!(feature = "luajit") {
+        if !hooked(thread) {
+            set_hook(thread, STOP_INTERVAL);
+        }
         return;
     }
-    set_hook(thread, STOP_INTERVAL);
+    // Lua 5.4: set even when it looks installed. The VM clears a frame's trap when it
+    // finds no hook mask; a hook set from here between that read and that write is
+    // installed but never traps that frame, so a later arm must set the traps again
+    // (lua_sethook does). At a count of 1 there is no count to restart.
+    let _ = ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, STOP_INTERVAL);
 }
 
 /// Arms `co`, about to run on the calling thread, for a pending stop (any flavor: the
