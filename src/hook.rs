@@ -223,6 +223,7 @@ unsafe fn remove_hook(thread: *mut ffi::lua_State) {
     let _ = ffi::lua_sethook(thread, None, 0, 0);
 }
 
+#[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
 /// Arms `thread` for a pending stop from a thread that may not be the one running it.
 /// Lua 5.4: stop mode at once. LuaJIT: only where no hook is installed (see the module
 /// comment); an installed one enters stop mode itself when it next fires.
