@@ -132,12 +132,14 @@ static void bad_parameters_are_rejected_and_leave_the_buffer_untouched(void) {
 
 struct progress_log {
   uint32_t calls, last_done, total, cancel_after;
-  int increasing;
+  int never_decreasing;
 };
 
+/* rows_done never decreases; it may repeat (a report every ~10 ms of work while a slow
+ * row runs, as under valgrind). */
 static int record_progress(void *user_data, uint32_t rows_done, uint32_t rows_total) {
   struct progress_log *log = user_data;
-  log->increasing &= rows_done > log->last_done;
+  log->never_decreasing &= rows_done >= log->last_done;
   log->calls++;
   log->last_done = rows_done;
   log->total = rows_total;
@@ -155,11 +157,11 @@ static void progress_is_reported_and_can_cancel(void) {
     p.progress = record_progress;
     p.progress_user_data = &log;
     CHECK_OK(luarun_mandelbrot_render(&p, buf, size));
-    CHECK(log.calls > 1 && log.calls <= 600);
-    CHECK(log.increasing);
+    CHECK(log.calls > 1);
+    CHECK(log.never_decreasing);
     CHECK(log.last_done == 600 && log.total == 600);
     memset(&log, 0, sizeof log);
-    log.increasing = 1;
+    log.never_decreasing = 1;
     log.cancel_after = 2;
     CHECK_STATUS(luarun_mandelbrot_render(&p, buf, size), LUARUN_ERR_CANCELLED);
     CHECK(log.calls == 2);
