@@ -1,7 +1,7 @@
 //! `luarun_state_set_memory_limit`, `luarun_state_memory_limit`, `luarun_state_gc`: a
 //! state's memory after creation (the limit is also an option of `luarun_state_new`).
 
-use super::state::{arg_state, luarun_state};
+use super::state::{arg_state, luarun_state, memory_limit_from_c};
 use super::{boundary, check_out, luarun_status};
 use crate::error::{Error, Result};
 
@@ -28,11 +28,7 @@ pub unsafe extern "C" fn luarun_state_set_memory_limit(
 ) -> luarun_status {
     boundary(|| {
         let state = &arg_state(state)?;
-        let limit = match bytes {
-            0 => None,
-            bytes => Some(usize::try_from(bytes).unwrap_or(usize::MAX)),
-        };
-        state.set_memory_limit(limit)
+        state.set_memory_limit(memory_limit_from_c(bytes))
     })
 }
 

@@ -113,10 +113,7 @@ impl luarun_options {
                 self.libraries & !Libraries::ALL
             )));
         }
-        let memory_limit = match self.memory_limit {
-            0 => None,
-            bytes => Some(usize::try_from(bytes).unwrap_or(usize::MAX)),
-        };
+        let memory_limit = memory_limit_from_c(self.memory_limit);
         Ok(Options {
             libraries: Libraries(self.libraries),
             memory_limit,
@@ -136,6 +133,15 @@ pub(crate) unsafe fn read_options(options: *const luarun_options) -> Result<Opti
         return luarun_options::defaults().to_core();
     }
     read_sized_struct(options, luarun_options::defaults())?.to_core()
+}
+
+/// A C memory limit (bytes, 0 = none) as the core takes it; one beyond the address
+/// space is no limit in practice.
+pub(crate) fn memory_limit_from_c(bytes: u64) -> Option<usize> {
+    match bytes {
+        0 => None,
+        bytes => Some(usize::try_from(bytes).unwrap_or(usize::MAX)),
+    }
 }
 
 /// The state behind a `luarun_state *` argument, as a reference of the call's own: a

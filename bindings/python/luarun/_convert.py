@@ -362,6 +362,21 @@ def _put_string(frame: _frame.Frame, base: int, data: bytes) -> None:
         words[base + 3] = ctypes.cast(pointer, ctypes.c_void_p).value or 0
 
 
+def _put_converted(
+    ctx: Context, frame: _frame.Frame, base: int, obj: Any, temps: Temps | None
+) -> Temps:
+    """Writes ``obj`` into slot ``base`` through :func:`to_lua` (what the word-writing
+    fast cases of :func:`put_values` do not cover); returns ``temps``, made if needed."""
+    if temps is None:
+        temps = Temps(ctx.lib)
+    value = to_lua(ctx, obj, temps)
+    if value.kind == _STRING:  # bytearray, memoryview, str subclasses
+        _put_string(frame, base, ctypes.string_at(value.string, value.string_len))
+    else:
+        frame.words[base : base + _WORDS] = memoryview(value).cast("B").cast("q")
+    return temps
+
+
 def put_values(ctx: Context, frame: _frame.Frame, items: Any) -> Temps | None:
     """Writes ``items`` as the frame's arguments. Scalars are written straight into the
     values array; other objects go through :func:`to_lua`, and the owned values made for
@@ -376,15 +391,8 @@ def put_values(ctx: Context, frame: _frame.Frame, items: Any) -> Temps | None:
                 words[base] = _INTEGER
                 try:
                     words[base + 1] = obj
-                except ValueError:  # beyond 64 bits
-                    obj = overflowed(ctx, obj)
-                    if temps is None:
-                        temps = Temps(ctx.lib)
-                    value = to_lua(ctx, obj, temps)
-                    if value.kind == _STRING:
-                        _put_string(frame, base, ctypes.string_at(value.string, value.string_len))
-                    else:
-                        words[base : base + _WORDS] = memoryview(value).cast("B").cast("q")
+                except ValueError:  # beyond 64 bits: to_lua applies the overflow handler
+                    temps = _put_converted(ctx, frame, base, obj, temps)
             elif kind is str:
                 _put_string(frame, base, obj.encode(ctx.str_encoding))
             elif kind is float:
@@ -397,14 +405,7 @@ def put_values(ctx: Context, frame: _frame.Frame, items: Any) -> Temps | None:
             elif kind is bytes:
                 _put_string(frame, base, obj)
             else:
-                if temps is None:
-                    temps = Temps(ctx.lib)
-                value = to_lua(ctx, obj, temps)
-                if value.kind == _STRING:  # bytearray, memoryview, str subclasses
-                    data = ctypes.string_at(value.string, value.string_len)
-                    _put_string(frame, base, data)
-                else:
-                    words[base : base + _WORDS] = memoryview(value).cast("B").cast("q")
+                temps = _put_converted(ctx, frame, base, obj, temps)
             base += _WORDS
     except (ValueError, IndexError):
         if temps is not None:

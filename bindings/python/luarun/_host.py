@@ -261,6 +261,11 @@ class ProtocolWrapper:
         self.items = items
 
 
+def unwrapped(obj: Any) -> Any:
+    """The object itself, without a :class:`ProtocolWrapper` around it."""
+    return obj.obj if type(obj) is ProtocolWrapper else obj
+
+
 def uses_items(obj: Any) -> bool:
     """Whether Lua's ``obj[key]`` / ``obj.key`` means Python's ``obj[key]`` first (for
     objects that support item access, as lupa does) rather than an attribute."""
@@ -345,7 +350,7 @@ def _operation(function: Any) -> Any:
 
 def _index(ctx: Context, obj: Any, key: Any) -> tuple[Any]:
     value = _get(ctx, obj, key)
-    owner = obj.obj if type(obj) is ProtocolWrapper else obj
+    owner = unwrapped(obj)
     if getattr(value, "__self__", None) is owner and callable(value):
         value = BoundMethodCall(value, owner)
     return (value,)
@@ -357,8 +362,7 @@ def _newindex(ctx: Context, obj: Any, key: Any, value: Any) -> tuple[()]:
 
 
 def _call(ctx: Context, obj: Any, *args: Any) -> tuple[Any, ...]:
-    if type(obj) is ProtocolWrapper:
-        obj = obj.obj
+    obj = unwrapped(obj)
     return _result_values(ctx, call_python(obj, args))
 
 
@@ -378,24 +382,21 @@ def _tostring(ctx: Context, obj: Any) -> tuple[str]:
     """``tostring(obj)``: ``str(obj)``, with the addresses Python's default reprs show
     scrambled (Lua code must not learn heap addresses, as luarun's own ``tostring``
     shows none)."""
-    if type(obj) is ProtocolWrapper:
-        obj = obj.obj
+    obj = unwrapped(obj)
     if isinstance(obj, BaseException):
         return (error_message(obj),)
     return (_ADDRESS.sub(_scrambled, str(obj)),)
 
 
 def _length(ctx: Context, obj: Any) -> tuple[int]:
-    if type(obj) is ProtocolWrapper:
-        obj = obj.obj
+    obj = unwrapped(obj)
     return (len(obj),)
 
 
 def _pairs(ctx: Context, obj: Any) -> tuple[Any]:
     """``pairs(obj)``: mappings give their items, other iterables ``(index, item)``
     from 0, as Python indexes them."""
-    if type(obj) is ProtocolWrapper:
-        obj = obj.obj
+    obj = unwrapped(obj)
     items = iter(obj.items()) if isinstance(obj, Mapping) else enumerate(obj)
 
     def step(*_ignored: Any) -> Results | None:
@@ -462,7 +463,7 @@ def new_function(ctx: Context, function: Any) -> luarun_value:
 def new_host_object(ctx: Context, obj: Any) -> luarun_value:
     """A host object for ``obj`` (an owned value)."""
     ctx.check_open()
-    inner = obj.obj if type(obj) is ProtocolWrapper else obj
+    inner = unwrapped(obj)
     items = obj.items if type(obj) is ProtocolWrapper else uses_items(inner)
     guarded = (
         ctx.attribute_filter is None
@@ -501,7 +502,5 @@ def lookup_host_object(ctx: Context, value: luarun_value) -> tuple[bool, Any]:
     token = user_data.value or 0
     if token >> _TOKEN_BITS != ctx.host_number or token not in ctx.objects:
         return False, None
-    obj = ctx.objects[token]
-    if type(obj) is ProtocolWrapper:
-        return True, obj.obj
+    obj = unwrapped(ctx.objects[token])
     return True, None if obj is PYTHON_NONE else obj

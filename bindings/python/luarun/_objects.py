@@ -193,7 +193,7 @@ class LuaThread(LuaObject):
     def __next__(self) -> Any:
         args = self._arguments
         if args is not None:
-            object.__setattr__(self, "_arguments", None)
+            self._arguments = None
         return self._resume(args or ())
 
     def send(self, value: Any) -> Any:
@@ -207,11 +207,11 @@ class LuaThread(LuaObject):
             values = value if isinstance(value, tuple) else (value,)
         else:
             values = args or ()
-            object.__setattr__(self, "_arguments", None)
+            self._arguments = None
         return self._resume(values)
 
     def __call__(self, *args: Any) -> LuaThread:
-        object.__setattr__(self, "_arguments", args)
+        self._arguments = args
         return self
 
     def _resume(self, args: tuple[Any, ...]) -> Any:
