@@ -98,13 +98,13 @@ test: lint test-rust test-c
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --all-targets -- -D warnings
-	$(CARGO) clippy --all-targets $(LUAJIT_FLAGS) -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets $(LUAJIT_FLAGS) -- -D warnings
 
 ## test-rust: the Rust tests against both flavors
 test-rust:
-	$(CARGO) test
-	$(CARGO) test $(LUAJIT_FLAGS)
+	$(CARGO) test --workspace
+	$(CARGO) test --workspace $(LUAJIT_FLAGS)
 
 ## test-hostile: slow hostile scenarios of both flavors, each in a child process
 ## (allocation failure under RLIMIT_AS, interrupt storms); not part of `make test`

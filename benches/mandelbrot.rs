@@ -9,11 +9,11 @@
 
 use std::time::Instant;
 
-use luarun::mandelbrot::lua::{render_on, BUILTIN_KERNEL};
-use luarun::mandelbrot::native::{self, Isa, Kernel};
-use luarun::mandelbrot::{resolve_threads, Engine, Params, Progress};
-use luarun::pool::Pool;
-use luarun::state::{Options, State};
+use luarun_core::pool::Pool;
+use luarun_core::state::{Options, State};
+use luarun_render::lua::{render_on, BUILTIN_KERNEL};
+use luarun_render::native::{self, Isa, Kernel};
+use luarun_render::{resolve_threads, Engine, Params, Progress};
 use mlua::MultiValue;
 
 const SEED: &str = include_str!("seed_kernel.lua");

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use luarun::limits::CallLimits;
-use luarun::state::{Options, State};
+use luarun_core::limits::CallLimits;
+use luarun_core::state::{Options, State};
 
 const SHAPES: &[(&str, &str)] = &[
     ("plain loop", "while true do end"),

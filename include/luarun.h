@@ -665,8 +665,6 @@ typedef int (*luarun_print_callback)(void *user_data, const char *text, size_t l
  */
 #define LUARUN_THREAD 8
 
-
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -907,12 +905,24 @@ void luarun_mandelbrot_default(struct luarun_mandelbrot *params_out);
 
 /**
  * Bytes a render with `params` writes, or 0 when `params` are invalid (then
- * `luarun_last_error` says why).
+ * `luarun_last_error` says why; `luarun_mandelbrot_buffer_size_checked` returns the
+ * reason as a status too).
  *
  * # Safety
  * `params` must be NULL or point to a `luarun_mandelbrot` of `struct_size` bytes.
  */
 size_t luarun_mandelbrot_buffer_size(const struct luarun_mandelbrot *params);
+
+/**
+ * Writes the bytes a render with `params` writes to `*size_out`, or fails with
+ * `LUARUN_ERR_INVALID_ARGUMENT` and a message saying which field to change (then
+ * `*size_out` is untouched): `luarun_mandelbrot_buffer_size` with a status.
+ *
+ * # Safety
+ * `params` as for `luarun_mandelbrot_buffer_size`; `size_out` must be writable.
+ */
+enum luarun_status luarun_mandelbrot_buffer_size_checked(const struct luarun_mandelbrot *params,
+                                                         size_t *size_out);
 
 /**
  * Renders into `buf` (`buf_len` bytes, at least `luarun_mandelbrot_buffer_size`; extra

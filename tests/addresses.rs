@@ -5,9 +5,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use luarun::addresses::hide;
-use luarun::error::ErrorKind;
-use luarun::state::{Options, State};
+use luarun_core::addresses::hide;
+use luarun_core::error::ErrorKind;
+use luarun_core::state::{Options, State};
 
 fn state() -> Arc<State> {
     State::new(&Options::default()).unwrap()

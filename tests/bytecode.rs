@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use luarun::state::{Libraries, Options, State};
+use luarun_core::state::{Libraries, Options, State};
 
 /// The Lua libraries plus `io` (dofile, loadfile) and `package` (require).
 const SAFE_IO_PACKAGE: u32 = 0x1f | (1 << 6) | (1 << 7);

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
-use luarun::error::ErrorKind;
-use luarun::limits::CallLimits;
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::limits::CallLimits;
+use luarun_core::state::{Options, State};
 
 /// Each shape recurses without end through a C function that calls Lua back.
 const SHAPES: &[(&str, &str)] = &[

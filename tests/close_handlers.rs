@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use luarun::error::ErrorKind;
-use luarun::limits::CallLimits;
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::limits::CallLimits;
+use luarun_core::state::{Options, State};
 
 const LOOPING_CLOSE: &str =
     "local x <close> = setmetatable({}, {__close = function() while true do end end})";
@@ -43,7 +43,7 @@ fn state_with(limits: CallLimits) -> Arc<State> {
 }
 
 /// Runs `code` on a thread of its own; fails instead of hanging when it does not stop.
-fn stopped(state: &Arc<State>, code: &str) -> luarun::error::Error {
+fn stopped(state: &Arc<State>, code: &str) -> luarun_core::error::Error {
     let (done, result) = std::sync::mpsc::channel();
     let (runner, owned) = (Arc::clone(state), code.to_owned());
     thread::spawn(move || {

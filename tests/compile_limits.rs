@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use luarun::error::ErrorKind;
-use luarun::limits::CallLimits;
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::limits::CallLimits;
+use luarun_core::state::{Options, State};
 
 /// `return a or a or ... or a` with `terms` terms: 5 bytes a term.
 fn or_chain(terms: usize) -> String {
@@ -53,7 +53,7 @@ const BOUND: Duration = Duration::from_secs(3);
 /// The ways source reaches the parser: the host API's exec, eval and load, and Lua's
 /// own `load` of a string (with and without a chunk name, and by pcall).
 /// One way to compile the chain on a state.
-type Compilation = Box<dyn Fn(&State) -> luarun::error::Result<()> + Send>;
+type Compilation = Box<dyn Fn(&State) -> luarun_core::error::Result<()> + Send>;
 
 fn compilations() -> Vec<(&'static str, Compilation)> {
     vec![

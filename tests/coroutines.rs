@@ -1,8 +1,8 @@
 //! The prelude replaces coroutine.resume / wrap / close (to track the running coroutine
 //! and keep stops unswallowable); they must behave exactly like Lua's own.
 
-use luarun::error::ErrorKind;
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::state::{Options, State};
 
 fn eval_string(state: &State, expr: &str) -> String {
     match state.eval(expr.as_bytes(), None) {
@@ -82,7 +82,7 @@ fn errors_keep_their_values_and_messages() {
 fn deep_nesting_of_coroutines_is_an_error_not_a_crash() {
     // With a limit, so that interrupt() works on LuaJIT too (the JIT is then off).
     let state = State::new(&Options {
-        call_limits: luarun::state::call_limits(0, 3_600_000),
+        call_limits: luarun_core::state::call_limits(0, 3_600_000),
         ..Options::default()
     })
     .unwrap();

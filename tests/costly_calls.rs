@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use luarun::error::ErrorKind;
-use luarun::limits::CallLimits;
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::limits::CallLimits;
+use luarun_core::state::{Options, State};
 
 /// Loops whose every iteration is a few instructions around one C call of milliseconds.
 fn costly_loops() -> Vec<&'static str> {
@@ -34,7 +34,7 @@ fn state_with(limits: CallLimits) -> Arc<State> {
 
 /// Runs `code` on its own thread; the error it stopped with and how long it ran.
 /// Fails the test (instead of hanging it) when it runs past 60 s.
-fn run(state: &Arc<State>, code: &'static str) -> (luarun::error::Error, Duration) {
+fn run(state: &Arc<State>, code: &'static str) -> (luarun_core::error::Error, Duration) {
     let (done, result) = std::sync::mpsc::channel();
     let runner = Arc::clone(state);
     thread::spawn(move || {
@@ -112,7 +112,7 @@ fn an_interrupt_stops_loops_of_costly_c_calls_at_once() {
 }
 
 /// Runs `code` until an interrupt from another thread 50 ms later stops it.
-fn interrupted(state: &Arc<State>, code: &'static str) -> luarun::error::Error {
+fn interrupted(state: &Arc<State>, code: &'static str) -> luarun_core::error::Error {
     let stopper = Arc::clone(state);
     let interrupter = thread::spawn(move || {
         thread::sleep(Duration::from_millis(50));

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use luarun::error::ErrorKind;
-use luarun::limits::CallLimits;
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::limits::CallLimits;
+use luarun_core::state::{Options, State};
 
 fn state(allow_finalizers: bool) -> Arc<State> {
     State::new(&Options {

@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use luarun::error::ErrorKind;
-use luarun::limits::CallLimits;
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::limits::CallLimits;
+use luarun_core::state::{Options, State};
 
 fn state_with(limits: CallLimits, memory_limit: Option<usize>) -> Arc<State> {
     State::new(&Options {
@@ -509,7 +509,7 @@ fn interrupt_is_refused_where_it_cannot_be_delivered() {
 
 #[test]
 fn the_library_says_which_lua_it_embeds() {
-    let version = luarun::state::lua_version().unwrap();
+    let version = luarun_core::state::lua_version().unwrap();
     let expected = if cfg!(feature = "luajit") {
         "LuaJIT 2.1"
     } else {

@@ -15,9 +15,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use luarun::error::ErrorKind;
-use luarun::mandelbrot::native::{self, available_isas, Kernel};
-use luarun::mandelbrot::{self, Engine, Params, PixelFormat, Progress, RenderOptions};
+use luarun_core::error::ErrorKind;
+use luarun_render::native::{self, available_isas, Kernel};
+use luarun_render::{Engine, Params, PixelFormat, Progress, RenderOptions};
 
 /// Far below the seconds an uncancelled slow render takes here.
 const STOPPED_WITHIN: Duration = Duration::from_secs(2);
@@ -113,7 +113,7 @@ fn render_engine(params: &Params, callback: &(dyn Fn(u32, u32) -> bool + Sync)) 
         progress: Some(callback),
         ..RenderOptions::default()
     };
-    mandelbrot::render(params, &mut buf, &options)
+    luarun_render::render(params, &mut buf, &options)
         .expect_err("the callback cancels")
         .kind
 }
@@ -229,9 +229,9 @@ fn a_cancelled_lua_pool_renders_again() {
         ..quick.clone()
     };
     let mut expected = vec![0u8; quick.buffer_size().unwrap()];
-    mandelbrot::render(&quick, &mut expected, &RenderOptions::default()).unwrap();
+    luarun_render::render(&quick, &mut expected, &RenderOptions::default()).unwrap();
     let mut got = vec![0u8; lua.buffer_size().unwrap()];
-    mandelbrot::render(&lua, &mut got, &RenderOptions::default()).unwrap();
+    luarun_render::render(&lua, &mut got, &RenderOptions::default()).unwrap();
     assert!(got == expected);
 }
 
@@ -247,7 +247,7 @@ fn calls_of_a_whole_render(params: &Params) -> Vec<(u32, u32)> {
         progress: Some(&callback),
         ..RenderOptions::default()
     };
-    mandelbrot::render(params, &mut buf, &options).expect("render");
+    luarun_render::render(params, &mut buf, &options).expect("render");
     calls.into_inner().unwrap()
 }
 

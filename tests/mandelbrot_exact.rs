@@ -4,9 +4,9 @@
 mod common;
 
 use common::{params, plain_render, render};
-use luarun::mandelbrot::native::{self, available_isas, Kernel};
-use luarun::mandelbrot::reference::ALL_FORMATS;
-use luarun::mandelbrot::{Engine, Params, PixelFormat, Progress};
+use luarun_render::native::{self, available_isas, Kernel};
+use luarun_render::reference::ALL_FORMATS;
+use luarun_render::{Engine, Params, PixelFormat, Progress};
 
 fn every_native_kernel() -> Vec<Kernel> {
     available_isas()

@@ -6,9 +6,9 @@
 mod common;
 
 use common::{params, plain_render, render};
-use luarun::mandelbrot::mirror::mirror_sources;
-use luarun::mandelbrot::reference::ALL_FORMATS;
-use luarun::mandelbrot::{self, Engine, Params, RenderOptions};
+use luarun_render::mirror::mirror_sources;
+use luarun_render::reference::ALL_FORMATS;
+use luarun_render::{Engine, Params, RenderOptions};
 
 #[test]
 fn mirror_rows_have_exactly_negated_ci_and_their_sources_are_computed() {
@@ -112,7 +112,7 @@ fn a_callers_lua_kernel_computes_every_row() {
         lua_kernel: Some(kernel),
         ..Default::default()
     };
-    mandelbrot::render(&p, &mut buf, &options).unwrap();
+    luarun_render::render(&p, &mut buf, &options).unwrap();
     for (y, row) in buf.chunks(8).enumerate() {
         assert!(row.iter().all(|&b| b as usize == y), "row {y}: {row:?}");
     }
@@ -132,7 +132,7 @@ fn progress_counts_mirror_rows_and_reaches_the_total() {
             progress: Some(&callback),
             ..Default::default()
         };
-        mandelbrot::render(&p, &mut buf, &options).unwrap();
+        luarun_render::render(&p, &mut buf, &options).unwrap();
         assert_eq!(*last.lock().unwrap(), (128, 128), "{engine:?}");
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{md5_hex, params, pbm_md5};
-use luarun::mandelbrot::Engine;
+use luarun_render::Engine;
 
 const MD5_200: &str = "cc65e64bd553ed18896de1dfe7fae3e5";
 const MD5_1280: &str = "78569dd915415503b8f03f7013c47891";

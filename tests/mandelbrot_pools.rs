@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use luarun::ffi::mandelbrot::luarun_mandelbrot_release_pools;
-use luarun::mandelbrot::idle_pools::{self, MAX_IDLE_STATES};
-use luarun::mandelbrot::{self, Engine, Params, RenderOptions};
+use luarun_render::idle_pools::{self, MAX_IDLE_STATES};
+use luarun_render::{Engine, Params, RenderOptions};
 
 fn render_with(threads: u32, kernel: Option<&[u8]>) {
     let params = Params {
@@ -25,12 +25,12 @@ fn render_with(threads: u32, kernel: Option<&[u8]>) {
         lua_kernel: kernel,
         ..RenderOptions::default()
     };
-    mandelbrot::render(&params, &mut buf, &options).expect("render");
+    luarun_render::render(&params, &mut buf, &options).expect("render");
 }
 
 /// The built-in kernel with a comment that makes its source (the cache key) unique.
 fn kernel(n: usize) -> Vec<u8> {
-    format!("{}\n-- variant {n}\n", mandelbrot::lua::BUILTIN_KERNEL).into_bytes()
+    format!("{}\n-- variant {n}\n", luarun_render::lua::BUILTIN_KERNEL).into_bytes()
 }
 
 #[test]

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{params, plain_count, plain_render};
-use luarun::mandelbrot::native::{self, available_isas, Kernel};
-use luarun::mandelbrot::shortcut::{escape_count, is_bounded, Disc, DISCS};
-use luarun::mandelbrot::{Engine, Params, PixelFormat, Progress};
+use luarun_render::native::{self, available_isas, Kernel};
+use luarun_render::shortcut::{escape_count, is_bounded, Disc, DISCS};
+use luarun_render::{Engine, Params, PixelFormat, Progress};
 
 /// `c` whose cardioid multiplier is `lambda = r * e^(i t)`: `c = lambda/2 - lambda^2/4`.
 fn cardioid_point(r: f64, t: f64) -> (f64, f64) {

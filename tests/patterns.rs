@@ -8,7 +8,7 @@ mod patterns_support;
 
 use std::sync::Arc;
 
-use luarun::state::{Options, State};
+use luarun_core::state::{Options, State};
 use mlua::{Function, Lua, MultiValue, Table, Value};
 use patterns_support::{pattern, subject, Rng, DRIVER, INITS, REPLACEMENTS};
 

@@ -3,9 +3,9 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use luarun::error::ErrorKind;
-use luarun::pool::Pool;
-use luarun::state::Options;
+use luarun_core::error::ErrorKind;
+use luarun_core::pool::Pool;
+use luarun_core::state::Options;
 use mlua::MultiValue;
 use parking_lot::Mutex;
 

@@ -10,7 +10,7 @@ mod patterns_support;
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use luarun::state::{Options, State};
+use luarun_core::state::{Options, State};
 use mlua::{Function, Lua, MultiValue, Value};
 use patterns_support::{DRIVER, INITS, REPLACEMENTS};
 

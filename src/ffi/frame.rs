@@ -13,8 +13,8 @@ use std::sync::Arc;
 use super::value::{arg_handle, from_c, luarun_handle, luarun_value, to_c};
 use super::value::{LUARUN_FUNCTION, LUARUN_STRING, LUARUN_TABLE};
 use super::{boundary, luarun_status};
-use crate::error::{Error, Result};
-use crate::state::State;
+use luarun_core::error::{Error, Result};
+use luarun_core::state::State;
 
 /// A reusable frame for `luarun_frame_call`, `_get`, `_set` and `_next`.
 ///

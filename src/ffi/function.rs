@@ -6,8 +6,8 @@ use std::sync::{Arc, Weak};
 use super::state::{arg_state, luarun_state};
 use super::value::{arg_handle, from_c, luarun_value, luarun_value_free, to_c, LUARUN_FUNCTION};
 use super::{arg_bytes, arg_name, arg_ref, boundary, check_out, luarun_status, luarun_status_name};
-use crate::error::{Error, Result};
-use crate::state::{HostFailure, State};
+use luarun_core::error::{Error, Result};
+use luarun_core::state::{HostFailure, State};
 
 /// A host function Lua can call.
 ///
@@ -78,7 +78,7 @@ impl HostCallback {
         // Lua can pass up to a million arguments: allocated fallibly (Rust's own
         // allocation would abort the process when the system refuses).
         let arg_count = args.len();
-        let mut c_args: Vec<luarun_value> = crate::fallible::collect(
+        let mut c_args: Vec<luarun_value> = luarun_core::fallible::collect(
             args.into_iter().map(|a| to_c(state, a)),
             arg_count,
             "a host callback's arguments",
@@ -234,7 +234,7 @@ pub unsafe extern "C" fn luarun_callback_return_value(
     boundary(|| {
         let context = arg_context(context)?;
         let value = from_c(&context.state, arg_ref(value, "value")?)?;
-        crate::fallible::reserve(&mut context.results, 1, "a host callback's results")?;
+        luarun_core::fallible::reserve(&mut context.results, 1, "a host callback's results")?;
         context.results.push(value);
         Ok(())
     })
@@ -308,7 +308,7 @@ unsafe fn call_and_collect(
     } else {
         std::slice::from_raw_parts(args, nargs)
     };
-    let mut lua_args = crate::fallible::vec_with_capacity(nargs, "the call's arguments")?;
+    let mut lua_args = luarun_core::fallible::vec_with_capacity(nargs, "the call's arguments")?;
     for arg in args {
         lua_args.push(from_c(state, arg)?);
     }

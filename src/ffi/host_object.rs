@@ -10,11 +10,11 @@ use super::value::{arg_handle, luarun_value, to_c, LUARUN_USERDATA};
 use super::{
     boundary, check_out, luarun_status, read_sized_struct, sized_struct_fields, Field, SizedStruct,
 };
-use crate::error::{Error, Result};
-use crate::host_object::{
+use luarun_core::error::{Error, Result};
+use luarun_core::host_object::{
     create_host_object, host_object_handler, HostObjectHandler, HostOperation,
 };
-use crate::state::{HostFailure, State};
+use luarun_core::state::{HostFailure, State};
 
 /// What a host object does when Lua uses it. Fill with `luarun_host_object_class_default`,
 /// then set the callbacks you support; the struct is copied when an object is created.

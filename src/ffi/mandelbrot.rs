@@ -2,12 +2,13 @@
 
 use std::ffi::{c_char, c_int, c_void};
 
+use super::progress::CProgress;
 use super::{
-    arg_bytes, boundary, boundary_or, luarun_status, read_sized_struct, sized_struct_fields, Field,
-    SizedStruct,
+    arg_bytes, boundary, boundary_or, check_out, luarun_status, read_sized_struct,
+    sized_struct_fields, Field, SizedStruct,
 };
-use crate::error::{Error, Result};
-use crate::mandelbrot::{self, Engine, Params, PixelFormat, RenderOptions};
+use luarun_core::error::{Error, Result};
+use luarun_render::{Engine, Params, PixelFormat, RenderOptions};
 
 /// Which engine renders (`luarun_mandelbrot.engine`).
 pub type luarun_engine = u32;
@@ -36,7 +37,7 @@ pub const LUARUN_PIXELS_COUNTS_U8: luarun_pixel_format = 4;
 
 /// Largest width or height a render accepts (image or tile).
 pub const LUARUN_MANDELBROT_MAX_SIDE: u32 = 1 << 20;
-const _: () = assert!(LUARUN_MANDELBROT_MAX_SIDE == mandelbrot::MAX_SIDE);
+const _: () = assert!(LUARUN_MANDELBROT_MAX_SIDE == luarun_render::MAX_SIDE);
 
 /// Progress callback: `rows_done` of `rows_total` rows are finished. Return non-zero to
 /// cancel (the call then returns `LUARUN_ERR_CANCELLED`, within about a millisecond even
@@ -181,41 +182,17 @@ impl luarun_mandelbrot {
             x_max: self.x_max,
             y_min: self.y_min,
             y_max: self.y_max,
-            threads: mandelbrot::resolve_threads(self.threads),
+            threads: self.threads,
             engine,
             format,
             x_offset: self.x_offset,
             y_offset: self.y_offset,
-            image_width: if self.image_width == 0 {
-                self.width
-            } else {
-                self.image_width
-            },
-            image_height: if self.image_height == 0 {
-                self.height
-            } else {
-                self.image_height
-            },
-        };
+            image_width: self.image_width,
+            image_height: self.image_height,
+        }
+        .with_defaults_resolved();
         params.validate()?;
         Ok(params)
-    }
-}
-
-/// The user's callback and data, shared by the worker threads.
-struct Callback {
-    function: unsafe extern "C" fn(*mut c_void, u32, u32) -> c_int,
-    user_data: *mut c_void,
-}
-
-// SAFETY: the header documents that the callback is called from worker threads (one call
-// at a time); the caller's user data is theirs to make thread-safe.
-unsafe impl Sync for Callback {}
-
-impl Callback {
-    fn call(&self, done: u32, total: u32) -> bool {
-        // SAFETY: the caller gave a valid function pointer and data for it.
-        unsafe { (self.function)(self.user_data, done, total) != 0 }
     }
 }
 
@@ -241,7 +218,8 @@ unsafe fn read_params(params: *const luarun_mandelbrot) -> Result<(luarun_mandel
 }
 
 /// Bytes a render with `params` writes, or 0 when `params` are invalid (then
-/// `luarun_last_error` says why).
+/// `luarun_last_error` says why; `luarun_mandelbrot_buffer_size_checked` returns the
+/// reason as a status too).
 ///
 /// # Safety
 /// `params` must be NULL or point to a `luarun_mandelbrot` of `struct_size` bytes.
@@ -253,6 +231,25 @@ pub unsafe extern "C" fn luarun_mandelbrot_buffer_size(params: *const luarun_man
         Ok(())
     });
     size
+}
+
+/// Writes the bytes a render with `params` writes to `*size_out`, or fails with
+/// `LUARUN_ERR_INVALID_ARGUMENT` and a message saying which field to change (then
+/// `*size_out` is untouched): `luarun_mandelbrot_buffer_size` with a status.
+///
+/// # Safety
+/// `params` as for `luarun_mandelbrot_buffer_size`; `size_out` must be writable.
+#[no_mangle]
+pub unsafe extern "C" fn luarun_mandelbrot_buffer_size_checked(
+    params: *const luarun_mandelbrot,
+    size_out: *mut usize,
+) -> luarun_status {
+    boundary(|| {
+        check_out(size_out, "size_out")?;
+        let size = read_params(params)?.1.buffer_size()?;
+        size_out.write(size);
+        Ok(())
+    })
 }
 
 /// Renders into `buf` (`buf_len` bytes, at least `luarun_mandelbrot_buffer_size`; extra
@@ -284,11 +281,9 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
         } else {
             Some(arg_bytes(raw.lua_kernel, raw.lua_kernel_len, "lua_kernel")?)
         };
-        let callback = raw.progress.map(|function| Callback {
-            function,
-            user_data: raw.progress_user_data,
-        });
-        let report = |done: u32, total: u32| callback.as_ref().is_some_and(|c| c.call(done, total));
+        let callback = CProgress::new(raw.progress, raw.progress_user_data);
+        let report =
+            |done: u32, total: u32| callback.as_ref().is_some_and(|c| c.report(done, total));
         let options = RenderOptions {
             progress: callback.is_some().then_some(&report as _),
             lua_kernel: kernel,
@@ -299,7 +294,7 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
         } else {
             std::slice::from_raw_parts_mut(buf.cast::<u8>(), buf_len)
         };
-        mandelbrot::render(&core, buf, &options)
+        luarun_render::render(&core, buf, &options)
     })
 }
 
@@ -313,6 +308,6 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
 #[no_mangle]
 pub extern "C" fn luarun_mandelbrot_release_pools() {
     boundary_or((), || {
-        crate::mandelbrot::idle_pools::release();
+        luarun_render::idle_pools::release();
     })
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use super::pool::luarun_pool;
 use super::value::{arg_handle, luarun_value, LUARUN_FUNCTION};
 use super::{arg_name, arg_ref, boundary, luarun_status};
-use crate::error::{Error, Result};
-use crate::map::{ElementType, Input, Output};
+use luarun_core::error::{Error, Result};
+use luarun_core::map::{ElementType, Input, Output};
 
 /// The numeric type of a `luarun_map` buffer's elements (native endianness).
 pub type luarun_element_type = u32;

@@ -3,7 +3,7 @@
 
 use super::state::{arg_state, luarun_state, memory_limit_from_c};
 use super::{boundary, check_out, luarun_status};
-use crate::error::{Error, Result};
+use luarun_core::error::{Error, Result};
 
 /// What `luarun_state_gc` does.
 pub type luarun_gc_operation = u32;
@@ -66,8 +66,8 @@ pub unsafe extern "C" fn luarun_state_gc(
     })
 }
 
-fn gc_operation(operation: luarun_gc_operation) -> Result<crate::state::GcOperation> {
-    use crate::state::GcOperation;
+fn gc_operation(operation: luarun_gc_operation) -> Result<luarun_core::state::GcOperation> {
+    use luarun_core::state::GcOperation;
     Ok(match operation {
         LUARUN_GC_COLLECT => GcOperation::Collect,
         LUARUN_GC_STOP => GcOperation::Stop,

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use crate::error::{Error, ErrorKind, Result};
+use luarun_core::error::{Error, ErrorKind, Result};
 
 pub mod frame;
 pub mod function;
@@ -17,6 +17,7 @@ pub mod map;
 pub mod memory;
 pub mod pool;
 pub mod print;
+mod progress;
 pub mod state;
 pub mod table;
 pub mod value;
@@ -281,7 +282,7 @@ pub extern "C" fn luarun_lua_version() -> *const c_char {
     boundary_or(c"unknown".as_ptr(), || {
         VERSION
             .get_or_init(|| {
-                let text = crate::state::lua_version().unwrap_or_else(|_| "unknown".into());
+                let text = luarun_core::state::lua_version().unwrap_or_else(|_| "unknown".into());
                 CString::new(text).unwrap_or_default()
             })
             .as_ptr()

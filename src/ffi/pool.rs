@@ -4,15 +4,12 @@
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
-use mlua::MultiValue;
-use parking_lot::Mutex;
-
 use super::mandelbrot::luarun_progress_callback;
+use super::progress::CProgress;
 use super::state::{luarun_options, read_options};
 use super::{arg_bytes, arg_name, arg_ref, boundary, boundary_or, check_out, luarun_status};
-use crate::error::{Error, ErrorKind, Result};
-use crate::mandelbrot::resolve_threads;
-use crate::pool::{Pool, MAX_POOL_SIZE};
+use luarun_core::error::{Error, ErrorKind};
+use luarun_core::pool::{resolve_threads, Pool};
 
 /// A pool of Lua states, one worker thread each during `luarun_pool_run`. Create with
 /// `luarun_pool_new`, release with `luarun_pool_free`.
@@ -36,13 +33,7 @@ pub unsafe extern "C" fn luarun_pool_new(
 ) -> luarun_status {
     boundary(|| {
         check_out(pool_out, "pool_out")?;
-        let size = resolve_threads(size) as usize;
-        if size > MAX_POOL_SIZE {
-            return Err(Error::invalid_argument(format!(
-                "pool size is {size}; it must be 0 (all cores) ..= {MAX_POOL_SIZE}"
-            )));
-        }
-        let inner = Pool::new(size, &read_options(options)?)?;
+        let inner = Pool::new(resolve_threads(size) as usize, &read_options(options)?)?;
         pool_out.write(Box::into_raw(Box::new(luarun_pool {
             inner: Arc::new(inner),
         })));
@@ -131,9 +122,6 @@ pub unsafe extern "C" fn luarun_pool_run(
     boundary(|| {
         let pool = Arc::clone(&arg_ref(pool, "pool")?.inner);
         let function = arg_name(function, "function")?;
-        let end = first.checked_add(i64::from(count)).ok_or_else(|| {
-            Error::invalid_argument(format!("first ({first}) + count ({count}) overflows"))
-        })?;
         let needed = (count as usize).checked_mul(stride).ok_or_else(|| {
             Error::invalid_argument(format!("count ({count}) * stride ({stride}) overflows"))
         })?;
@@ -152,53 +140,14 @@ pub unsafe extern "C" fn luarun_pool_run(
         if needed == 0 {
             return Ok(());
         }
-        let buf = std::slice::from_raw_parts_mut(buf.cast::<u8>(), needed);
-        let slots: Vec<Mutex<&mut [u8]>> = crate::fallible::collect(
-            buf.chunks_mut(stride).map(Mutex::new),
-            count as usize,
-            "the run's result slots",
-        )?;
-        let sink = |index: i64, bytes: &[u8]| -> Result<()> {
-            if bytes.len() != stride {
-                return Err(Error::new(
-                    ErrorKind::Runtime,
-                    format!(
-                        "'{function}' returned {} bytes, stride is {stride}",
-                        bytes.len()
-                    ),
-                ));
-            }
-            slots[(index - first) as usize]
-                .lock()
-                .copy_from_slice(bytes);
-            Ok(())
-        };
-        let user = UserData(progress_user_data);
-        let done = Mutex::new(0u32);
-        let every = (count / 256).max(1);
-        let after_each = || {
-            let Some(callback) = progress else {
-                return false;
-            };
-            let mut done = done.lock();
-            *done += 1;
-            if *done % every != 0 && *done != count {
-                return false;
-            }
-            // SAFETY: the caller gave a valid callback and data for it.
-            unsafe { callback(user.get(), *done, count) != 0 }
-        };
-        let no_args = |_: &mlua::Lua| Ok(MultiValue::new());
-        pool.run(function, first..end, &no_args, &sink, &after_each)
+        // SAFETY: the caller gave `buf_len` >= `needed` writable bytes at `buf` (non-NULL:
+        // checked above), not touched by anything else during the call.
+        let buf = unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), needed) };
+        let callback = CProgress::new(progress, progress_user_data);
+        let report =
+            |done: u32, total: u32| callback.as_ref().is_some_and(|c| c.report(done, total));
+        let report: Option<&(dyn Fn(u32, u32) -> bool + Sync)> =
+            callback.is_some().then_some(&report);
+        pool.run_into(function, first, buf, stride, report)
     })
-}
-
-/// The caller's progress data, shared by the workers.
-struct UserData(*mut c_void);
-// SAFETY: documented: the callback runs on worker threads, one call at a time.
-unsafe impl Sync for UserData {}
-impl UserData {
-    fn get(&self) -> *mut c_void {
-        self.0
-    }
 }

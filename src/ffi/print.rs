@@ -65,7 +65,7 @@ pub unsafe extern "C" fn luarun_state_set_print(
         let state = arg_state(state)?;
         let writer = print.map(|print| {
             let host = HostWriter { print, user_data };
-            Arc::new(move |line: &[u8]| host.write(line)) as crate::print::PrintWriter
+            Arc::new(move |line: &[u8]| host.write(line)) as luarun_core::print::PrintWriter
         });
         state.set_print(writer);
         Ok(())

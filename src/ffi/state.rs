@@ -8,8 +8,8 @@ use super::{
     arg_bytes, arg_name, arg_ref, boundary, boundary_or, check_out, luarun_status,
     read_sized_struct, sized_struct_fields, Field, SizedStruct,
 };
-use crate::error::{Error, Result};
-use crate::state::{call_limits, Libraries, Options, State};
+use luarun_core::error::{Error, Result};
+use luarun_core::state::{call_limits, Libraries, Options, State};
 
 /// A Lua state. Create with `luarun_state_new`, release with `luarun_state_free`.
 pub struct luarun_state {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use super::state::{arg_state, luarun_state};
 use super::value::{arg_handle, from_c, luarun_value, to_c, LUARUN_TABLE};
 use super::{arg_ref, boundary, check_out, luarun_status};
-use crate::error::{Error, Result};
-use crate::state::State;
+use luarun_core::error::{Error, Result};
+use luarun_core::state::State;
 
 /// The table behind a table argument and its state (`LUARUN_ERR_TYPE` if it holds
 /// anything else).

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use super::state::luarun_state;
 use super::{arg_ref, boundary, boundary_or, check_out, luarun_status};
-use crate::error::{Error, Result};
-use crate::state::State;
+use luarun_core::error::{Error, Result};
+use luarun_core::state::State;
 
 /// The type of a `luarun_value` (`luarun_value.kind`).
 pub type luarun_type = u32;

@@ -2,7 +2,7 @@
 //! plain scalar reference written from the contract, and render shorthands.
 #![allow(dead_code)]
 
-use luarun::mandelbrot::{self, Engine, Params, PixelFormat, RenderOptions};
+use luarun_render::{Engine, Params, PixelFormat, RenderOptions};
 
 /// MD5 of `data` as lowercase hex (RFC 1321), enough for test oracles.
 pub fn md5_hex(data: &[u8]) -> String {
@@ -92,7 +92,7 @@ pub fn plain_render(p: &Params) -> Vec<u8> {
         .chunks_exact_mut(row_bytes)
         .zip(counts.chunks_exact(p.width as usize))
     {
-        mandelbrot::write_row(p.format, counts, p.max_iter, row);
+        luarun_render::write_row(p.format, counts, p.max_iter, row);
     }
     out
 }
@@ -113,7 +113,7 @@ pub fn params(width: u32, height: u32, engine: Engine, threads: u32) -> Params {
 /// Renders and returns the bytes, panicking with the error message on failure.
 pub fn render(p: &Params) -> Vec<u8> {
     let mut buf = vec![0u8; p.buffer_size().expect("valid params")];
-    mandelbrot::render(p, &mut buf, &RenderOptions::default()).expect("render succeeds");
+    luarun_render::render(p, &mut buf, &RenderOptions::default()).expect("render succeeds");
     buf
 }
 

@@ -7,7 +7,6 @@
 use std::ffi::{c_char, c_void};
 use std::ptr;
 
-use luarun::error::ErrorKind;
 use luarun::ffi::luarun_status::{self, LUARUN_ERR_MEMORY, LUARUN_OK};
 use luarun::ffi::mandelbrot::{
     luarun_mandelbrot, luarun_mandelbrot_default, luarun_mandelbrot_render, LUARUN_ENGINE_LUA,
@@ -20,7 +19,8 @@ use luarun::ffi::state::{
     luarun_eval, luarun_exec, luarun_set_global, luarun_state, luarun_state_free, luarun_state_new,
 };
 use luarun::ffi::value::{luarun_value, luarun_value_free, LUARUN_STRING};
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::state::{Options, State};
 
 use super::Scenario;
 

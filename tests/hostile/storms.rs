@@ -8,9 +8,9 @@ use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
 
-use luarun::error::ErrorKind;
-use luarun::limits::CallLimits;
-use luarun::state::{Options, State};
+use luarun_core::error::ErrorKind;
+use luarun_core::limits::CallLimits;
+use luarun_core::state::{Options, State};
 
 use super::Scenario;
 

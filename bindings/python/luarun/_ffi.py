@@ -238,6 +238,7 @@ _PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     ),
     "luarun_mandelbrot_default": (None, [POINTER(luarun_mandelbrot)]),
     "luarun_mandelbrot_buffer_size": (c_size_t, [POINTER(luarun_mandelbrot)]),
+    "luarun_mandelbrot_buffer_size_checked": (c_int, [POINTER(luarun_mandelbrot), POINTER(c_size_t)]),
     "luarun_mandelbrot_render": (
         _status,
         [POINTER(luarun_mandelbrot), c_void_p, c_size_t],

@@ -11,7 +11,7 @@ use std::ffi::{c_int, CStr};
 
 use mlua::ffi;
 
-use crate::hook::{arm_here, guard_of};
+use crate::limits::hook::{arm_here, guard_of};
 
 /// Runs `work` with `co` recorded as the running coroutine (armed at once when a stop
 /// is pending). `Err` (nothing run) when too many coroutines already run inside each

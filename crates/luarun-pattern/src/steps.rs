@@ -1,20 +1,19 @@
 //! Step counting: how the matcher, which never runs a VM instruction, still answers to the
-//! state's limits.
+//! host's limits.
 //!
 //! Every unit of matcher work (one call of the recursive `match`, one iteration of a
 //! repetition or balance loop) is one step; bulk byte work (searching, comparing,
 //! copying) is one step per [`BYTES_PER_STEP`] bytes, done in chunks of at most
-//! [`CHUNK_BYTES`]. Every `interval` steps the meter calls [`LimitGuard::check`], with the
-//! same interval the count hook uses (`hook::hook_interval`, at most 10 000). `check`
-//! charges that interval to the instruction budget, so **one step costs one VM
-//! instruction**: a step takes a few nanoseconds, like an instruction, so an instruction
-//! limit buys about as much time spent matching as spent running Lua, and a check lands
-//! every few tens of microseconds.
+//! [`CHUNK_BYTES`]. Every [`Budget::interval`] steps the meter calls [`Budget::check`].
+//! luarun's core charges that interval to the instruction budget with the interval its
+//! count hook uses, so **one step costs one VM instruction**: a step takes a few
+//! nanoseconds, like an instruction, so an instruction limit buys about as much time spent
+//! matching as spent running Lua, and a check lands every few tens of microseconds.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
-use crate::limits::{LimitGuard, StopReason};
+use crate::{Budget, Stop};
 
 /// Bytes of bulk work (memchr, memcmp, memcpy: several GB/s) that count as one step.
 pub const BYTES_PER_STEP: usize = 64;
@@ -28,25 +27,31 @@ pub const CHUNK_BYTES: usize = 64 * 1024;
 /// checks (and instruction charges) like one long one.
 #[derive(Debug)]
 pub struct StepMeter {
-    guard: Arc<LimitGuard>,
+    budget: Arc<dyn Budget>,
     interval: u32,
     left: AtomicU32,
 }
 
+impl std::fmt::Debug for dyn Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Budget")
+    }
+}
+
 impl StepMeter {
-    /// A meter reporting to `guard` every `hook::hook_interval(limit)` steps.
-    pub fn new(guard: Arc<LimitGuard>) -> Self {
-        let interval = crate::hook::hook_interval(guard.limits().instructions);
+    /// A meter reporting to `budget` every `budget.interval()` steps (at least 1).
+    pub fn new(budget: Arc<dyn Budget>) -> Self {
+        let interval = budget.interval().max(1);
         StepMeter {
-            guard,
+            budget,
             interval,
             left: AtomicU32::new(interval),
         }
     }
 
-    /// The guard this meter reports to.
-    pub fn guard(&self) -> &LimitGuard {
-        &self.guard
+    /// The budget this meter reports to.
+    pub fn budget(&self) -> &dyn Budget {
+        &*self.budget
     }
 
     /// Starts counting for one library call; the count goes back to the meter on drop.
@@ -66,9 +71,9 @@ pub struct Steps<'m> {
 }
 
 impl Steps<'_> {
-    /// Counts one step; every `interval` steps asks the guard whether to stop.
+    /// Counts one step; every `interval` steps asks the budget whether to stop.
     #[inline(always)]
-    pub fn tick(&mut self) -> Result<(), StopReason> {
+    pub fn tick(&mut self) -> Result<(), Stop> {
         if self.left > 1 {
             self.left -= 1;
             Ok(())
@@ -79,7 +84,7 @@ impl Steps<'_> {
 
     /// Counts `bytes` bytes of bulk work (at most [`CHUNK_BYTES`] at a time).
     #[inline]
-    pub fn bytes(&mut self, bytes: usize) -> Result<(), StopReason> {
+    pub fn bytes(&mut self, bytes: usize) -> Result<(), Stop> {
         let mut steps = (bytes / BYTES_PER_STEP) as u64;
         while steps >= u64::from(self.left) {
             steps -= u64::from(self.left);
@@ -91,14 +96,9 @@ impl Steps<'_> {
 
     #[cold]
     #[inline(never)]
-    fn check(&mut self) -> Result<(), StopReason> {
+    fn check(&mut self) -> Result<(), Stop> {
         self.left = self.meter.interval;
-        self.meter.guard.check()
-    }
-
-    /// The guard, for describing a stop.
-    pub fn guard(&self) -> &LimitGuard {
-        self.meter.guard()
+        self.meter.budget.check()
     }
 }
 
@@ -111,41 +111,79 @@ impl Drop for Steps<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::CallLimits;
+    use std::sync::atomic::AtomicU64;
+
+    /// A budget of `max` steps, checked every `interval`.
+    struct Countdown {
+        interval: u32,
+        max: u64,
+        used: AtomicU64,
+    }
+
+    impl Budget for Countdown {
+        fn interval(&self) -> u32 {
+            self.interval
+        }
+        fn check(&self) -> Result<(), Stop> {
+            let used = self
+                .used
+                .fetch_add(u64::from(self.interval), Ordering::Relaxed);
+            if used + u64::from(self.interval) > self.max {
+                return Err(Stop("out of steps".into()));
+            }
+            Ok(())
+        }
+        fn memory_room(&self) -> Option<usize> {
+            None
+        }
+        fn note_refusal(&self, _bytes: usize, _by_limit: bool) {}
+        fn stack_exhausted(&self) -> Option<&'static str> {
+            None
+        }
+    }
+
+    fn meter(max: u64) -> StepMeter {
+        StepMeter::new(Arc::new(Countdown {
+            interval: 10_000,
+            max,
+            used: AtomicU64::new(0),
+        }))
+    }
 
     #[test]
-    fn steps_are_charged_to_the_instruction_budget_one_to_one() {
-        let guard = Arc::new(LimitGuard::new(CallLimits {
-            instructions: Some(50_000),
-            time: None,
-        }));
-        guard.begin_call().unwrap();
-        let meter = StepMeter::new(Arc::clone(&guard));
+    fn steps_are_charged_to_the_budget_one_to_one() {
+        let meter = meter(50_000);
         let mut steps = meter.start();
         let mut counted = 0u64;
         while steps.tick().is_ok() {
             counted += 1;
             assert!(counted < 1_000_000, "the budget never ran out");
         }
-        // The guard trips on the first check past 50 000 instructions.
+        // The budget says stop on the first check past 50 000 steps.
         assert!((50_000..=60_000).contains(&counted), "{counted}");
-        assert_eq!(guard.tripped(), Some(StopReason::InstructionLimit));
     }
 
     #[test]
     fn bulk_bytes_count_one_step_per_64() {
-        let guard = Arc::new(LimitGuard::new(CallLimits {
-            instructions: Some(10_000),
-            time: None,
-        }));
-        guard.begin_call().unwrap();
-        let meter = StepMeter::new(Arc::clone(&guard));
+        let meter = meter(10_000);
         let mut steps = meter.start();
         assert!(steps.bytes(BYTES_PER_STEP * 9_000).is_ok());
         assert!(steps.bytes(BYTES_PER_STEP * 9_000).is_ok(), "first check");
         assert_eq!(
             steps.bytes(BYTES_PER_STEP * 9_000),
-            Err(StopReason::InstructionLimit)
+            Err(Stop("out of steps".into()))
         );
+    }
+
+    #[test]
+    fn the_count_left_carries_over_between_calls() {
+        let meter = meter(u64::MAX);
+        {
+            let mut steps = meter.start();
+            for _ in 0..2_500 {
+                steps.tick().unwrap();
+            }
+        }
+        assert_eq!(meter.start().left, 7_500);
     }
 }

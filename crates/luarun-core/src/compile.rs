@@ -21,7 +21,7 @@ use mlua::{Function, Lua};
 
 use mlua::ffi;
 
-use crate::hook::guard_of;
+use crate::limits::hook::guard_of;
 use crate::limits::LimitGuard;
 
 /// Bytes handed to the parser between two checks for a stop.

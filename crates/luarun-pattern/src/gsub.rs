@@ -37,7 +37,6 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
         Some((b'^', rest)) => (true, rest),
         _ => (false, &pattern[..]),
     };
-    let guard = context.guard();
     let mut steps = context.meter.start();
     let mut state = MatchState::new(&subject, pattern, &mut steps);
     let mut output = Output::default();
@@ -46,7 +45,7 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
     while count < max_replacements {
         let end = state
             .match_at(start)
-            .map_err(|e| Failure::from_match(lua, guard, e))?;
+            .map_err(|e| Failure::from_match(lua, e))?;
         if let Some(end) = end.filter(|&end| Some(end) != last_match) {
             count += 1;
             let before = output.len();
@@ -64,7 +63,7 @@ pub fn gsub(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Multi
             state
                 .steps()
                 .bytes(output.len() - before)
-                .map_err(|reason| Failure::stopped(lua, guard, reason))?;
+                .map_err(|stop| Failure::stopped(lua, stop))?;
             start = end;
             last_match = Some(end);
         } else if start < subject.len() {
@@ -162,17 +161,16 @@ fn add_value(
     replacement: &Replacement,
     output: &mut Output,
 ) -> Result<bool, Failure> {
-    let guard = context.guard();
     let value = match replacement {
         Replacement::Template(template) => {
             add_template(state, subject, start, end, &template.as_bytes(), output)
-                .map_err(|e| Failure::from_match(lua, guard, e))?;
+                .map_err(|e| Failure::from_match(lua, e))?;
             return Ok(true);
         }
         Replacement::Table(table) => {
             let key = state
                 .capture(0, start, end)
-                .map_err(|e| Failure::from_match(lua, guard, e))?;
+                .map_err(|e| Failure::from_match(lua, e))?;
             let key = capture_values(lua, subject, &[key])?.remove(0);
             if table.metatable().is_none() {
                 table.raw_get(key)?
@@ -183,7 +181,7 @@ fn add_value(
         Replacement::Function(function) => {
             let captures = state
                 .captures(start, end, true)
-                .map_err(|e| Failure::from_match(lua, guard, e))?;
+                .map_err(|e| Failure::from_match(lua, e))?;
             let captures = MultiValue::from_vec(capture_values(lua, subject, &captures)?);
             protected_call(context, function, captures)?
         }

@@ -101,16 +101,16 @@ impl State {
         };
         let guard = Arc::new(LimitGuard::new(options.call_limits));
         let jit_enabled = cfg!(feature = "luajit") && options.call_limits == CallLimits::default();
-        crate::hook::install(&lua, &guard).map_err(|e| convert_error(&e))?;
+        crate::limits::hook::install(&lua, &guard).map_err(|e| convert_error(&e))?;
         let print_target = Arc::new(PrintTarget::default());
 
         let setup = |lua: &Lua| -> mlua::Result<(Function, Function, Function)> {
             let globals = lua.globals();
             // Before the prelude: the port keeps the original pcall for gsub callbacks.
-            // LuaJIT keeps its own (Lua 5.1) pattern functions: see src/pattern/mod.rs.
+            // LuaJIT keeps its own (Lua 5.1) pattern functions: see the luarun-pattern crate.
             #[cfg(feature = "lua54")]
             if options.libraries.has(Libraries::STRING) {
-                crate::pattern::install(lua, &guard, &heap)?;
+                crate::string_patterns::install(lua, &guard, &heap)?;
             }
             #[cfg(feature = "luajit")]
             if !options.libraries.has(Libraries::COROUTINE) {

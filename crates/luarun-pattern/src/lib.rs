@@ -4,9 +4,13 @@
 //! The C versions run a whole match, however long, without executing one VM instruction,
 //! so the count hook that enforces limits never fires inside them: a backtracking pattern
 //! such as `("a"):rep(1e5):find(".-.-.-.-b")` runs for minutes. The port counts its work
-//! in steps (`steps.rs`) and asks the state's [`LimitGuard`] every few thousand steps,
-//! which stops it like the hook stops Lua code: same message, same status, and the stop
-//! cannot be caught by `pcall` because the guard stays tripped.
+//! in steps (`steps.rs`) and asks the host's [`Budget`] every few thousand steps; luarun's
+//! core answers with its limits, which stops the port like its count hook stops Lua code:
+//! same message, same status, and the stop cannot be caught by `pcall` because the
+//! core's guard stays tripped.
+//!
+//! The crate knows nothing of luarun's states: a host supplies a [`Budget`] and calls
+//! [`install`], so the port can be used, tested and fuzzed on its own.
 //!
 //! Each function is an mlua function behind a two-line Lua wrapper (`lua/patterns.lua`):
 //! mlua raises a callback's errors as userdata, but Lua's own functions raise plain
@@ -34,8 +38,6 @@ use std::sync::Arc;
 
 use mlua::{Function, LightUserData, Lua, MultiValue, Table, Value};
 
-use crate::heap::Heap;
-use crate::limits::{LimitGuard, StopReason};
 use matcher::MatchError;
 use steps::StepMeter;
 
@@ -46,6 +48,29 @@ static FAILURE_MARKER: u8 = 0;
 fn failure_marker() -> LightUserData {
     LightUserData(&FAILURE_MARKER as *const u8 as *mut c_void)
 }
+
+/// What a host lends the pattern functions: a step budget, memory accounting and a
+/// stack check. Every method may be called from the thread running the state.
+pub trait Budget: Send + Sync {
+    /// Steps between two calls of [`Budget::check`].
+    fn interval(&self) -> u32;
+    /// Charges [`Budget::interval`] steps; `Err` with the message to raise when the call
+    /// must stop.
+    fn check(&self) -> Result<(), Stop>;
+    /// Bytes the state may still allocate before its memory limit; `None` = no limit.
+    fn memory_room(&self) -> Option<usize>;
+    /// Records that a result of `bytes` could not be built: refused by the memory limit
+    /// (`by_limit`) or by the system.
+    fn note_refusal(&self, bytes: usize, by_limit: bool);
+    /// The message to raise when the host stack is too deep to enter Lua again (`gsub`
+    /// calls a replacement function for each match); `None` while there is room.
+    fn stack_exhausted(&self) -> Option<&'static str>;
+}
+
+/// A stop the [`Budget`] asked for: its message is raised unchanged, without a position,
+/// as the host's own stops are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stop(pub String);
 
 /// How a library function failed.
 pub enum Failure {
@@ -68,19 +93,19 @@ impl Failure {
         }
     }
 
-    /// The failure for a limit stop: the message the count hook would raise.
-    pub fn stopped(lua: &Lua, guard: &LimitGuard, reason: StopReason) -> Failure {
-        match lua.create_string(guard.describe(reason)) {
+    /// The failure for a budget stop: its message, raised unchanged.
+    pub fn stopped(lua: &Lua, stop: Stop) -> Failure {
+        match lua.create_string(stop.0) {
             Ok(s) => Failure::Rethrow(Value::String(s)),
             Err(e) => Failure::Lua(e),
         }
     }
 
     /// The failure for a matcher error.
-    pub fn from_match(lua: &Lua, guard: &LimitGuard, error: MatchError) -> Failure {
+    pub fn from_match(lua: &Lua, error: MatchError) -> Failure {
         match error {
             MatchError::Pattern(message) => Failure::message(lua, message),
-            MatchError::Stopped(reason) => Failure::stopped(lua, guard, reason),
+            MatchError::Stopped(stop) => Failure::stopped(lua, stop),
         }
     }
 
@@ -98,10 +123,9 @@ impl From<mlua::Error> for Failure {
 
 /// What the pattern functions of one state share.
 pub struct Context {
+    /// Counts steps against the host's budget, which also bounds the results built in
+    /// Rust buffers and records the allocations those buffers could not get.
     meter: StepMeter,
-    /// The state's heap: its limit bounds the results built in Rust buffers, and
-    /// allocations those buffers could not get are recorded there.
-    heap: Arc<Heap>,
     /// The original `pcall`: calls replacement functions so their error values survive
     /// unchanged (mlua would turn them into strings).
     raw_pcall: Function,
@@ -110,22 +134,15 @@ pub struct Context {
 }
 
 impl Context {
-    /// The guard the step meter reports to.
-    pub fn guard(&self) -> &LimitGuard {
-        self.meter.guard()
-    }
-
     /// Bytes the state may still allocate before its memory limit; `None` = no limit.
     pub fn memory_room(&self) -> Option<usize> {
-        self.heap
-            .limit()
-            .map(|limit| limit.saturating_sub(self.heap.used()))
+        self.meter.budget().memory_room()
     }
 
     /// The failure for a result that would not fit: past the memory limit, or more than
     /// the system gives a Rust buffer (`by_limit` false).
     pub fn out_of_memory(&self, bytes: usize, by_limit: bool) -> Failure {
-        self.heap.note_refusal(bytes, by_limit);
+        self.meter.budget().note_refusal(bytes, by_limit);
         Failure::out_of_memory()
     }
 
@@ -160,16 +177,15 @@ fn respond(result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
 type LibraryFunction = fn(&Arc<Context>, &Lua, MultiValue) -> Result<MultiValue, Failure>;
 
 /// Replaces `string.find`, `match`, `gmatch`, `gsub` and `rep` with the interruptible
-/// port. Does nothing when the string library is not open. Must run before the
-/// prelude replaces `pcall`.
-pub fn install(lua: &Lua, guard: &Arc<LimitGuard>, heap: &Arc<Heap>) -> mlua::Result<()> {
+/// port answering to `budget`. Does nothing when the string library is not open. Must
+/// run while `pcall` is still Lua's own (the port calls replacement functions with it).
+pub fn install(lua: &Lua, budget: Arc<dyn Budget>) -> mlua::Result<()> {
     let globals = lua.globals();
     let Ok(string) = globals.raw_get::<Table>("string") else {
         return Ok(());
     };
     let context = Arc::new(Context {
-        meter: StepMeter::new(Arc::clone(guard)),
-        heap: Arc::clone(heap),
+        meter: StepMeter::new(budget),
         raw_pcall: globals.raw_get("pcall")?,
         index: lua.load("local t, k = ... return t[k]").into_function()?,
     });
@@ -187,14 +203,14 @@ pub fn install(lua: &Lua, guard: &Arc<LimitGuard>, heap: &Arc<Heap>) -> mlua::Re
             name,
             lua.create_function(move |lua, args| {
                 // gsub re-enters Lua for each replacement: bound the host stack that uses.
-                if crate::cstack::exceeded() {
-                    return respond(Err(Failure::message(lua, crate::cstack::OVERFLOW_MESSAGE)));
+                if let Some(message) = context.meter.budget().stack_exhausted() {
+                    return respond(Err(Failure::message(lua, message)));
                 }
                 respond(function(&context, lua, args))
             })?,
         )?;
     }
-    lua.load(include_str!("../../lua/patterns.lua"))
+    lua.load(include_str!("../lua/patterns.lua"))
         .set_name("=luarun patterns")
         .set_mode(mlua::chunk::ChunkMode::Text)
         .call::<()>((string, raw, failure_marker()))

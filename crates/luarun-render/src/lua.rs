@@ -19,13 +19,13 @@ use mlua::MultiValue;
 use parking_lot::{Mutex, RwLock};
 
 use super::{idle_pools, mirror, write_row, Cancelled, Params, PixelFormat, Progress};
-use crate::error::{Error, ErrorKind, Result};
-use crate::fallible;
-use crate::pool::Pool;
-use crate::state::Options;
+use luarun_core::error::{Error, ErrorKind, Result};
+use luarun_core::fallible;
+use luarun_core::pool::Pool;
+use luarun_core::state::Options;
 
 /// The built-in kernel.
-pub const BUILTIN_KERNEL: &str = include_str!("../../lua/mandelbrot.lua");
+pub const BUILTIN_KERNEL: &str = include_str!("../lua/mandelbrot.lua");
 /// The global function a kernel defines.
 pub const KERNEL_FUNCTION: &str = "mandelbrot_row";
 

@@ -14,10 +14,19 @@ use mlua::{Function, Lua, MultiValue};
 use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::progress::Progress;
 use crate::state::{Options, State};
 
 /// Largest number of states a pool may hold.
-pub(crate) const MAX_POOL_SIZE: usize = 1024;
+pub const MAX_POOL_SIZE: usize = 1024;
+
+/// Resolves a requested thread count: 0 means every core.
+pub fn resolve_threads(requested: u32) -> u32 {
+    if requested != 0 {
+        return requested;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+}
 
 /// Builds the extra arguments passed after the index, once per state and run.
 pub type ArgsBuilder<'a> = dyn Fn(&Lua) -> mlua::Result<MultiValue> + Sync + 'a;
@@ -95,6 +104,58 @@ impl Pool {
             sink,
             after_each,
         )
+    }
+
+    /// [`Pool::run`] writing each result into `buf`: the result for index `first + k`
+    /// must be exactly `stride` bytes and lands at `buf[k * stride ..]`; `buf` holds
+    /// `count` results. `progress(done, count)` is called as indexes finish (about 256
+    /// times per run at most, and at the end); returning true cancels the run.
+    pub fn run_into(
+        &self,
+        function: &str,
+        first: i64,
+        buf: &mut [u8],
+        stride: usize,
+        progress: Option<&(dyn Fn(u32, u32) -> bool + Sync)>,
+    ) -> Result<()> {
+        if stride == 0 || buf.is_empty() {
+            return Ok(());
+        }
+        let count = buf.len() / stride;
+        let total = u32::try_from(count).map_err(|_| {
+            Error::invalid_argument(format!("{count} results are more than a run takes"))
+        })?;
+        let end = first.checked_add(i64::from(total)).ok_or_else(|| {
+            Error::invalid_argument(format!("first ({first}) + count ({count}) overflows"))
+        })?;
+        // One lock per result: workers finish indexes in any order.
+        let slots: Vec<Mutex<&mut [u8]>> = crate::fallible::collect(
+            buf.chunks_exact_mut(stride).map(Mutex::new),
+            count,
+            "the run's result slots",
+        )?;
+        let sink = |index: i64, bytes: &[u8]| -> Result<()> {
+            if bytes.len() != stride {
+                return Err(Error::new(
+                    ErrorKind::Runtime,
+                    format!(
+                        "'{function}' returned {} bytes, stride is {stride}",
+                        bytes.len()
+                    ),
+                ));
+            }
+            slots[(index - first) as usize]
+                .lock()
+                .copy_from_slice(bytes);
+            Ok(())
+        };
+        let progress = Progress::new(total, progress);
+        let after_each = || {
+            progress.rows_done(1);
+            progress.is_cancelled()
+        };
+        let no_args = |_: &mlua::Lua| Ok(MultiValue::new());
+        self.run(function, first..end, &no_args, &sink, &after_each)
     }
 
     /// [`Pool::run`] over a list of indexes (in any order), for callers that skip some.

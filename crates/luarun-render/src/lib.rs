@@ -22,7 +22,6 @@ pub mod lua;
 pub mod mirror;
 pub mod native;
 mod pixels;
-mod progress;
 pub mod reference;
 mod scalar;
 pub mod shortcut;
@@ -31,16 +30,16 @@ mod simd_avx2;
 #[cfg(target_arch = "x86_64")]
 mod simd_avx512;
 
-use crate::error::{Error, ErrorKind, Result};
+use luarun_core::error::{Error, ErrorKind, Result};
 
+pub use luarun_core::pool::resolve_threads;
+pub use luarun_core::progress::{Cancelled, Progress, StepBudget, POLL_STEPS};
 pub use pixels::{write_row, PixelFormat};
-pub(crate) use progress::POLL_STEPS;
-pub use progress::{Cancelled, Progress, StepBudget};
 
 /// Largest width or height (of the image or of the rendered tile) a render accepts.
-pub(crate) const MAX_SIDE: u32 = 1 << 20;
+pub const MAX_SIDE: u32 = 1 << 20;
 /// Largest thread count a render accepts.
-pub(crate) const MAX_THREADS: u32 = 1024;
+pub const MAX_THREADS: u32 = 1024;
 
 /// Which engine computes the pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +106,19 @@ impl Default for Params {
 }
 
 impl Params {
+    /// The request with its "0 = default" fields filled: `threads` 0 is every core,
+    /// `image_width` / `image_height` 0 are the rendered part's own size (no tiling).
+    pub fn with_defaults_resolved(mut self) -> Self {
+        self.threads = resolve_threads(self.threads);
+        if self.image_width == 0 {
+            self.image_width = self.width;
+        }
+        if self.image_height == 0 {
+            self.image_height = self.height;
+        }
+        self
+    }
+
     /// Checks every field; returns a message saying what to change.
     pub fn validate(&self) -> Result<()> {
         let bad = |message: String| Err(Error::invalid_argument(message));
@@ -265,12 +277,4 @@ pub fn render(params: &Params, buf: &mut [u8], options: &RenderOptions) -> Resul
         Engine::Lua => lua::render(params, buf, &progress, options.lua_kernel)?,
     }
     progress.finish()
-}
-
-/// Resolves a requested thread count: 0 means every core.
-pub fn resolve_threads(requested: u32) -> u32 {
-    if requested != 0 {
-        return requested;
-    }
-    std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
 }

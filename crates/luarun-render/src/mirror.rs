@@ -16,8 +16,8 @@
 //! not, so the Lua engine copies only for its built-in kernel.
 
 use super::{Params, Progress};
-use crate::error::Result;
-use crate::fallible;
+use luarun_core::error::Result;
+use luarun_core::fallible;
 
 /// For each row of the rendered part, the row (also of the rendered part) whose bytes it
 /// repeats, or `None` when it must be computed. A source row is never itself a copy.

@@ -50,11 +50,10 @@ pub fn find(
         return fail(); // starts after the end: cannot find anything
     }
     let init = init as usize;
-    let guard = context.guard();
     let mut steps = context.meter.start();
     if find && (args.truthy(4) || has_no_specials(&pattern)) {
         let found = find_plain(&subject[init..], &pattern, &mut steps)
-            .map_err(|reason| Failure::stopped(lua, guard, reason))?;
+            .map_err(|stop| Failure::stopped(lua, stop))?;
         return match found {
             Some(at) => Ok(MultiValue::from_vec(vec![
                 Value::Integer((init + at + 1) as i64),
@@ -72,11 +71,11 @@ pub fn find(
     loop {
         let end = state
             .match_at(start)
-            .map_err(|e| Failure::from_match(lua, guard, e))?;
+            .map_err(|e| Failure::from_match(lua, e))?;
         if let Some(end) = end {
             let captures = state
                 .captures(start, end, !find)
-                .map_err(|e| Failure::from_match(lua, guard, e))?;
+                .map_err(|e| Failure::from_match(lua, e))?;
             let mut results = Vec::with_capacity(captures.len() + 2);
             if find {
                 results.push(Value::Integer(start as i64 + 1));
@@ -108,20 +107,19 @@ pub fn gmatch(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Mul
     let iterate = lua.create_function(move |lua, ()| {
         super::respond((|| {
             let (subject, pattern) = (subject.as_bytes(), pattern.as_bytes());
-            let guard = context.guard();
             let mut steps = context.meter.start();
             let mut state = MatchState::new(&subject, &pattern, &mut steps);
             let mut start = next_start.get();
             while start <= subject.len() {
                 let end = state
                     .match_at(start)
-                    .map_err(|e| Failure::from_match(lua, guard, e))?;
+                    .map_err(|e| Failure::from_match(lua, e))?;
                 if let Some(end) = end.filter(|&end| Some(end) != last_match.get()) {
                     next_start.set(end);
                     last_match.set(Some(end));
                     let captures = state
                         .captures(start, end, true)
-                        .map_err(|e| Failure::from_match(lua, guard, e))?;
+                        .map_err(|e| Failure::from_match(lua, e))?;
                     return Ok(MultiValue::from_vec(capture_values(
                         lua, &subject, &captures,
                     )?));

@@ -1,11 +1,15 @@
 //! Per-call execution limits: instruction budget, wall-time deadline and interrupts.
 //!
-//! A Lua count hook (see `hook.rs`) calls [`LimitGuard::check`] every few thousand VM
-//! instructions; the pattern functions, which run without VM instructions, call it every
-//! few thousand matcher steps (see `pattern/steps.rs`).
+//! A Lua count hook ([`hook`]) calls [`LimitGuard::check`] every few thousand VM
+//! instructions and the [`watchdog`] thread trips deadlines; the pattern functions, which
+//! run without VM instructions, call `check` every few thousand matcher steps (through
+//! `crate::string_patterns`).
 //! Once a limit trips, the guard stays tripped until the outermost call returns, so every
 //! later check fails too and the sandbox prelude re-raises the error out of `pcall`,
 //! `xpcall` and `coroutine.resume`: Lua code cannot swallow it.
+
+pub mod hook;
+pub mod watchdog;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -66,11 +70,11 @@ pub struct LimitGuard {
     /// A [`StopReason`] code once the running call has been stopped; 0 otherwise.
     tripped: AtomicU8,
     /// Which Lua threads the hook must be armed on (see `hook.rs`).
-    running: crate::hook::RunningLock,
+    running: crate::limits::hook::RunningLock,
     /// Set by the watchdog when the running call's time limit passed.
     time_expired: AtomicBool,
     /// The running call's deadline registered with the watchdog.
-    timer: parking_lot::Mutex<Option<crate::watchdog::TimerId>>,
+    timer: parking_lot::Mutex<Option<crate::limits::watchdog::TimerId>>,
 }
 
 impl LimitGuard {
@@ -78,11 +82,11 @@ impl LimitGuard {
     pub fn new(limits: CallLimits) -> Self {
         LimitGuard {
             limits,
-            interval: u64::from(crate::hook::hook_interval(limits.instructions)),
+            interval: u64::from(crate::limits::hook::hook_interval(limits.instructions)),
             instructions_used: AtomicU64::new(0),
             interrupt_requested: AtomicBool::new(false),
             tripped: AtomicU8::new(0),
-            running: parking_lot::Mutex::new(crate::hook::RunningThreads::empty()),
+            running: parking_lot::Mutex::new(crate::limits::hook::RunningThreads::empty()),
             time_expired: AtomicBool::new(false),
             timer: parking_lot::Mutex::new(None),
         }
@@ -96,11 +100,11 @@ impl LimitGuard {
     /// Asks the running call (or, if none runs, the next one) to stop. Any thread, any time.
     pub fn request_interrupt(&self) {
         self.interrupt_requested.store(true, Ordering::SeqCst);
-        crate::hook::arm(self);
+        crate::limits::hook::arm(self);
     }
 
     /// The Lua threads the hook must be armed on.
-    pub fn running(&self) -> &crate::hook::RunningLock {
+    pub fn running(&self) -> &crate::limits::hook::RunningLock {
         &self.running
     }
 
@@ -125,7 +129,7 @@ impl LimitGuard {
     /// Called by the watchdog when the running call's deadline passed.
     pub fn expire(&self) {
         self.time_expired.store(true, Ordering::SeqCst);
-        crate::hook::arm(self);
+        crate::limits::hook::arm(self);
     }
 
     /// Starts the budget of a top-level call. Fails at once when an interrupt is pending,
@@ -138,7 +142,7 @@ impl LimitGuard {
         self.instructions_used.store(0, Ordering::Relaxed);
         self.time_expired.store(false, Ordering::SeqCst);
         if let Some(limit) = self.limits.time {
-            let timer = crate::watchdog::watchdog().schedule(Instant::now() + limit, self);
+            let timer = crate::limits::watchdog::watchdog().schedule(Instant::now() + limit, self);
             *self.timer.lock() = Some(timer);
         }
         if self.interrupt_requested.swap(false, Ordering::SeqCst) {
@@ -150,13 +154,13 @@ impl LimitGuard {
     /// Ends a top-level call: the next call starts with a fresh budget.
     pub fn end_call(&self) {
         if let Some(timer) = self.timer.lock().take() {
-            crate::watchdog::watchdog().cancel(timer);
+            crate::limits::watchdog::watchdog().cancel(timer);
         }
         // After the cancel: a late expiry cannot leak into the next call.
         self.time_expired.store(false, Ordering::SeqCst);
         // A pending interrupt keeps the hook armed for the next call, which it fails.
         if self.hook_is_permanent() || !self.interrupt_requested.load(Ordering::SeqCst) {
-            crate::hook::rest(self);
+            crate::limits::hook::rest(self);
         }
         if self.tripped.load(Ordering::SeqCst) != StopReason::Closing.code() {
             self.tripped.store(0, Ordering::SeqCst);
@@ -168,7 +172,7 @@ impl LimitGuard {
     pub fn close(&self) {
         self.tripped
             .store(StopReason::Closing.code(), Ordering::SeqCst);
-        crate::hook::arm(self);
+        crate::limits::hook::arm(self);
     }
 
     /// Why the current call was stopped, if it was.

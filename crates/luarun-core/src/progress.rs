@@ -17,11 +17,11 @@ use crate::error::{Error, ErrorKind, Result};
 /// Iteration steps a worker runs between two polls: tens of microseconds for the
 /// native kernels (a step of a vector group takes a few nanoseconds), a few hundred for
 /// the Lua kernel on Lua 5.4, so a cancellation lands well within a millisecond.
-pub(crate) const POLL_STEPS: u32 = 4096;
+pub const POLL_STEPS: u32 = 4096;
 
 /// How long the callback may go uncalled while the render runs: rows that finish call
 /// it too, but a slow row would otherwise keep it (and a cancel) waiting.
-pub(crate) const REPORT_INTERVAL: Duration = Duration::from_millis(10);
+pub const REPORT_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The render was cancelled by its progress callback; the worker stops where it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 
 use super::ctype::match_class;
 use super::steps::{Steps, CHUNK_BYTES};
-use crate::limits::StopReason;
+use crate::Stop;
 
 /// Most captures one pattern may hold (`LUA_MAXCAPTURES`).
 pub const MAX_CAPTURES: usize = 32;
@@ -27,12 +27,12 @@ pub enum MatchError {
     /// The pattern is malformed or misused; the text is Lua 5.4's error message.
     Pattern(String),
     /// A limit or an interrupt stopped the matcher.
-    Stopped(StopReason),
+    Stopped(Stop),
 }
 
-impl From<StopReason> for MatchError {
-    fn from(reason: StopReason) -> Self {
-        MatchError::Stopped(reason)
+impl From<Stop> for MatchError {
+    fn from(stop: Stop) -> Self {
+        MatchError::Stopped(stop)
     }
 }
 

@@ -2,7 +2,7 @@
 //! shortcut and the chunked plain search itself.
 
 use super::steps::{Steps, BYTES_PER_STEP, CHUNK_BYTES};
-use crate::limits::StopReason;
+use crate::Stop;
 
 /// Bytes that make a pattern more than a plain string (`SPECIALS`).
 const SPECIALS: &[u8] = b"^$*+?.([%-";
@@ -31,7 +31,7 @@ pub fn find_plain(
     haystack: &[u8],
     needle: &[u8],
     steps: &mut Steps,
-) -> Result<Option<usize>, StopReason> {
+) -> Result<Option<usize>, Stop> {
     let Some((&first, rest)) = needle.split_first() else {
         return Ok(Some(0)); // empty strings are everywhere
     };

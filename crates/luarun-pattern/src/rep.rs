@@ -44,7 +44,6 @@ pub fn rep(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<MultiV
     }
     // From `unit.len()` on, the output repeats (separator, unit) with period `period`:
     // grow it by copying from itself, at the same phase, at most a chunk at a time.
-    let guard = context.guard();
     let mut steps = context.meter.start();
     let periodic_start = unit.len();
     while output.len() < total {
@@ -55,7 +54,7 @@ pub fn rep(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<MultiV
         output.extend_from_within(from..from + chunk);
         steps
             .bytes(chunk)
-            .map_err(|reason| Failure::stopped(lua, guard, reason))?;
+            .map_err(|stop| Failure::stopped(lua, stop))?;
     }
     Ok(single(Value::String(lua.create_string(&output)?)))
 }

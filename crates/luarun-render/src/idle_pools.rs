@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::pool::Pool;
+use luarun_core::pool::Pool;
 
 /// Most Lua states the idle pools hold together.
 pub const MAX_IDLE_STATES: usize = 64;

@@ -9,8 +9,8 @@ use parking_lot::Mutex;
 use rayon::prelude::*;
 
 use super::{mirror, scalar, write_row, Cancelled, Params, PixelFormat, Progress, Row, StepBudget};
-use crate::error::{Error, ErrorKind, Result};
-use crate::fallible;
+use luarun_core::error::{Error, ErrorKind, Result};
+use luarun_core::fallible;
 
 /// An instruction set a row kernel is written for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

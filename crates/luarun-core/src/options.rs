@@ -13,28 +13,27 @@ pub struct Libraries(pub u32);
 
 impl Libraries {
     /// `coroutine`.
-    pub(crate) const COROUTINE: u32 = 1;
+    pub const COROUTINE: u32 = 1;
     /// `table`.
-    pub(crate) const TABLE: u32 = 1 << 1;
+    pub const TABLE: u32 = 1 << 1;
     /// `string` (without `string.dump` unless bytecode is allowed).
-    pub(crate) const STRING: u32 = 1 << 2;
+    pub const STRING: u32 = 1 << 2;
     /// `math`.
-    pub(crate) const MATH: u32 = 1 << 3;
+    pub const MATH: u32 = 1 << 3;
     /// `utf8`.
-    pub(crate) const UTF8: u32 = 1 << 4;
+    pub const UTF8: u32 = 1 << 4;
     /// `os`: clock and date, but also `os.execute`, `os.remove`, `os.exit`.
-    pub(crate) const OS: u32 = 1 << 5;
+    pub const OS: u32 = 1 << 5;
     /// `io`, plus the base functions `dofile` and `loadfile`: file system access.
-    pub(crate) const IO: u32 = 1 << 6;
+    pub const IO: u32 = 1 << 6;
     /// `package` and `require`: loads Lua and C modules from disk.
-    pub(crate) const PACKAGE: u32 = 1 << 7;
+    pub const PACKAGE: u32 = 1 << 7;
     /// `debug`: can break every guarantee of the sandbox.
-    pub(crate) const DEBUG: u32 = 1 << 8;
+    pub const DEBUG: u32 = 1 << 8;
     /// The safe default set.
-    pub(crate) const SAFE: u32 =
-        Self::COROUTINE | Self::TABLE | Self::STRING | Self::MATH | Self::UTF8;
+    pub const SAFE: u32 = Self::COROUTINE | Self::TABLE | Self::STRING | Self::MATH | Self::UTF8;
     /// Every library.
-    pub(crate) const ALL: u32 = Self::SAFE | Self::OS | Self::IO | Self::PACKAGE | Self::DEBUG;
+    pub const ALL: u32 = Self::SAFE | Self::OS | Self::IO | Self::PACKAGE | Self::DEBUG;
 
     pub(crate) fn has(self, lib: u32) -> bool {
         self.0 & lib != 0

@@ -1,0 +1,26 @@
+//! luarun's safe core: Lua states and their options, limits (count hook and watchdog),
+//! errors, host objects, pools of states and progress reporting.
+//!
+//! Nothing here speaks C: the `luarun` crate's shells check and convert C arguments and
+//! call into this crate; errors carry a kind, a stop reason and the option involved, which
+//! each binding words in its own vocabulary.
+
+pub mod addresses;
+pub mod compile;
+pub mod coroutines;
+pub mod cstack;
+pub mod error;
+pub mod fallible;
+pub mod heap;
+pub mod host_object;
+pub mod limits;
+pub mod map;
+pub mod options;
+pub mod pool;
+pub mod print;
+pub mod progress;
+pub mod raised;
+pub mod state;
+pub mod string_patterns;
+
+pub use mlua;
