@@ -128,11 +128,13 @@ test-cpp: $(CXX_TESTS) $(CXX_EXAMPLES)
 	./$(BUILD)/examples/cpp/render_pbm 200 $(BUILD)/cpp_mandelbrot_200.pbm lua
 	echo "cc65e64bd553ed18896de1dfe7fae3e5  $(BUILD)/cpp_mandelbrot_200.pbm" | md5sum -c -
 
-## test-node: the Node.js binding (koffi, pinned in bindings/node/package-lock.json)
+## test-node: the Node.js binding (koffi, pinned in bindings/node/package-lock.json), on
+## both flavors
 test-node: build
 	@if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then \
 	  cd bindings/node && npm ci --no-audit --no-fund --loglevel=error && \
-	  LUARUN_LIBRARY=$(abspath $(LIB)) node --test; \
+	  LUARUN_LIBRARY=$(abspath $(LIB)) node --test && \
+	  LUARUN_LIBRARY=$(abspath $(LIB_LUAJIT)) node --test; \
 	else \
 	  echo "SKIPPED test-node: node and npm not found (apt-get install nodejs npm)"; \
 	fi

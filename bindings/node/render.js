@@ -144,8 +144,10 @@ function render(options = undefined, buffer = undefined) {
 
 /**
  * Adapts `progress(rowsDone, rowsTotal)` to luarun_progress_callback, whose C rule is
- * "return non-zero to cancel": true or a non-zero number cancels; undefined, null,
- * false or 0 continues. Anything else, or a throw, stops the render with that error.
+ * "return non-zero to cancel", as every binding does: a truthy answer cancels, a falsy
+ * one (undefined, null, false, 0, '') continues. A Promise is refused rather than taken
+ * as "cancel" (an async progress function could never continue); it, or a throw, stops
+ * the render with that error.
  */
 function progressAdapter(progress) {
   const outcome = { error: null, cancelledAt: null };
@@ -153,14 +155,14 @@ function progressAdapter(progress) {
     progressDepth += 1;
     try {
       const answer = progress(rowsDone, rowsTotal);
-      if (answer === undefined || answer === null || answer === false || answer === 0) return 0;
-      if (answer === true || (typeof answer === 'number' && !Number.isNaN(answer))) {
-        outcome.cancelledAt = [rowsDone, rowsTotal];
+      if (answer !== null && typeof answer === 'object' && typeof answer.then === 'function') {
+        outcome.error = new TypeError(`luarun: progress returned ${checks.describe(answer)}; progress runs ` +
+                                      'synchronously and cannot await: return a truthy value to cancel, ' +
+                                      'or nothing to continue');
         return 1;
       }
-      const promise = typeof answer.then === 'function' ? ' (progress runs synchronously; it cannot await)' : '';
-      outcome.error = new TypeError(`luarun: progress returned ${checks.describe(answer)}${promise}; return true ` +
-                                    '(or a non-zero number) to cancel, or nothing, false or 0 to continue');
+      if (!answer) return 0;
+      outcome.cancelledAt = [rowsDone, rowsTotal];
     } catch (error) {
       outcome.error = error;
     } finally {
@@ -188,9 +190,9 @@ function checkKernelSyntax(kernel) {
  * {@link render} on a worker thread: returns a Promise of the buffer and lets the JS
  * thread run meanwhile, so `options.progress(rowsDone, rowsTotal)` can be called.
  * Progress follows the C rule (include/luarun.h, luarun_progress_callback: non-zero
- * cancels): return true or a non-zero number to cancel, nothing, null, false or 0 to
- * continue; what it throws (or a return of another type, as a TypeError) stops the
- * render and rejects the Promise. Do not touch `buffer` until the Promise settles.
+ * cancels): return a truthy value (true, 1, 'stop') to cancel, nothing or a falsy value
+ * (undefined, false, 0) to continue; what it throws (or a Promise, as a TypeError)
+ * stops the render and rejects the Promise. Do not touch `buffer` until the Promise settles.
  * @param {object} [options] as for {@link render}, plus `progress`
  * @param {Buffer|ArrayBufferView|ArrayBuffer} [buffer]
  * @returns {Promise<Buffer|ArrayBufferView|ArrayBuffer>}

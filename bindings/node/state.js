@@ -314,4 +314,4 @@ class State {
   }
 }
 
-module.exports = { State, LIBRARIES, RESULTS_CAP, chunkName };
+module.exports = { State, LIBRARIES, GC_OPERATIONS, RESULTS_CAP, chunkName };

@@ -40,6 +40,18 @@ const CASES = [
   ['render({ width: -1 })', RangeError, /width must be an integer in 1 \.\.= 1048576 \(uint32_t\), got -1/],
   ['render({ width: 10.5 })', RangeError, /width must be an integer .* got 10\.5/],
   ['render({ width: 2 ** 32 })', RangeError, /got 4294967296/],
+  ['render({ width: 2 ** 40 })', RangeError, /width must be an integer in 1 \.\.= 1048576 \(uint32_t\), got 1099511627776/],
+  ['render({ width: NaN })', RangeError, /width must be an integer .* got NaN/],
+  ["render({ height: '10' })", TypeError, /height must be an integer .* got "10" \(a string\)/],
+  ['bufferSize({ width: -1 })', RangeError, /width must be an integer in 1 \.\.= 1048576 \(uint32_t\), got -1/],
+  ['bufferSize({ width: 10.5 })', RangeError, /width must be an integer .* got 10\.5/],
+  ['bufferSize({ width: 2 ** 40 })', RangeError, /got 1099511627776/],
+  ['bufferSize({ width: NaN })', RangeError, /got NaN/],
+  ["bufferSize({ format: 'rgb' })", RangeError, /unknown format "rgb"/],
+  ["bufferSize({ engine: 'LUA' })", RangeError, /unknown engine "LUA"/],
+  ['luarun.renderAsync({ width: NaN })', RangeError, /width must be an integer .* got NaN/],
+  ['render(null)', TypeError, /render option must be an object, got null/],
+  ['luarun.mandelbrotParams({ width: 10n ** 30n })', RangeError, /width must be an integer in 1 \.\.= 1048576/],
   ['render({ max_iter: true })', TypeError, /max_iter must be an integer .* got true \(a boolean\)/],
   ['render({ threads: NaN })', RangeError, /threads must be an integer .* got NaN/],
   ["render({ x_min: '0' })", TypeError, /x_min must be a finite number, got "0"/],
@@ -53,6 +65,12 @@ const CASES = [
   ['state.call(5)', TypeError, /name must be a string, got 5/],
   ["state.call('print\\0x')", RangeError, /holds a NUL character/],
   ['state.exec(5)', TypeError, /code must be a string or a Buffer/],
+  ['state.eval(42)', TypeError, /expression must be a string or a Buffer/],
+  ["state.setMemoryLimit('1')", TypeError, /bytes must be an integer in 0 \.\.= 18446744073709551615 \(uint64_t\)/],
+  ['state.setMemoryLimit(-1)', RangeError, /bytes must be an integer/],
+  ['state.gc({})', TypeError, /gc operation must be one of collect, stop, restart/],
+  ['state.setPrint(5)', TypeError, /setPrint takes a function or null/],
+  ['new luarun.State(null)', TypeError, /State option must be an object, got null/],
   ["state.call('print', 2n ** 64n)", RangeError, /argument 1 must be an integer in -9223372036854775808 \.\.= 9223372036854775807/],
   ["state.call('print', () => 1)", TypeError, /argument 1 is a function, which Lua cannot hold/],
   ["new luarun.State({ memoryLimit: '1MB' })", TypeError, /memoryLimit must be an integer in 0 \.\.= 18446744073709551615 \(uint64_t\)/],
@@ -75,6 +93,22 @@ for (const [expression, ErrorType, message] of CASES) {
     assert.equal(outcome.threw, true, `no error; the result was ${outcome.result}`);
     assert.equal(outcome.name, ErrorType.name, outcome.message);
     assert.match(outcome.message, message);
+  });
+}
+
+const RESULTS = [
+  // A table is one value (a Map copy), several results are an Array, as Python's tuple.
+  ["JSON.stringify([...state.eval('{1, 2, 3}')])", '[[1,1],[2,2],[3,3]]'],
+  ["JSON.stringify(state.eval('1, 2'))", '[1,2]'],
+  ["state.eval('{1, 2, 3}') instanceof Map && state.eval('{1, 2, 3}').size", '3'],
+  ["JSON.stringify(state.eval('nil'))", 'null'],
+];
+
+for (const [expression, expected] of RESULTS) {
+  test(`${expression} is ${expected}`, () => {
+    const child = throwInChild(expression);
+    assert.equal(child.signal, null, child.stderr);
+    assert.deepEqual(JSON.parse(child.stdout), { threw: false, result: expected });
   });
 }
 
