@@ -162,9 +162,9 @@ sanitize: $(ASAN_TESTS) $(C_TESTS) $(CXX_TESTS)
 header:
 	LUARUN_BLESS_HEADER=1 $(CARGO) test --test header
 
-## install: both flavors' shared and static libraries, luarun.h and the C++ headers,
-## pkg-config files and the CMake package under DESTDIR/PREFIX (default /usr/local)
-INSTALL_LIBS    := $(LIB) $(LIB_LUAJIT) $(RELEASE)/libluarun.a $(RELEASE)/libluarun_luajit.a
+# What `make install` puts under DESTDIR/PREFIX, and where.
+INSTALL_SHARED  := $(LIB) $(LIB_LUAJIT)
+INSTALL_STATIC  := $(RELEASE)/libluarun.a $(RELEASE)/libluarun_luajit.a
 INSTALL_HEADERS := include/luarun.h $(wildcard bindings/cpp/*.hpp)
 INSTALL_LIBDIR   = $(DESTDIR)$(PREFIX)/lib
 INSTALL_CMAKEDIR = $(INSTALL_LIBDIR)/cmake/luarun
@@ -175,10 +175,13 @@ PC_FILE          = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g'
                        -e 's|@LUA@|$(2)|g' packaging/luarun.pc.in > $(INSTALL_LIBDIR)/pkgconfig/$(1).pc
 CMAKE_FILE       = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB_EXT@|$(LIB_EXT)|g' \
                        -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g' packaging/$(1).in > $(INSTALL_CMAKEDIR)/$(1)
+
+## install: both flavors' shared and static libraries, luarun.h and the C++ headers,
+## pkg-config files and the CMake package under DESTDIR/PREFIX (default /usr/local)
 install: build
 	install -d $(INSTALL_LIBDIR) $(DESTDIR)$(PREFIX)/include $(INSTALL_LIBDIR)/pkgconfig $(INSTALL_CMAKEDIR)
-	install -m 755 $(LIB) $(LIB_LUAJIT) $(INSTALL_LIBDIR)/
-	install -m 644 $(RELEASE)/libluarun.a $(RELEASE)/libluarun_luajit.a $(INSTALL_LIBDIR)/
+	install -m 755 $(INSTALL_SHARED) $(INSTALL_LIBDIR)/
+	install -m 644 $(INSTALL_STATIC) $(INSTALL_LIBDIR)/
 	install -m 644 $(INSTALL_HEADERS) $(DESTDIR)$(PREFIX)/include/
 	$(call PC_FILE,luarun,Lua 5.4)
 	$(call PC_FILE,luarun_luajit,LuaJIT)
@@ -187,7 +190,7 @@ install: build
 
 ## uninstall: removes what `make install` put under DESTDIR/PREFIX
 uninstall:
-	rm -f $(addprefix $(INSTALL_LIBDIR)/,$(notdir $(INSTALL_LIBS))) \
+	rm -f $(addprefix $(INSTALL_LIBDIR)/,$(notdir $(INSTALL_SHARED) $(INSTALL_STATIC))) \
 	      $(addprefix $(DESTDIR)$(PREFIX)/include/,$(notdir $(INSTALL_HEADERS))) \
 	      $(INSTALL_LIBDIR)/pkgconfig/luarun.pc $(INSTALL_LIBDIR)/pkgconfig/luarun_luajit.pc \
 	      $(INSTALL_CMAKEDIR)/luarunConfig.cmake $(INSTALL_CMAKEDIR)/luarunConfigVersion.cmake
