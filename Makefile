@@ -41,7 +41,7 @@ VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
 .PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits
-.PHONY: test-cpp test-node sanitize bench-cpp bench help test-hostile
+.PHONY: test-cpp test-node sanitize bench-cpp bench help test-hostile test-install uninstall
 
 all: build
 
@@ -58,33 +58,41 @@ build:
 
 $(LIB): build
 
+# The one compile line of every C and C++ program here (tests, examples, benchmarks),
+# strict flags, linked to the freshly built libluarun; $(1): extra flags and includes.
+define compile_c
+@mkdir -p $(dir $@)
+$(CC) $(CFLAGS_STRICT) $(1) $< -o $@ $(LINK_LUARUN)
+endef
+define compile_cxx
+@mkdir -p $(dir $@)
+$(CXX) $(CXXFLAGS_STRICT) $(1) $< -o $@ $(LINK_LUARUN)
+endef
+
 $(BUILD)/c/%: tests/c/%.c $(C_HEADERS) | build
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude -Itests/c $< -o $@ $(LINK_LUARUN)
+	$(call compile_c,-Iinclude -Itests/c)
 
 $(BUILD)/examples/%: examples/%.c include/luarun.h | build
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) -Iinclude $< -o $@ $(LINK_LUARUN)
+	$(call compile_c,-Iinclude)
 
 $(BUILD)/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_STRICT) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
+	$(call compile_cxx,$(CXX_INCLUDES))
 
 $(BUILD)/examples/cpp/%: examples/%.cpp $(wildcard bindings/cpp/*.hpp) include/luarun.h | build
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
+	$(call compile_cxx,-Iinclude -Ibindings/cpp)
+
+$(BUILD)/benches/%: benches/%.cpp $(wildcard bindings/cpp/*.hpp) include/luarun.h | build
+	$(call compile_cxx,-Iinclude -Ibindings/cpp)
 
 $(BUILD)/asan/c/%: tests/c/%.c $(C_HEADERS) | build
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_STRICT) $(SANITIZE_FLAGS) -Iinclude -Itests/c $< -o $@ $(LINK_LUARUN)
+	$(call compile_c,$(SANITIZE_FLAGS) -Iinclude -Itests/c)
 
 $(BUILD)/asan/cpp/%: tests/cpp/%.cpp $(CXX_HEADERS) | build
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_STRICT) $(SANITIZE_FLAGS) $(CXX_INCLUDES) $< -o $@ $(LINK_LUARUN)
+	$(call compile_cxx,$(SANITIZE_FLAGS) $(CXX_INCLUDES))
 
 ## demo: the Python comparison table (saves build/mandelbrot.png), then the C demos
 ## (render writes build/mandelbrot.pbm and .ppm)
-demo: $(BUILD)/examples/hello $(BUILD)/examples/render
+demo: demo-python $(BUILD)/examples/hello $(BUILD)/examples/render
 	./$(BUILD)/examples/hello
 	./$(BUILD)/examples/render
 
@@ -93,8 +101,8 @@ bench:
 	$(CARGO) bench --bench mandelbrot
 
 ## test: fmt, clippy, Rust tests of both flavors (incl. header freshness), C, C++,
-## Node.js and Python tests
-test: lint test-rust test-c
+## make install (CMake and pkg-config), Node.js and Python tests
+test: lint test-rust test-c test-cpp test-install test-node test-python
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -121,7 +129,6 @@ test-c: $(C_TESTS)
 	  echo "== SONAMEs ok"; fi
 
 ## test-cpp: the C++ wrapper's tests (bindings/cpp/luarun.hpp) and examples
-test: test-cpp test-node
 test-cpp: $(CXX_TESTS) $(CXX_EXAMPLES)
 	@set -e; for t in $(CXX_TESTS); do echo "== $$t"; ./$$t; done
 	./$(BUILD)/examples/cpp/hello > /dev/null
@@ -143,10 +150,6 @@ test-node: build
 bench-cpp: $(BUILD)/benches/cpp_call_overhead
 	./$(BUILD)/benches/cpp_call_overhead 1000000
 
-$(BUILD)/benches/%: benches/%.cpp $(wildcard bindings/cpp/*.hpp) include/luarun.h | build
-	@mkdir -p $(dir $@)
-	$(CXX) $(CXXFLAGS_STRICT) -Iinclude -Ibindings/cpp $< -o $@ $(LINK_LUARUN)
-
 ## sanitize: C and C++ tests under ASan + UBSan, then under valgrind memcheck
 sanitize: $(ASAN_TESTS) $(C_TESTS) $(CXX_TESTS)
 	@set -e; for t in $(ASAN_TESTS); do echo "== asan $$t"; \
@@ -161,16 +164,45 @@ sanitize: $(ASAN_TESTS) $(C_TESTS) $(CXX_TESTS)
 header:
 	LUARUN_BLESS_HEADER=1 $(CARGO) test --test header
 
-## install: library, header and pkg-config file under PREFIX
+# What `make install` puts under DESTDIR/PREFIX, and where.
+INSTALL_SHARED  := $(LIB) $(LIB_LUAJIT)
+INSTALL_STATIC  := $(RELEASE)/libluarun.a $(RELEASE)/libluarun_luajit.a
+INSTALL_HEADERS := include/luarun.h $(wildcard bindings/cpp/*.hpp)
+INSTALL_LIBDIR   = $(DESTDIR)$(PREFIX)/lib
+INSTALL_CMAKEDIR = $(INSTALL_LIBDIR)/cmake/luarun
+# The generated files: Cargo.toml's version, and for the CMake version check the pointer
+# size of the C compiler's target (the libraries' target).
+SIZEOF_VOID_P    = $(shell $(CC) -dM -E - < /dev/null 2>/dev/null | sed -n 's/.*__SIZEOF_POINTER__ //p')
+PC_FILE          = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB@|$(1)|g' \
+                       -e 's|@LUA@|$(2)|g' packaging/luarun.pc.in > $(INSTALL_LIBDIR)/pkgconfig/$(1).pc
+CMAKE_FILE       = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB_EXT@|$(LIB_EXT)|g' \
+                       -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g' packaging/$(1).in > $(INSTALL_CMAKEDIR)/$(1)
+
+## install: both flavors' shared and static libraries, luarun.h and the C++ headers,
+## pkg-config files and the CMake package under DESTDIR/PREFIX (default /usr/local)
 install: build
-	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 755 $(LIB) $(LIB_LUAJIT) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 $(RELEASE)/libluarun.a $(RELEASE)/libluarun_luajit.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 include/luarun.h $(DESTDIR)$(PREFIX)/include/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB@|luarun|g' \
-	    -e 's|@LUA@|Lua 5.4|g' luarun.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/luarun.pc
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB@|luarun_luajit|g' \
-	    -e 's|@LUA@|LuaJIT|g' luarun.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/luarun_luajit.pc
+	install -d $(INSTALL_LIBDIR) $(DESTDIR)$(PREFIX)/include $(INSTALL_LIBDIR)/pkgconfig $(INSTALL_CMAKEDIR)
+	install -m 755 $(INSTALL_SHARED) $(INSTALL_LIBDIR)/
+	install -m 644 $(INSTALL_STATIC) $(INSTALL_LIBDIR)/
+	install -m 644 $(INSTALL_HEADERS) $(DESTDIR)$(PREFIX)/include/
+	$(call PC_FILE,luarun,Lua 5.4)
+	$(call PC_FILE,luarun_luajit,LuaJIT)
+	$(call CMAKE_FILE,luarunConfig.cmake)
+	$(call CMAKE_FILE,luarunConfigVersion.cmake)
+
+## uninstall: removes what `make install` put under DESTDIR/PREFIX
+uninstall:
+	rm -f $(addprefix $(INSTALL_LIBDIR)/,$(notdir $(INSTALL_SHARED) $(INSTALL_STATIC))) \
+	      $(addprefix $(DESTDIR)$(PREFIX)/include/,$(notdir $(INSTALL_HEADERS))) \
+	      $(INSTALL_LIBDIR)/pkgconfig/luarun.pc $(INSTALL_LIBDIR)/pkgconfig/luarun_luajit.pc \
+	      $(INSTALL_CMAKEDIR)/luarunConfig.cmake $(INSTALL_CMAKEDIR)/luarunConfigVersion.cmake
+	rmdir $(INSTALL_CMAKEDIR) 2>/dev/null || true
+
+## test-install: make install into a fresh temporary prefix, then build and run
+## tests/install/cmake with find_package(luarun) (every imported target) and the same
+## programs with pkg-config; also DESTDIR, a moved prefix and make uninstall
+test-install: build
+	MAKE="$(MAKE)" CC="$(CC)" CXX="$(CXX)" LUARUN_VERSION="$(VERSION)" tests/install/test_install.sh
 
 clean:
 	$(CARGO) clean
@@ -198,8 +230,6 @@ PY_READY := $(PY_VENV)/.ready
 
 .PHONY: test-python test-wheel bench-python demo-python
 
-test: test-python
-demo: demo-python
 
 # A private venv with pytest (numpy and Pillow when available: their tests skip
 # without them), so the tests run on a fresh machine; dask[distributed] and zarr at the

@@ -115,13 +115,13 @@ class State {
       : raw_(std::exchange(other.raw_, nullptr)), print_(std::move(other.print_)) {}
   State &operator=(State &&other) noexcept {
     if (this != &other) {
-      luarun_state_free(raw_);
+      close();
       raw_ = std::exchange(other.raw_, nullptr);
       print_ = std::move(other.print_);
     }
     return *this;
   }
-  ~State() { luarun_state_free(raw_); }
+  ~State() { close(); }
 
   /// Runs Lua code; `chunk_name` as in luarun_exec_named (nullptr: from the code).
   void exec(std::string_view code, const char *chunk_name = nullptr) {
@@ -223,6 +223,15 @@ class State {
   luarun_state *raw() const noexcept { return raw_; }
 
  private:
+  // Freed inside one of its own callbacks, the state closes only when the running call
+  // returns (luarun_state_free defers it), and print_ dies with this object: route
+  // print back to stdout first, so the rest of that call cannot reach a freed function.
+  void close() noexcept {
+    if (print_ && raw_ != nullptr) luarun_state_set_print(raw_, nullptr, nullptr);
+    luarun_state_free(raw_);
+    raw_ = nullptr;
+  }
+
   luarun_state *raw_ = nullptr;
   std::unique_ptr<PrintFunction> print_;  // what luarun_state_set_print points at
 };

@@ -2,10 +2,29 @@
 #ifndef LUARUN_TEST_HARNESS_HPP
 #define LUARUN_TEST_HARNESS_HPP
 
+#include <exception>
 #include <string>
 
 #include "harness.h"
 #include "luarun.hpp"
+
+// The C RUN_TEST, plus: an exception a test did not expect fails that test (with its
+// message) instead of escaping main and aborting the whole program.
+#undef RUN_TEST
+#define RUN_TEST(fn)                                                                      \
+  do {                                                                                    \
+    int before_ = harness_failures;                                                       \
+    try {                                                                                 \
+      fn();                                                                               \
+    } catch (const std::exception &run_test_error_) {                                     \
+      harness_failures++;                                                                 \
+      fprintf(stderr, "%s threw an unexpected exception: %s\n", #fn, run_test_error_.what()); \
+    } catch (...) {                                                                       \
+      harness_failures++;                                                                 \
+      fprintf(stderr, "%s threw an unexpected exception (not a std::exception)\n", #fn);  \
+    }                                                                                     \
+    printf("%s %s\n", harness_failures == before_ ? "ok  " : "FAIL", #fn);                \
+  } while (0)
 
 // Checks that `statement` throws luarun::Error with `expected_status`.
 #define CHECK_THROWS(statement, expected_status)                                          \

@@ -21,14 +21,35 @@ static luarun::MandelbrotParams square(uint32_t size, luarun_engine engine, luar
   return params;
 }
 
-static void params_start_from_the_c_defaults() {
+static void params_start_from_the_c_defaults_with_height_following_width() {
   luarun_mandelbrot c_defaults;
   luarun_mandelbrot_default(&c_defaults);
   const luarun::MandelbrotParams params;
   CHECK(params.struct_size == c_defaults.struct_size);
   CHECK(params.width == c_defaults.width && params.max_iter == c_defaults.max_iter);
   CHECK(params.x_min == c_defaults.x_min && params.y_max == c_defaults.y_max);
+  CHECK(params.height == 0);  // "same as width"; the C default stays 1280 x 1280
+  CHECK(c_defaults.width == 1280 && c_defaults.height == 1280);
+  const luarun_mandelbrot resolved = params.resolved();
+  CHECK(resolved.height == 1280 && resolved.width == 1280);
   CHECK(params.buffer_size() == luarun_mandelbrot_buffer_size(&c_defaults));
+}
+
+static void setting_only_the_width_renders_a_square() {
+  luarun::MandelbrotParams params;
+  params.width = 200;
+  CHECK(params.resolved().height == 200);
+  CHECK(params.buffer_size() == 25u * 200u);
+  const std::vector<uint8_t> bits = luarun::render(params);
+  CHECK(bits.size() == 25u * 200u);
+  CHECK(bits == render_with_c_api(square(200, LUARUN_ENGINE_NATIVE, LUARUN_PIXELS_BITS)));
+  // An explicit height is kept, and a C struct passed in keeps its own height.
+  params.height = 8;
+  CHECK(luarun::render(params).size() == 25u * 8u);
+  luarun_mandelbrot c_params;
+  luarun_mandelbrot_default(&c_params);
+  c_params.width = 16;
+  CHECK(luarun::render(c_params).size() == 2u * 1280u);
 }
 
 static void render_writes_the_c_apis_bytes_for_every_engine_and_format() {
@@ -74,7 +95,7 @@ static void failures_throw_error_with_the_status() {
   CHECK_THROWS(luarun::render(params), LUARUN_ERR_SYNTAX);
 }
 
-static void progress_reports_rows_and_can_cancel() {
+static void progress_reports_rows_and_true_cancels() {
   const luarun::MandelbrotParams params = square(256, LUARUN_ENGINE_NATIVE, LUARUN_PIXELS_BITS);
   std::vector<uint8_t> pixels(params.buffer_size());
   uint32_t last_done = 0, calls = 0, total = 0;
@@ -84,14 +105,40 @@ static void progress_reports_rows_and_can_cancel() {
     last_done = done;
     total = rows;
     calls++;
-    return true;
+    return false;  // false: go on
   });
   CHECK(calls > 0 && increasing);
   CHECK(total == 256 && last_done == 256);
   CHECK(pixels == render_with_c_api(params));
 
-  CHECK_THROWS(luarun::render(params, pixels.data(), pixels.size(), [](uint32_t, uint32_t) { return false; }),
+  // true cancels, as a non-zero return does in C.
+  uint32_t calls_after_cancel = 0;
+  CHECK_THROWS(luarun::render(params, pixels.data(), pixels.size(),
+                              [&](uint32_t, uint32_t) {
+                                calls_after_cancel++;
+                                return true;
+                              }),
                LUARUN_ERR_CANCELLED);
+  CHECK(calls_after_cancel >= 1);
+}
+
+static void progress_returning_void_never_cancels() {
+  const luarun::MandelbrotParams params = square(256, LUARUN_ENGINE_LUA, LUARUN_PIXELS_BITS);
+  std::vector<uint8_t> pixels(params.buffer_size());
+  uint32_t last_done = 0;
+  luarun::render(params, pixels.data(), pixels.size(), [&](uint32_t done, uint32_t) { last_done = done; });
+  CHECK(last_done == 256);
+  CHECK(pixels == render_with_c_api(params));
+}
+
+static void a_stored_progress_function_follows_the_same_rule() {
+  const luarun::MandelbrotParams params = square(128, LUARUN_ENGINE_NATIVE, LUARUN_PIXELS_BITS);
+  std::vector<uint8_t> pixels(params.buffer_size());
+  const luarun::Progress go_on = [](uint32_t, uint32_t) { return false; };
+  luarun::render(params, pixels.data(), pixels.size(), go_on);
+  CHECK(pixels == render_with_c_api(params));
+  luarun::Progress cancel = [](uint32_t, uint32_t) { return true; };
+  CHECK_THROWS(luarun::render(params, pixels.data(), pixels.size(), cancel), LUARUN_ERR_CANCELLED);
 }
 
 static void exceptions_from_progress_cancel_and_are_rethrown() {
@@ -108,11 +155,14 @@ static void exceptions_from_progress_cancel_and_are_rethrown() {
 }
 
 int main() {
-  RUN_TEST(params_start_from_the_c_defaults);
+  RUN_TEST(params_start_from_the_c_defaults_with_height_following_width);
+  RUN_TEST(setting_only_the_width_renders_a_square);
   RUN_TEST(render_writes_the_c_apis_bytes_for_every_engine_and_format);
   RUN_TEST(bits_hold_the_set);
   RUN_TEST(failures_throw_error_with_the_status);
-  RUN_TEST(progress_reports_rows_and_can_cancel);
+  RUN_TEST(progress_reports_rows_and_true_cancels);
+  RUN_TEST(progress_returning_void_never_cancels);
+  RUN_TEST(a_stored_progress_function_follows_the_same_rule);
   RUN_TEST(exceptions_from_progress_cancel_and_are_rethrown);
   return harness_finish("test_render (C++)");
 }

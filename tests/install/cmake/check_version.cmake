@@ -1,0 +1,35 @@
+# luarun_VERSION is Cargo.toml's version, and luarunConfigVersion.cmake accepts exactly
+# the requests it should (what find_package(luarun <version>) would decide).
+if(NOT luarun_VERSION STREQUAL LUARUN_EXPECTED_VERSION)
+  message(FATAL_ERROR "luarun_VERSION is '${luarun_VERSION}', Cargo.toml says '${LUARUN_EXPECTED_VERSION}'")
+endif()
+
+function(expect_version_accepted requested expected)
+  set(PACKAGE_FIND_VERSION "${requested}")
+  if(requested MATCHES "^([0-9]+)(\\.([0-9]+))?")
+    set(PACKAGE_FIND_VERSION_MAJOR "${CMAKE_MATCH_1}")
+    set(PACKAGE_FIND_VERSION_MINOR "${CMAKE_MATCH_3}")
+    if(PACKAGE_FIND_VERSION_MINOR STREQUAL "")
+      set(PACKAGE_FIND_VERSION_MINOR 0)
+    endif()
+  endif()
+  include("${luarun_DIR}/luarunConfigVersion.cmake")
+  if(NOT "${PACKAGE_VERSION_COMPATIBLE}" STREQUAL "${expected}")
+    message(FATAL_ERROR "luarunConfigVersion.cmake ${PACKAGE_VERSION}: a request for "
+                        "'${requested}' gave COMPATIBLE=${PACKAGE_VERSION_COMPATIBLE}, expected ${expected}")
+  endif()
+endfunction()
+
+string(REGEX MATCH "^([0-9]+)\\.([0-9]+)" _series "${luarun_VERSION}")
+set(_major "${CMAKE_MATCH_1}")
+set(_minor "${CMAKE_MATCH_2}")
+math(EXPR _next_major "${_major} + 1")
+math(EXPR _next_minor "${_minor} + 1")
+expect_version_accepted("" TRUE)
+expect_version_accepted("${luarun_VERSION}" TRUE)
+expect_version_accepted("${_major}.${_minor}" TRUE)
+expect_version_accepted("${_next_major}.0" FALSE)
+if(_major EQUAL 0)
+  expect_version_accepted("0.${_next_minor}" FALSE)  # 0.x: a new minor may break
+endif()
+message(STATUS "luarun ${luarun_VERSION} from ${luarun_DIR}: version checks passed")
