@@ -31,7 +31,7 @@ np = pytest.importorskip("numpy", reason=f"numpy is not installed: {INSTALL}")
 import luarun  # noqa: E402
 import luarun.dask as lrd  # noqa: E402
 
-FORMATS = ["bits", "counts", "rgb", "counts16", "counts8"]
+FORMATS = ["bits", "counts_u32", "rgb8", "counts_u16", "counts_u8"]
 SIZE = 4000
 # Uneven tiles; every column but the last a multiple of 8 (bits packs 8 pixels a byte).
 UNEVEN = ((1, 1499, 2500), (8, 2392, 1000, 600))
@@ -96,9 +96,9 @@ def test_bits_image_whose_width_is_not_a_multiple_of_8_keeps_its_row_padding(cli
 
 def test_lua_engine_tiles_on_luajit_equal_the_native_render(client):
     image = lrd.mandelbrot_array(480, chunks=(160, 96), engine="lua", flavor="luajit",
-                                 max_iter=200, format="counts")
+                                 max_iter=200, format="counts_u32")
     assert md5_of(image.compute()) == hashlib.md5(
-        bytes(luarun.mandelbrot(480, max_iter=200, format="counts"))).hexdigest()
+        bytes(luarun.mandelbrot(480, max_iter=200, format="counts_u32"))).hexdigest()
 
 
 def test_arrays_have_the_shapes_and_types_of_their_format():
@@ -106,17 +106,27 @@ def test_arrays_have_the_shapes_and_types_of_their_format():
                   lrd.mandelbrot_array(100, 60, format=f).dtype.name) for f in FORMATS}
     assert shapes == {
         "bits": ((60, 13), "uint8"),
-        "counts": ((60, 100), "uint32"),
-        "rgb": ((60, 100, 3), "uint8"),
-        "counts16": ((60, 100), "uint16"),
-        "counts8": ((60, 100), "uint8"),
+        "counts_u32": ((60, 100), "uint32"),
+        "rgb8": ((60, 100, 3), "uint8"),
+        "counts_u16": ((60, 100), "uint16"),
+        "counts_u8": ((60, 100), "uint8"),
     }
+
+
+@pytest.mark.parametrize("alias, name", [("counts", "counts_u32"), ("rgb", "rgb8"),
+                                         ("counts16", "counts_u16"), ("counts8", "counts_u8")])
+def test_the_older_format_names_give_the_same_arrays(alias, name):
+    older = lrd.mandelbrot_array(100, 60, chunks=(30, 48), format=alias)
+    canonical = lrd.mandelbrot_array(100, 60, format=name)
+    assert (older.shape, older.dtype) == (canonical.shape, canonical.dtype)
+    pixels = np.ascontiguousarray(older.compute(scheduler="sync"))
+    assert pixels.tobytes() == bytes(luarun.mandelbrot(100, 60, format=name))
 
 
 def test_bits_tiles_narrower_than_whole_bytes_are_refused_with_the_fix():
     with pytest.raises(luarun.InvalidArgument, match="multiple of 8") as error:
         lrd.mandelbrot_array(1000, chunks=(500, 100), format="bits")
-    assert "format='counts8'" in str(error.value)
+    assert "format='counts_u8'" in str(error.value)
 
 
 def test_bad_parameters_are_refused_on_the_client_before_any_task():
@@ -142,7 +152,7 @@ class NoCtypesPickler(pickle.Pickler):
 
 
 def test_task_graphs_carry_no_ctypes_objects():
-    image = lrd.mandelbrot_array(800, chunks=200, engine="lua", format="rgb")
+    image = lrd.mandelbrot_array(800, chunks=200, engine="lua", format="rgb8")
     job = lrd.map_lua("function f(x) return x end", "f", range(10), options={"timeout": 1.0})
     for collection in (image, job):
         NoCtypesPickler(io.BytesIO()).dump(dict(collection.__dask_graph__()))
@@ -150,12 +160,12 @@ def test_task_graphs_carry_no_ctypes_objects():
 
 def test_zarr_store_holds_the_exact_image_and_its_attributes(client, tmp_path):
     zarr = pytest.importorskip("zarr", reason=f"zarr is not installed: {INSTALL}")
-    image = lrd.mandelbrot_array(1500, 1100, chunks=((300, 500, 300), (1000, 500)), format="counts16")
+    image = lrd.mandelbrot_array(1500, 1100, chunks=((300, 500, 300), (1000, 500)), format="counts_u16")
     lrd.to_zarr(image, str(tmp_path / "m.zarr"), attrs={"max_iter": 50})
     stored = zarr.open_array(str(tmp_path / "m.zarr"), mode="r")
     assert stored.shape == (1100, 1500) and stored.chunks == (300, 1000)
     assert stored.attrs["max_iter"] == 50
-    expected = bytes(luarun.mandelbrot(1500, 1100, format="counts16"))
+    expected = bytes(luarun.mandelbrot(1500, 1100, format="counts_u16"))
     assert md5_of(stored[:]) == hashlib.md5(expected).hexdigest()
     with pytest.raises(FileExistsError, match="overwrite=True"):
         lrd.to_zarr(image, str(tmp_path / "m.zarr"))
@@ -177,7 +187,7 @@ def test_bands_stream_without_a_cluster_too(tmp_path, monkeypatch):
     assert (tmp_path / "m.pbm").read_bytes() == luarun.to_pbm(luarun.mandelbrot(640, 480), 640, 480)
 
 
-@pytest.mark.parametrize("format", ["bits", "rgb", "counts8", "counts16"])
+@pytest.mark.parametrize("format", ["bits", "rgb8", "counts_u8", "counts_u16", "counts16"])
 def test_streamed_png_decodes_to_the_single_process_render(client, tmp_path, format):
     image_module = pytest.importorskip("PIL.Image", reason="Pillow is not installed")
     width, height = 1003, 517
@@ -186,14 +196,14 @@ def test_streamed_png_decodes_to_the_single_process_render(client, tmp_path, for
     decoded = image_module.open(tmp_path / "m.png")
     expected = luarun.to_image(luarun.mandelbrot(width, height, format=format), width, height, format)
     assert decoded.size == (width, height)
-    if format == "counts16":
+    if format in ("counts_u16", "counts16"):
         assert np.array_equal(np.asarray(decoded), np.asarray(expected))
     else:
         assert decoded.convert("RGB").tobytes() == expected.convert("RGB").tobytes()
 
 
 def test_png_writer_holds_a_few_bands_not_the_image(client, tmp_path):
-    image = lrd.mandelbrot_array(SIZE, chunks=(250, SIZE), format="rgb")  # 16 bands
+    image = lrd.mandelbrot_array(SIZE, chunks=(250, SIZE), format="rgb8")  # 16 bands
     whole = SIZE * SIZE * 3
     tracemalloc.start()
     try:
@@ -205,10 +215,12 @@ def test_png_writer_holds_a_few_bands_not_the_image(client, tmp_path):
 
 
 def test_png_refuses_32_bit_counts_and_asks_for_a_format():
-    with pytest.raises(luarun.InvalidArgument, match="counts16"):
-        lrd.write_png(lrd.mandelbrot_array(100, format="counts"), "never.png")
-    with pytest.raises(luarun.InvalidArgument, match="format='bits' or format='counts8'"):
-        lrd.write_png(lrd.mandelbrot_array(100, format="counts8"), "never.png")
+    with pytest.raises(luarun.InvalidArgument, match="counts_u16"):
+        lrd.write_png(lrd.mandelbrot_array(100, format="counts_u32"), "never.png")
+    with pytest.raises(luarun.InvalidArgument, match="format='bits' or format='counts_u8'"):
+        lrd.write_png(lrd.mandelbrot_array(100, format="counts_u8"), "never.png")
+    with pytest.raises(luarun.InvalidArgument, match="write_png takes format 'bits', 'counts_u8'"):
+        lrd.write_png(lrd.mandelbrot_array(100, format="counts_u8"), "never.png", format="gif")
 
 
 def jobs_on_workers(client, code: str) -> list:
@@ -302,7 +314,7 @@ def test_a_missing_function_is_a_clear_error(client):
 def test_a_worker_killed_mid_compute_still_yields_the_exact_image(client):
     pids = worker_pids(client)
     image = lrd.mandelbrot_array(800, chunks=100, engine="lua", max_iter=300,
-                                 viewport=SEAHORSE, format="counts")
+                                 viewport=SEAHORSE, format="counts_u32")
     kept = client.persist(image)
     tiles = distributed.futures_of(kept)
     deadline = time.monotonic() + 120
@@ -315,7 +327,7 @@ def test_a_worker_killed_mid_compute_still_yields_the_exact_image(client):
     result = kept.compute()
     assert 0 < done_at_kill < len(tiles)  # the kill came mid-compute, and cost a held tile
     assert md5_of(result) == hashlib.md5(bytes(luarun.mandelbrot(
-        800, max_iter=300, viewport=SEAHORSE, format="counts"))).hexdigest()
+        800, max_iter=300, viewport=SEAHORSE, format="counts_u32"))).hexdigest()
     client.wait_for_workers(2, timeout=120)
     assert pids[victim] not in worker_pids(client).values()  # the nanny started a new one
 

@@ -81,6 +81,15 @@ def test_each_status_maps_to_its_exception(status, cls, bases):
     assert error.status_name == _ffi.lib.luarun_status_name(status).decode()
 
 
+def test_every_error_status_of_the_header_has_its_own_exception_class():
+    statuses = {
+        name: number for name, number in _ffi.CONSTANTS.items() if name.startswith("LUARUN_ERR_")
+    }
+    missing = [name for name, number in statuses.items() if number not in _errors._BY_STATUS]
+    assert missing == [], "give these statuses an exception class in _errors.py"
+    assert len({_errors._BY_STATUS[number] for number in statuses.values()}) == len(statuses)
+
+
 def test_interrupted_messages_pick_the_precise_class():
     timeout = _errors.error_for_status(_ffi.ERR_INTERRUPTED, "interrupted: time limit of 5 ms")
     steps = _errors.error_for_status(_ffi.ERR_INTERRUPTED, "instruction limit of 9 per call")

@@ -21,8 +21,9 @@ def header_functions() -> set[str]:
 def test_every_header_function_is_declared_in_ffi_and_nothing_else():
     declared = set(_ffi.declared_functions())
     in_header = header_functions()
-    assert in_header - declared == set(), "add these to _PROTOTYPES in _ffi.py"
-    assert declared - in_header == set(), "these are declared in _ffi.py but not in luarun.h"
+    regenerate = "run python3 tools/generate_python_ffi.py"
+    assert in_header - declared == set(), f"not declared in _ffi_generated.py: {regenerate}"
+    assert declared - in_header == set(), f"declared but not in luarun.h: {regenerate}"
 
 
 def test_the_loaded_library_exports_every_function_of_the_header():
@@ -36,14 +37,20 @@ def test_the_abi_version_matches_the_header():
 
 
 def test_status_constants_match_the_library_names():
-    for name, number in [
-        ("LUARUN_OK", _ffi.OK),
-        ("LUARUN_ERR_SYNTAX", _ffi.ERR_SYNTAX),
-        ("LUARUN_ERR_INTERRUPTED", _ffi.ERR_INTERRUPTED),
-        ("LUARUN_ERR_CANCELLED", _ffi.ERR_CANCELLED),
-        ("LUARUN_ERR_PANIC", _ffi.ERR_PANIC),
-    ]:
+    statuses = {
+        name: number
+        for name, number in _ffi.CONSTANTS.items()
+        if name == "LUARUN_OK" or name.startswith("LUARUN_ERR_")
+    }
+    assert len(statuses) >= 11
+    for name, number in statuses.items():
         assert _ffi.lib.luarun_status_name(number).decode() == name
+
+
+def test_value_kinds_match_the_library_names():
+    kinds = ["NIL", "BOOLEAN", "INTEGER", "NUMBER", "STRING", "TABLE", "FUNCTION"]
+    for kind in kinds + ["USERDATA", "THREAD"]:
+        assert _ffi.lib.luarun_type_name(getattr(_ffi, kind)).decode() == kind.lower()
 
 
 def test_version_is_the_crate_version():
@@ -84,4 +91,4 @@ def test_ctypes_structs_have_the_size_the_library_declares(struct_type, default_
     scratch = ctypes.create_string_buffer(1024)
     getattr(_ffi.lib, default_name)(ctypes.cast(scratch, ctypes.POINTER(struct_type)))
     declared = ctypes.c_uint32.from_buffer(scratch).value
-    assert declared == ctypes.sizeof(struct_type), "update the struct in _ffi.py"
+    assert declared == ctypes.sizeof(struct_type), "run python3 tools/generate_python_ffi.py"

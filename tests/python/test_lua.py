@@ -8,6 +8,7 @@ import weakref
 import pytest
 
 import luarun
+from luarun import _ffi
 
 
 def test_eval_returns_the_value_of_an_expression(lua):
@@ -84,6 +85,22 @@ def test_safe_libraries_by_default_and_more_on_request(lua):
         assert with_os.eval("type(os.time())") == "number"
     with pytest.raises(luarun.InvalidArgument):
         luarun.Lua(libs=["sockets"])
+
+
+def test_library_names_are_the_c_constant_suffixes_in_lower_case():
+    names = ["coroutine", "table", "string", "math", "utf8", "os", "io", "package", "debug"]
+    assert luarun.ALL_LIBS == tuple(names)
+    assert luarun.SAFE_LIBS == tuple(names[:5])
+    for name in names:
+        with luarun.Lua(libs=[name]) as by_name:
+            with luarun.Lua(libs=getattr(_ffi, f"LIB_{name.upper()}")) as by_bit:
+                assert by_name.eval(f"type({name})") == by_bit.eval(f"type({name})")
+
+
+def test_an_unknown_library_is_refused_with_the_accepted_names():
+    with pytest.raises(luarun.InvalidArgument) as error:
+        luarun.Lua(libs=["sockets"])
+    assert "unknown Lua library 'sockets'; choose from coroutine, table, string" in str(error.value)
 
 
 def test_bytecode_is_refused_unless_allowed(lua):

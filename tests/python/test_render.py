@@ -9,6 +9,7 @@ import pytest
 
 import luarun
 from luarun import _ffi
+from luarun._render import ENGINES, FORMAT_ALIASES, PIXEL_FORMATS
 
 pytestmark = pytest.mark.skipif(
     not _ffi.lib.has("luarun_mandelbrot_render"),
@@ -44,16 +45,21 @@ def test_engines_and_thread_counts_agree_on_odd_sizes():
     assert len(next(iter(renders.values()))) == 16 * 77
 
 
+def test_height_defaults_to_width():
+    assert luarun.mandelbrot(40) == luarun.mandelbrot(40, 40)
+    assert luarun.mandelbrot_buffer_size(40) == luarun.mandelbrot_buffer_size(40, 40)
+
+
 def test_buffer_sizes_follow_the_formats():
     assert luarun.mandelbrot_buffer_size(10, 3) == 2 * 3
-    assert luarun.mandelbrot_buffer_size(10, 3, format="counts") == 10 * 3 * 4
-    assert luarun.mandelbrot_buffer_size(10, 3, format="rgb") == 10 * 3 * 3
+    assert luarun.mandelbrot_buffer_size(10, 3, format="counts_u32") == 10 * 3 * 4
+    assert luarun.mandelbrot_buffer_size(10, 3, format="rgb8") == 10 * 3 * 3
 
 
 def test_counts_agree_with_bits():
     size, max_iter = 64, 50
     bits = luarun.mandelbrot(size, max_iter=max_iter)
-    counts = memoryview(luarun.mandelbrot(size, max_iter=max_iter, format="counts")).cast("I")
+    counts = memoryview(luarun.mandelbrot(size, max_iter=max_iter, format="counts_u32")).cast("I")
     for y in range(size):
         for x in range(size):
             in_set = bits[y * (size // 8) + x // 8] >> (7 - x % 8) & 1
@@ -62,8 +68,8 @@ def test_counts_agree_with_bits():
 
 def test_rgb_paints_in_set_pixels_black():
     size = 32
-    counts = memoryview(luarun.mandelbrot(size, format="counts")).cast("I")
-    rgb = luarun.mandelbrot(size, format="rgb")
+    counts = memoryview(luarun.mandelbrot(size, format="counts_u32")).cast("I")
+    rgb = luarun.mandelbrot(size, format="rgb8")
     assert len(rgb) == size * size * 3
     for i, count in enumerate(counts):
         if count == 50:
@@ -88,14 +94,14 @@ def test_numpy_arrays_are_filled_without_copying():
     np = pytest.importorskip("numpy")
     counts = np.zeros((40, 50), dtype=np.uint32)
     address = counts.ctypes.data
-    result = luarun.mandelbrot(50, 40, format="counts", out=counts)
+    result = luarun.mandelbrot(50, 40, format="counts_u32", out=counts)
     assert result is counts and counts.ctypes.data == address
     assert counts.max() == 50 and counts.min() >= 1
     rgb = np.empty((40, 50, 3), dtype=np.uint8)
-    luarun.mandelbrot(50, 40, format="rgb", out=rgb)
+    luarun.mandelbrot(50, 40, format="rgb8", out=rgb)
     assert (rgb[counts == 50] == 0).all()
     pixels = np.zeros(40 * 50, dtype=[("r", "u1"), ("g", "u1"), ("b", "u1")])
-    luarun.mandelbrot(50, 40, format="rgb", out=pixels)
+    luarun.mandelbrot(50, 40, format="rgb8", out=pixels)
     assert (pixels["r"].reshape(40, 50) == rgb[:, :, 0]).all()
 
 
@@ -109,7 +115,7 @@ def test_read_only_and_non_contiguous_buffers_are_refused():
         luarun.mandelbrot(8, out=b"\0" * 8)
     np = pytest.importorskip("numpy")
     with pytest.raises(luarun.InvalidArgument, match="contiguous"):
-        luarun.mandelbrot(8, 8, format="counts", out=np.zeros((8, 16), np.uint32)[:, ::2])
+        luarun.mandelbrot(8, 8, format="counts_u32", out=np.zeros((8, 16), np.uint32)[:, ::2])
 
 
 def test_invalid_parameters_raise_invalid_argument():
@@ -130,9 +136,16 @@ def test_progress_reports_rows_until_done(engine):
     assert all(total == 64 for _, total in calls)
 
 
-def test_progress_returning_true_cancels():
+@pytest.mark.parametrize("answer", [True, 1, -1, "stop", [0]])
+def test_progress_returning_a_truthy_value_cancels(answer):
     with pytest.raises(luarun.Cancelled):
-        luarun.mandelbrot(256, threads=1, progress=lambda done, total: True)
+        luarun.mandelbrot(256, threads=1, progress=lambda done, total: answer)
+
+
+@pytest.mark.parametrize("answer", [None, False, 0, "", []])
+def test_progress_returning_a_falsy_value_continues(answer):
+    expected = luarun.mandelbrot(64)
+    assert luarun.mandelbrot(64, threads=1, progress=lambda done, total: answer) == expected
 
 
 def test_an_exception_in_progress_cancels_and_is_re_raised():
@@ -165,6 +178,53 @@ def test_the_gil_is_released_while_rendering():
     assert seen and seen[0] is True
 
 
+def test_format_and_engine_names_are_the_c_constant_suffixes_in_lower_case():
+    assert list(PIXEL_FORMATS) == ["bits", "counts_u32", "rgb8", "counts_u16", "counts_u8"]
+    assert list(ENGINES) == ["native", "lua"]
+    for name, number in PIXEL_FORMATS.items():
+        assert getattr(_ffi, f"PIXELS_{name.upper()}") == number
+        assert luarun.mandelbrot(9, 5, format=name) == luarun.mandelbrot(9, 5, format=number)
+    for name, number in ENGINES.items():
+        assert getattr(_ffi, f"ENGINE_{name.upper()}") == number
+        assert luarun.mandelbrot(9, 5, engine=name) == luarun.mandelbrot(9, 5, engine=number)
+
+
+@pytest.mark.parametrize("alias", list(FORMAT_ALIASES))
+def test_the_older_format_names_still_work(alias):
+    canonical = FORMAT_ALIASES[alias]
+    assert canonical in PIXEL_FORMATS
+    assert luarun.mandelbrot(9, 5, format=alias) == luarun.mandelbrot(9, 5, format=canonical)
+    assert luarun.mandelbrot_buffer_size(9, 5, format=alias) == len(
+        luarun.mandelbrot(9, 5, format=canonical)
+    )
+
+
+@pytest.mark.parametrize("format", ["jpeg", 99, 2.0, True, None])
+def test_an_unknown_format_is_refused_with_the_accepted_names(format):
+    with pytest.raises(luarun.InvalidArgument) as error:
+        luarun.mandelbrot(8, format=format)
+    message = str(error.value)
+    assert f"unknown pixel format {format!r}" in message
+    assert "'bits', 'counts_u32', 'rgb8', 'counts_u16', 'counts_u8'" in message
+    assert "'counts', 'rgb', 'counts16', 'counts8'" in message  # the aliases too
+
+
+def test_an_unknown_engine_is_refused_with_the_accepted_names():
+    with pytest.raises(luarun.InvalidArgument, match="unknown engine 'simd'; choose from 'native', 'lua'"):
+        luarun.mandelbrot(8, engine="simd")
+
+
+@pytest.mark.parametrize(
+    "format, mode",
+    [("bits", "1"), ("counts_u32", "I"), ("rgb8", "RGB"), ("counts_u16", "I;16"),
+     ("counts_u8", "L"), ("rgb", "RGB"), ("counts8", "L")],
+)
+def test_to_image_takes_every_format(format, mode):
+    pytest.importorskip("PIL")
+    image = luarun.to_image(luarun.mandelbrot(20, 10, format=format), 20, 10, format=format)
+    assert image.mode == mode and image.size == (20, 10)
+
+
 def test_to_image_gives_pillow_images():
     pytest.importorskip("PIL")
     bits = luarun.mandelbrot(200)
@@ -172,7 +232,7 @@ def test_to_image_gives_pillow_images():
     assert image.mode == "1" and image.size == (200, 200)
     assert image.getpixel((150, 100)) == 0  # (0, 0) of the plane is in the set: black
     assert image.getpixel((0, 0)) == 255
-    rgb = luarun.to_image(luarun.mandelbrot(20, 10, format="rgb"), 20, 10, format="rgb")
+    rgb = luarun.to_image(luarun.mandelbrot(20, 10, format="rgb8"), 20, 10, format="rgb8")
     assert rgb.mode == "RGB" and rgb.size == (20, 10)
 
 

@@ -336,7 +336,7 @@ _NIL, _BOOLEAN, _INTEGER, _NUMBER, _STRING = (
     _ffi.NUMBER,
     _ffi.STRING,
 )
-_KIND_MASK = 0xFFFFFFFF
+_KIND_MASK = _frame.KIND_MASK
 _WORDS = _frame.WORDS
 _VALUE_SIZE = ctypes.sizeof(luarun_value)
 

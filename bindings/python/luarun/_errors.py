@@ -119,17 +119,22 @@ class InternalError(Error):
     status = _ffi.ERR_PANIC
 
 
+#: The exception class of each status (every ``LUARUN_ERR_*``: tests/python/test_errors.py
+#: checks that none is missing).
 _BY_STATUS: dict[int, type[Error]] = {
-    _ffi.ERR_SYNTAX: LuaSyntaxError,
-    _ffi.ERR_RUNTIME: LuaError,
-    _ffi.ERR_MEMORY: LuaMemoryError,
-    _ffi.ERR_INTERRUPTED: LuaInterrupted,
-    _ffi.ERR_INVALID_ARGUMENT: InvalidArgument,
-    _ffi.ERR_BUFFER_TOO_SMALL: BufferTooSmall,
-    _ffi.ERR_TYPE: LuaTypeError,
-    _ffi.ERR_UNSUPPORTED: Unsupported,
-    _ffi.ERR_CANCELLED: Cancelled,
-    _ffi.ERR_PANIC: InternalError,
+    cls.status: cls
+    for cls in (
+        LuaSyntaxError,
+        LuaError,
+        LuaMemoryError,
+        LuaInterrupted,
+        InvalidArgument,
+        BufferTooSmall,
+        LuaTypeError,
+        Unsupported,
+        Cancelled,
+        InternalError,
+    )
 }
 
 

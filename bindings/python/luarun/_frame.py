@@ -44,7 +44,8 @@ NIL, BOOLEAN, INTEGER, NUMBER, STRING = (
     _ffi.NUMBER,
     _ffi.STRING,
 )
-KIND_MASK = 0xFFFFFFFF
+#: The ``kind`` (a ``luarun_type``) in the first word of a value.
+KIND_MASK = (1 << 8 * ctypes.sizeof(_ffi.luarun_type)) - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
@@ -80,7 +81,7 @@ class Frame:
             VALUES_CAP,
             0,
             0,
-            ctypes.cast(self.result_strings, ctypes.c_char_p),
+            ctypes.cast(self.result_strings, ctypes.c_void_p),
             RESULT_STRINGS_CAP,
         )
         self.head = memoryview(self.struct).cast("B").cast("q")

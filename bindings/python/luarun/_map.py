@@ -13,32 +13,26 @@ from typing import Any
 from . import _ffi
 from ._errors import InvalidArgument
 
+#: Element type names accepted by ``out_type`` and their C numbers: numpy's spelling of
+#: the ``LUARUN_ELEMENT_*`` constants (``F64`` is ``"float64"``, ``U8`` ``"uint8"``).
+ELEMENT_TYPES = {
+    {"f": "float", "i": "int", "u": "uint"}[suffix[0]] + suffix[1:]: code
+    for suffix, code in _ffi.named_constants("ELEMENT").items()
+}
+
 # memoryview / array / numpy format characters (native sizes) -> luarun_element_type.
 _BY_FORMAT_AND_SIZE: dict[tuple[str, int], int] = {
-    ("d", 8): _ffi.ELEMENT_F64,
-    ("f", 4): _ffi.ELEMENT_F32,
+    ("d", 8): ELEMENT_TYPES["float64"],
+    ("f", 4): ELEMENT_TYPES["float32"],
 }
-_SIGNED = {1: _ffi.ELEMENT_I8, 2: _ffi.ELEMENT_I16, 4: _ffi.ELEMENT_I32, 8: _ffi.ELEMENT_I64}
-_UNSIGNED = {1: _ffi.ELEMENT_U8, 2: _ffi.ELEMENT_U16, 4: _ffi.ELEMENT_U32, 8: _ffi.ELEMENT_U64}
+_SIGNED = {int(name[3:]) // 8: code for name, code in ELEMENT_TYPES.items() if name[:3] == "int"}
+_UNSIGNED = {int(name[4:]) // 8: code for name, code in ELEMENT_TYPES.items() if name[:4] == "uint"}
 for _code in "bhilq":
     for _format, _by_size in ((_code, _SIGNED), (_code.upper(), _UNSIGNED)):
         _size = array.array(_format).itemsize
         _BY_FORMAT_AND_SIZE[(_format, _size)] = _by_size[_size]
-_BY_FORMAT_AND_SIZE[("c", 1)] = _ffi.ELEMENT_U8
+_BY_FORMAT_AND_SIZE[("c", 1)] = ELEMENT_TYPES["uint8"]
 
-#: Element type names accepted by ``out_type`` (numpy's spelling) and their C type.
-ELEMENT_TYPES = {
-    "float64": _ffi.ELEMENT_F64,
-    "float32": _ffi.ELEMENT_F32,
-    "int64": _ffi.ELEMENT_I64,
-    "int32": _ffi.ELEMENT_I32,
-    "int16": _ffi.ELEMENT_I16,
-    "int8": _ffi.ELEMENT_I8,
-    "uint64": _ffi.ELEMENT_U64,
-    "uint32": _ffi.ELEMENT_U32,
-    "uint16": _ffi.ELEMENT_U16,
-    "uint8": _ffi.ELEMENT_U8,
-}
 _NAMES = {code: name for name, code in ELEMENT_TYPES.items()}
 #: array.array type codes that hold each element type (for outputs we create).
 _ARRAY_CODES = {code: fmt for (fmt, _size), code in _BY_FORMAT_AND_SIZE.items() if fmt != "c"}

@@ -15,6 +15,7 @@ from ._convert import Context, run_frame, take_results, take_value, to_python
 from ._errors import Error, InvalidArgument
 from . import _ffi
 from ._ffi import luarun_value
+from ._frame import KIND_MASK
 from ._managed import Managed
 
 
@@ -367,7 +368,7 @@ def _take_pair(ctx: Context, frame: Any, count: int) -> Any:
     userdata key (a host object) also keeps a proxy of itself to pass back."""
     if count == 0:
         return None
-    if frame.words[0] & 0xFFFFFFFF == _ffi.USERDATA:
+    if frame.words[0] & KIND_MASK == _ffi.USERDATA:
         raw = luarun_value.from_buffer_copy(frame.values, 0)
         again = luarun_value()
         ctx.lib.luarun_value_copy(byref(raw), byref(again))

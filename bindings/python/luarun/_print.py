@@ -5,10 +5,10 @@ from __future__ import annotations
 import ctypes
 from typing import Any, Callable
 
-from ._ffi import luarun_print_callback
+from ._ffi import ERR_RUNTIME, OK, luarun_print_callback
 
-# LUARUN_ERR_RUNTIME: the Lua print call that reached a failing callable raises an error.
-_FAILED = 2
+# Any status but OK makes the Lua print call that reached a failing callable an error.
+_FAILED = ERR_RUNTIME
 
 
 def print_callback(
@@ -31,7 +31,7 @@ def print_callback(
                 except UnicodeDecodeError:
                     pass
             write(shown)
-            return 0
+            return OK
         except BaseException:  # never let an exception cross the C frames
             return _FAILED
 

@@ -17,22 +17,49 @@ from ._errors import Cancelled, InvalidArgument, check, error_for_status, flavor
 from ._errors import last_error_message
 from ._ffi import lib
 
-_ENGINES = {"native": _ffi.ENGINE_NATIVE, "lua": _ffi.ENGINE_LUA}
-_FORMATS = {
-    "bits": _ffi.PIXELS_BITS,
-    "counts": _ffi.PIXELS_COUNTS_U32,
-    "rgb": _ffi.PIXELS_RGB8,
-    "counts16": _ffi.PIXELS_COUNTS_U16,
-    "counts8": _ffi.PIXELS_COUNTS_U8,
+#: Engines by name: the ``LUARUN_ENGINE_*`` constants in lower case (``"native"``,
+#: ``"lua"``).
+ENGINES = _ffi.named_constants("ENGINE")
+#: Pixel formats by name: the ``LUARUN_PIXELS_*`` constants in lower case (``"bits"``,
+#: ``"counts_u32"``, ``"rgb8"``, ``"counts_u16"``, ``"counts_u8"``).
+PIXEL_FORMATS = _ffi.named_constants("PIXELS")
+#: The pixel format names of earlier versions, still accepted: alias -> C name.
+FORMAT_ALIASES = {
+    "counts": "counts_u32",
+    "rgb": "rgb8",
+    "counts16": "counts_u16",
+    "counts8": "counts_u8",
 }
 
 
-def _choice(table: dict[str, int], value: str | int, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value in table.values():
-        return value
-    if value in table:
-        return table[value]  # type: ignore[index]
-    raise InvalidArgument(f"unknown {what} {value!r}; choose from {', '.join(table)}")
+def _name_in(
+    table: dict[str, int], value: str | int, what: str, aliases: dict[str, str] | None = None
+) -> str:
+    """The name of ``table`` that ``value`` stands for: the name itself, an alias of
+    it, or its C number. :class:`InvalidArgument` listing the names otherwise."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        for name, number in table.items():
+            if number == value:
+                return name
+    elif isinstance(value, str):
+        name = (aliases or {}).get(value, value)
+        if name in table:
+            return name
+    accepted = ", ".join(repr(name) for name in table)
+    if aliases:
+        accepted += f" (or the older {', '.join(repr(alias) for alias in aliases)})"
+    raise InvalidArgument(f"unknown {what} {value!r}; choose from {accepted}")
+
+
+def engine_name(engine: str | int) -> str:
+    """The C name, lower case, of an engine given by name or number (``"native"``)."""
+    return _name_in(ENGINES, engine, "engine")
+
+
+def format_name(format: str | int) -> str:
+    """The C name, lower case, of a pixel format given by name, older alias or number:
+    ``format_name("rgb") == "rgb8"``."""
+    return _name_in(PIXEL_FORMATS, format, "pixel format", FORMAT_ALIASES)
 
 
 def _params(
@@ -59,8 +86,8 @@ def _params(
         _checks.finite(f"viewport[{i}]", v) for i, v in enumerate(viewport)
     )
     params.threads = _checks.integer("threads", threads, 0, u32)
-    params.engine = _choice(_ENGINES, engine, "engine")
-    params.format = _choice(_FORMATS, format, "pixel format")
+    params.engine = ENGINES[engine_name(engine)]
+    params.format = PIXEL_FORMATS[format_name(format)]
     x_offset, y_offset = offset
     params.x_offset = _checks.integer("offset[0]", x_offset, 0, u32)
     params.y_offset = _checks.integer("offset[1]", y_offset, 0, u32)
@@ -72,7 +99,8 @@ def _params(
         raise InvalidArgument("lua_kernel applies only to engine='lua'; the native engine has no kernel")
     if lua_kernel is not None:
         kernel = lua_kernel.encode() if isinstance(lua_kernel, str) else bytes(lua_kernel)
-        params.lua_kernel = kernel
+        # A (pointer, length) field: the cast object keeps the bytes alive with params.
+        params.lua_kernel = ctypes.cast(ctypes.c_char_p(kernel), ctypes.c_void_p)
         params.lua_kernel_len = len(kernel)
     return params
 
@@ -152,23 +180,28 @@ def mandelbrot(
 ) -> Any:
     """Renders the Mandelbrot set (bit-exact across engines and thread counts).
 
-    :param width: pixels per row; ``height`` defaults to ``width``.
+    :param width: pixels per row; ``height`` defaults to ``width`` (a square image).
     :param max_iter: iterations per pixel (in-set pixels count ``max_iter``).
     :param viewport: ``(x_min, x_max, y_min, y_max)``; row 0 is ``y_min``.
     :param threads: worker threads, 0 = all cores.
-    :param engine: ``"native"`` (SIMD) or ``"lua"`` (a Lua kernel on a pool of states).
-    :param format: ``"bits"`` (PBM P4 body: 1 bit per pixel, 1 = in the set, rows
-        padded to whole bytes), ``"counts"`` (one native-endian uint32 per pixel) or
-        ``"rgb"`` (3 bytes per pixel, in-set pixels black), ``"counts16"`` /
-        ``"counts8"`` (uint16 / uint8 counts, saturated).
+    :param engine: ``"native"`` (SIMD) or ``"lua"`` (a Lua kernel on a pool of states):
+        ``LUARUN_ENGINE_*`` in lower case, or the C number.
+    :param format: ``LUARUN_PIXELS_*`` in lower case (or the C number): ``"bits"``
+        (PBM P4 body: 1 bit per pixel, 1 = in the set, rows padded to whole bytes),
+        ``"counts_u32"`` (one native-endian uint32 escape count per pixel), ``"rgb8"``
+        (3 bytes per pixel, in-set pixels black), ``"counts_u16"`` / ``"counts_u8"``
+        (uint16 / uint8 counts, saturated). The older names ``"counts"``, ``"rgb"``,
+        ``"counts16"``, ``"counts8"`` still work (see ``FORMAT_ALIASES``).
     :param out: writable buffer to fill (at least :func:`mandelbrot_buffer_size`
         bytes); a new ``bytearray`` when None. View counts with
         ``numpy.frombuffer(out, numpy.uint32).reshape(height, width)``.
     :param progress: ``progress(rows_done, rows_total)``, called as rows finish (at
         most ~256 times) and about every 10 ms of work in between (from worker threads,
-        one call at a time; ``rows_done`` never decreases); return True to cancel,
-        which raises :class:`Cancelled` within about a millisecond. An exception it raises cancels the
-        render and is re-raised here.
+        one call at a time; ``rows_done`` never decreases, and may repeat). A truthy
+        return (``True``, a non-zero number) cancels: the render raises
+        :class:`Cancelled` within about a millisecond, ``out`` partly written; ``None``,
+        ``False`` or ``0`` continue. An exception it raises cancels the render and is
+        re-raised here.
     :param lua_kernel: Lua source replacing the built-in kernel of the Lua engine (it
         defines ``mandelbrot_row(y, p)`` like ``lua/mandelbrot.lua``).
     :param offset: ``(x, y)`` of this tile in the whole image (default ``(0, 0)``).
@@ -251,40 +284,37 @@ def release_render_pools(flavor: str = "lua54") -> None:
 
 
 def to_pbm(pixels: Any, width: int, height: int | None = None) -> bytes:
-    """A whole PBM (P4) file from a ``"bits"`` render."""
+    """A whole PBM (P4) file from a ``"bits"`` render (``height`` defaults to ``width``)."""
     height = width if height is None else height
     return b"P4\n%d %d\n" % (width, height) + bytes(pixels)
 
 
+#: Pillow's mode and raw decoder mode for each pixel format.
+_PILLOW_MODES = {
+    "bits": ("1", "1;I"),  # P4 stores 1 for in-set (black); "1;I" reads 1 as black
+    "counts_u32": ("I", "I"),
+    "rgb8": ("RGB", "RGB"),
+    "counts_u16": ("I;16", "I;16"),
+    "counts_u8": ("L", "L"),
+}
+
+
 def to_image(pixels: Any, width: int, height: int | None = None, format: str = "bits") -> Any:
     """A Pillow image of a render: mode ``"1"`` for bits (in-set pixels black),
-    ``"RGB"`` for rgb, ``"I"``, ``"I;16"``, ``"L"`` for counts, counts16, counts8. Needs Pillow
-    (``pip install Pillow``)."""
+    ``"RGB"`` for rgb8, ``"I"``, ``"I;16"``, ``"L"`` for counts_u32, counts_u16,
+    counts_u8 (``format`` as for :func:`mandelbrot`; ``height`` defaults to ``width``).
+    Needs Pillow (``pip install Pillow``)."""
     try:
         from PIL import Image
     except ImportError:
         raise ImportError("luarun.to_image needs Pillow: pip install Pillow") from None
-    width = _checks.integer("width", width, 1, _checks.UINT32_MAX)
-    height = width if height is None else _checks.integer("height", height, 1, _checks.UINT32_MAX)
-    if format not in _FORMATS:
-        raise InvalidArgument(f"unknown pixel format {format!r}; choose from {', '.join(_FORMATS)}")
-    size = (width, height)
-    bytes_per_pixel = {"rgb": 3, "counts": 4, "counts16": 2, "counts8": 1}.get(format)
-    needed = (width + 7) // 8 * height if bytes_per_pixel is None else width * height * bytes_per_pixel
+    name = format_name(format)
+    height = width if height is None else height
+    needed = mandelbrot_buffer_size(width, height, format=name)
     have = memoryview(pixels).nbytes
     if have != needed:
         raise InvalidArgument(
-            f"pixels has {have} bytes; a {width} x {height} {format!r} image has {needed}"
+            f"pixels has {have} bytes; a {width} x {height} {name!r} image has {needed}"
         )
-    if format == "bits":
-        # P4 stores 1 for in-set (black); Pillow's "1;I" reads 1 as black.
-        return Image.frombytes("1", size, bytes(pixels), "raw", "1;I")
-    if format == "rgb":
-        return Image.frombytes("RGB", size, bytes(pixels))
-    if format == "counts":
-        return Image.frombytes("I", size, bytes(pixels), "raw", "I")
-    if format == "counts16":
-        return Image.frombytes("I;16", size, bytes(pixels))
-    if format == "counts8":
-        return Image.frombytes("L", size, bytes(pixels))
-    raise InvalidArgument(f"unknown pixel format {format!r}; choose from {', '.join(_FORMATS)}")
+    mode, raw_mode = _PILLOW_MODES[name]
+    return Image.frombytes(mode, (width, height), bytes(pixels), "raw", raw_mode)

@@ -16,25 +16,18 @@ from ._ffi import luarun_value
 from ._managed import Managed
 from ._objects import LuaFunction, LuaTable
 
-_LIBRARY_BITS = {
-    "coroutine": _ffi.LIB_COROUTINE,
-    "table": _ffi.LIB_TABLE,
-    "string": _ffi.LIB_STRING,
-    "math": _ffi.LIB_MATH,
-    "utf8": _ffi.LIB_UTF8,
-    "os": _ffi.LIB_OS,
-    "io": _ffi.LIB_IO,
-    "package": _ffi.LIB_PACKAGE,
-    "debug": _ffi.LIB_DEBUG,
-}
+#: Standard library bits by name: the ``LUARUN_LIB_*`` constants in lower case.
+_LIBRARY_BITS = _ffi.named_constants("LIB")
 
 #: Compiled ``eval``/``execute`` chunks kept per runtime (oldest dropped first).
 CHUNK_CACHE_SIZE = 256
 
-#: The libraries a new state opens by default (plus the base library, always).
-SAFE_LIBS = ("coroutine", "table", "string", "math", "utf8")
-#: Every standard library, including ``os``, ``io``, ``package`` and ``debug``.
-ALL_LIBS = tuple(_LIBRARY_BITS)
+#: The libraries a new state opens by default (plus the base library, always):
+#: ``LUARUN_LIBS_SAFE`` by name.
+SAFE_LIBS = tuple(name for name, bit in _LIBRARY_BITS.items() if bit & _ffi.LIBS_SAFE)
+#: Every standard library, including ``os``, ``io``, ``package`` and ``debug``:
+#: ``LUARUN_LIBS_ALL`` by name.
+ALL_LIBS = tuple(name for name, bit in _LIBRARY_BITS.items() if bit & _ffi.LIBS_ALL)
 
 
 def _library_bits(libs: Iterable[str] | int | None) -> int:

@@ -18,6 +18,7 @@ from dask.base import tokenize
 
 import luarun
 from luarun import InvalidArgument
+from luarun._render import format_name
 
 #: Tile size in pixels (rows, columns) when ``chunks`` is not given: 16 tiles at 8192,
 #: 64 at 16000. Bands of 1024 rows keep the streamed writers' memory small.
@@ -27,12 +28,13 @@ DEFAULT_CHUNKS = (1024, 4096)
 #: explicit block sizes per axis (``((1000, 3000), (800, 3200))``).
 Chunks = Union[int, Tuple[Any, Any]]
 
+#: The numpy element type of each pixel format (by its C name, see ``format_name``).
 _DTYPES = {
     "bits": np.uint8,
-    "counts": np.uint32,
-    "counts16": np.uint16,
-    "counts8": np.uint8,
-    "rgb": np.uint8,
+    "counts_u32": np.uint32,
+    "rgb8": np.uint8,
+    "counts_u16": np.uint16,
+    "counts_u8": np.uint8,
 }
 
 
@@ -77,7 +79,7 @@ def block_shape(format: str, width: int, height: int) -> Tuple[int, ...]:
     of ``ceil(width / 8)`` packed bytes, rgb has a last axis of 3."""
     if format == "bits":
         return (height, (width + 7) // 8)
-    if format == "rgb":
+    if format == "rgb8":
         return (height, width, 3)
     return (height, width)
 
@@ -113,7 +115,7 @@ def _bits_columns(columns: Sequence[int]) -> Tuple[int, ...]:
             f"format='bits' packs 8 pixels per byte, so every tile width but the last must "
             f"be a multiple of 8; these are not: {unaligned[:5]} (widths {tuple(columns)[:8]}"
             f"{'...' if len(columns) > 8 else ''}). Round the column chunks to multiples of "
-            "8, or render format='counts8' for a byte per pixel"
+            "8, or render format='counts_u8' for a byte per pixel"
         )
     return tuple(size // 8 for size in columns[:-1]) + ((columns[-1] + 7) // 8,)
 
@@ -141,10 +143,11 @@ def mandelbrot_array(
     :param max_iter: iterations per pixel, as :func:`luarun.mandelbrot`.
     :param viewport: ``(x_min, x_max, y_min, y_max)`` of the whole image.
     :param engine: ``"native"`` or ``"lua"`` (the Lua kernel runs on the worker).
-    :param format: ``"bits"``: ``uint8`` of shape ``(height, ceil(width / 8))``, PBM
-        rows of packed bits; ``"counts"`` / ``"counts16"`` / ``"counts8"``: ``uint32`` /
-        ``uint16`` / ``uint8`` of shape ``(height, width)``; ``"rgb"``: ``uint8`` of
-        shape ``(height, width, 3)``.
+    :param format: as for :func:`luarun.mandelbrot` (older names work too): ``"bits"``:
+        ``uint8`` of shape ``(height, ceil(width / 8))``, PBM rows of packed bits;
+        ``"counts_u32"`` / ``"counts_u16"`` / ``"counts_u8"``: ``uint32`` / ``uint16``
+        / ``uint8`` of shape ``(height, width)``; ``"rgb8"``: ``uint8`` of shape
+        ``(height, width, 3)``.
     :param threads_per_task: library threads inside one task; 1 suits workers that run
         one task per core (``dask worker --nthreads 1``), 0 uses every core of the
         worker's machine.
@@ -161,8 +164,7 @@ def mandelbrot_array(
     axis, full-height tiles (``chunks=(-1, 1000)``) render faster, since the library
     then copies each mirror row inside its task instead of computing it.
     """
-    if format not in _DTYPES:
-        raise InvalidArgument(f"unknown pixel format {format!r}; choose from {', '.join(_DTYPES)}")
+    format = format_name(format)  # the C name; InvalidArgument listing them
     height = width if height is None else height
     viewport = tuple(viewport)  # type: ignore[assignment]
     tile = TileRender(
@@ -174,7 +176,7 @@ def mandelbrot_array(
     block_chunks: Tuple[Tuple[int, ...], ...] = (rows, columns)
     if format == "bits":
         block_chunks = (rows, _bits_columns(columns))
-    elif format == "rgb":
+    elif format == "rgb8":
         block_chunks = (rows, columns, (3,))
     dtype = _DTYPES[format]
     return da.map_blocks(

@@ -19,6 +19,7 @@ import dask.array as da
 import numpy as np
 
 from luarun import InvalidArgument
+from luarun._render import format_name
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -142,36 +143,41 @@ def write_pbm(array: da.Array, path: PathLike, *, width: int | None = None) -> N
 
 
 # PNG: bit depth and colour type (0 = grey, 2 = RGB) per luarun pixel format.
-_PNG_LAYOUT = {"bits": (1, 0), "counts8": (8, 0), "counts16": (16, 0), "rgb": (8, 2)}
+_PNG_LAYOUT = {"bits": (1, 0), "counts_u8": (8, 0), "counts_u16": (16, 0), "rgb8": (8, 2)}
+_PNG_FORMATS = "'bits', 'counts_u8', 'counts_u16' or 'rgb8'"
 
 
 def _png_format(array: da.Array, format: str | None) -> str:
+    if format is not None:
+        try:
+            format = format_name(format)  # the C name of an older alias
+        except InvalidArgument:
+            message = f"write_png takes format {_PNG_FORMATS}, not {format!r}"
+            raise InvalidArgument(message) from None
     if format is None:
         if array.ndim == 3 and array.shape[2] == 3 and array.dtype == np.uint8:
-            format = "rgb"
+            format = "rgb8"
         elif array.ndim == 2 and array.dtype == np.uint16:
-            format = "counts16"
+            format = "counts_u16"
         elif array.ndim == 2 and array.dtype == np.uint8:
             raise InvalidArgument(
                 "a 2-D uint8 array may be packed bits or one grey byte per pixel; say "
-                "which with format='bits' or format='counts8'"
+                "which with format='bits' or format='counts_u8'"
             )
-    if format == "counts" or (format is None and array.dtype == np.uint32):
+    if format == "counts_u32" or (format is None and array.dtype == np.uint32):
         raise InvalidArgument(
             "PNG holds at most 16 bits per channel, so uint32 counts do not fit; render "
-            "format='counts16' (saturated) or 'rgb', or scale the array down first"
+            "format='counts_u16' (saturated) or 'rgb8', or scale the array down first"
         )
     if format is None:
         raise InvalidArgument(
             f"cannot tell how to write a {array.ndim}-D {array.dtype} array as PNG; convert "
             "it to uint8 or uint16 grey (height, width) or uint8 (height, width, 3) RGB"
         )
-    expected = {"bits": (2, np.uint8), "counts8": (2, np.uint8), "counts16": (2, np.uint16),
-                "rgb": (3, np.uint8)}
+    expected = {"bits": (2, np.uint8), "counts_u8": (2, np.uint8),
+                "counts_u16": (2, np.uint16), "rgb8": (3, np.uint8)}
     if format not in expected:
-        raise InvalidArgument(
-            f"write_png takes format 'bits', 'counts8', 'counts16' or 'rgb', not {format!r}"
-        )
+        raise InvalidArgument(f"write_png takes format {_PNG_FORMATS}, not {format!r}")
     ndim, dtype = expected[format]
     if array.ndim != ndim or array.dtype != dtype or (ndim == 3 and array.shape[2] != 3):
         raise InvalidArgument(
@@ -191,7 +197,7 @@ def _png_rows(band: np.ndarray, format: str) -> bytes:
     """A band as PNG scanlines: filter byte 0 (none), then the row's bytes."""
     if format == "bits":
         band = ~band  # P4 marks in-set pixels 1 (black); PNG grey 1 is white
-    elif format == "counts16":
+    elif format == "counts_u16":
         band = band.astype(">u2")
     rows = np.ascontiguousarray(band).view(np.uint8).reshape(band.shape[0], -1)
     return np.concatenate([np.zeros((rows.shape[0], 1), np.uint8), rows], axis=1).tobytes()
@@ -208,9 +214,10 @@ def write_png(
     """Streams ``array`` to a PNG file band by band, never holding the whole image.
 
     :param format: how to read the array: ``"bits"`` (packed PBM rows, written as a
-        1-bit PNG, in-set pixels black), ``"counts8"`` (one grey byte per pixel; any
-        8-bit grey image), ``"counts16"`` (16-bit grey) or ``"rgb"``. Default: ``"rgb"``
-        for ``(height, width, 3)`` uint8, ``"counts16"`` for uint16; 2-D uint8 needs
+        1-bit PNG, in-set pixels black), ``"counts_u8"`` (one grey byte per pixel; any
+        8-bit grey image), ``"counts_u16"`` (16-bit grey) or ``"rgb8"`` (the older
+        names ``"counts8"``, ``"counts16"``, ``"rgb"`` work too). Default: ``"rgb8"``
+        for ``(height, width, 3)`` uint8, ``"counts_u16"`` for uint16; 2-D uint8 needs
         the format said, since it may be either bits or grey bytes.
     :param width: for bits, the width in pixels (default 8 per byte).
     :param compress_level: zlib level, 0 (fast, large) to 9 (slow, small).
