@@ -26,6 +26,7 @@ module.exports = Object.freeze({
   host_object_user_data: 'int luarun_host_object_user_data(const luarun_value *value, _Out_ void **user_data_out)',
   mandelbrot_default: 'void luarun_mandelbrot_default(_Out_ luarun_mandelbrot *params_out)',
   mandelbrot_buffer_size: 'size_t luarun_mandelbrot_buffer_size(const luarun_mandelbrot *params)',
+  mandelbrot_buffer_size_checked: 'int luarun_mandelbrot_buffer_size_checked(const luarun_mandelbrot *params, _Out_ size_t *size_out)',
   mandelbrot_render: 'int luarun_mandelbrot_render(const luarun_mandelbrot *params, void *buf, size_t buf_len)',
   mandelbrot_release_pools: 'void luarun_mandelbrot_release_pools(void)',
   map: 'int luarun_map(const luarun_value *function, const void *input, size_t input_len, uint32_t input_type, void *output, size_t output_len, uint32_t output_type)',
