@@ -22,7 +22,7 @@ const SHAPES: &[(&str, &str)] = &[
         "gsub callback loop",
         "string.gsub(string.rep('a', 1e6), '.', function() while true do end end)",
     ),
-    // Single C calls in Lua itself; stoppable because luarun ports them (src/pattern/).
+    // Single C calls in Lua itself; stoppable because luarun ports them (the luarun-pattern crate).
     #[cfg(feature = "lua54")]
     (
         "pattern bomb (find)",

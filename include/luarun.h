@@ -170,6 +170,16 @@ typedef struct luarun_pool luarun_pool;
 typedef struct luarun_state luarun_state;
 
 /**
+ * Why a call was stopped (`luarun_last_error_stop`).
+ */
+typedef uint32_t luarun_stop_reason;
+
+/**
+ * An option of `luarun_options` an error is about (`luarun_last_error_option`).
+ */
+typedef uint32_t luarun_option;
+
+/**
  * The type of a `luarun_value` (`luarun_value.kind`).
  */
 typedef uint32_t luarun_type;
@@ -426,7 +436,7 @@ typedef struct luarun_mandelbrot {
   void *progress_user_data;
   /**
    * Lua engine only: kernel source defining `mandelbrot_row(y, p)` (see README.md,
-   * "Rendering"); NULL = the built-in `lua/mandelbrot.lua`.
+   * "Rendering"); NULL = the built-in `crates/luarun-render/lua/mandelbrot.lua`.
    */
   const char *lua_kernel;
   /**
@@ -513,6 +523,57 @@ typedef struct luarun_options {
  * longjmp escape.
  */
 typedef int (*luarun_print_callback)(void *user_data, const char *text, size_t len);
+
+/**
+ * The last error was not a stop.
+ */
+#define LUARUN_STOP_NONE 0
+
+/**
+ * `luarun_state_interrupt` (or a pool or render interrupt) stopped the call.
+ */
+#define LUARUN_STOP_INTERRUPT 1
+
+/**
+ * The per-call instruction limit (`luarun_options.instruction_limit`) was used up.
+ */
+#define LUARUN_STOP_INSTRUCTION_LIMIT 2
+
+/**
+ * The per-call time limit (`luarun_options.time_limit_ms`) passed.
+ */
+#define LUARUN_STOP_TIME_LIMIT 3
+
+/**
+ * The state was being closed (`luarun_state_free` from another thread or a callback).
+ */
+#define LUARUN_STOP_CLOSING 4
+
+/**
+ * No option is involved.
+ */
+#define LUARUN_OPTION_NONE 0
+
+/**
+ * `libraries`: the code needed a library the state did not open
+ * (`luarun_last_error_library` says which).
+ */
+#define LUARUN_OPTION_LIBRARIES 1
+
+/**
+ * `memory_limit`: the state's memory limit was reached.
+ */
+#define LUARUN_OPTION_MEMORY_LIMIT 2
+
+/**
+ * `instruction_limit`: the call used up its instructions.
+ */
+#define LUARUN_OPTION_INSTRUCTION_LIMIT 3
+
+/**
+ * `time_limit_ms`: the call ran out of time.
+ */
+#define LUARUN_OPTION_TIME_LIMIT 4
 
 /**
  * Rust kernels (AVX-512F / AVX2 / scalar, chosen at run time) on a rayon pool.
@@ -705,6 +766,27 @@ const char *luarun_last_error(void);
  * numbers that are not statuses. Static storage, never NULL.
  */
 const char *luarun_status_name(int status);
+
+/**
+ * Why the call that set this thread's last error was stopped: a `LUARUN_STOP_*`
+ * constant, `LUARUN_STOP_NONE` when it was not a stop. Changes exactly when
+ * `luarun_last_error` does.
+ */
+luarun_stop_reason luarun_last_error_stop(void);
+
+/**
+ * The option of `luarun_options` this thread's last error is about (the limit that
+ * stopped the call, the library the code needed, the memory limit that was reached): a
+ * `LUARUN_OPTION_*` constant, `LUARUN_OPTION_NONE` when none is. Changes exactly when
+ * `luarun_last_error` does.
+ */
+luarun_option luarun_last_error_option(void);
+
+/**
+ * For `LUARUN_OPTION_LIBRARIES`: the `LUARUN_LIB_*` bit of the library the code needed
+ * (for example `LUARUN_LIB_OS` for `os.time()` in a sandboxed state); 0 otherwise.
+ */
+uint32_t luarun_last_error_library(void);
 
 /**
  * Calls the function `frame.target` with `values[0 .. nargs]`; its results replace

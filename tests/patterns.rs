@@ -1,4 +1,4 @@
-//! The pattern functions of Lua 5.4 states (`src/pattern/`, a Rust port that limits can
+//! The pattern functions of Lua 5.4 states (the `luarun-pattern` crate, a Rust port that limits can
 //! stop) return and raise exactly what Lua 5.4's C functions do. Each case runs in a
 //! luarun state and in a bare mlua state (the C originals) and their outcomes, described
 //! value by value, must be equal.

@@ -10,7 +10,7 @@ def native(n, threads):
 
 
 def lua_engine(flavor):
-    """The shipped Lua kernel (lua/mandelbrot.lua) on luarun's pool, one state per thread,
+    """The shipped Lua kernel (crates/luarun-render/lua/mandelbrot.lua) on luarun's pool, one state per thread,
     rows handed out dynamically and written straight into the buffer."""
 
     def render(n, threads):

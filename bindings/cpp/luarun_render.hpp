@@ -34,10 +34,13 @@ struct MandelbrotParams : luarun_mandelbrot {
     if (c_params.height == 0) c_params.height = c_params.width;
     return c_params;
   }
-  /// Bytes a render with these parameters writes; 0 when they are invalid.
-  size_t buffer_size() const noexcept {
+  /// Bytes a render with these parameters writes; throws Error
+  /// (LUARUN_ERR_INVALID_ARGUMENT, saying which field to change) when they are invalid.
+  size_t buffer_size() const {
     const luarun_mandelbrot c_params = resolved();
-    return luarun_mandelbrot_buffer_size(&c_params);
+    size_t size = 0;
+    detail::check(luarun_mandelbrot_buffer_size_checked(&c_params, &size));
+    return size;
   }
   /// Lua engine: the kernel source, referenced (it must outlive the render), not copied.
   MandelbrotParams &kernel(std::string_view source) noexcept {
@@ -60,7 +63,6 @@ inline void render(const MandelbrotParams &params, void *buffer, size_t size) {
 
 /// Renders into `pixels`, resized to the render's size.
 inline void render(const MandelbrotParams &params, std::vector<uint8_t> &pixels) {
-  // Invalid parameters give size 0; the render call then reports why.
   pixels.resize(params.buffer_size());
   render(params, pixels.data(), pixels.size());
 }

@@ -21,20 +21,31 @@ namespace luarun {
 /// What every failing call throws: the C status plus luarun_last_error()'s message.
 class Error : public std::runtime_error {
  public:
-  Error(luarun_status status, const std::string &message)
-      : std::runtime_error(message), status_(status) {}
+  Error(luarun_status status, const std::string &message, luarun_stop_reason stop = LUARUN_STOP_NONE,
+        luarun_option option = LUARUN_OPTION_NONE, uint32_t library = 0)
+      : std::runtime_error(message), status_(status), stop_(stop), option_(option), library_(library) {}
   /// The LUARUN_ERR_* code the C API returned.
   luarun_status status() const noexcept { return status_; }
   /// The status as its constant's name, e.g. "LUARUN_ERR_SYNTAX".
   const char *status_name() const noexcept { return luarun_status_name(status_); }
+  /// Why the call was stopped (LUARUN_STOP_TIME_LIMIT...), LUARUN_STOP_NONE if it was not.
+  luarun_stop_reason stop() const noexcept { return stop_; }
+  /// The luarun::Options setting the error is about (LUARUN_OPTION_*), LUARUN_OPTION_NONE if none.
+  luarun_option option() const noexcept { return option_; }
+  /// For LUARUN_OPTION_LIBRARIES: the LUARUN_LIB_* bit of the library the code needed.
+  uint32_t library() const noexcept { return library_; }
 
  private:
   luarun_status status_;
+  luarun_stop_reason stop_;
+  luarun_option option_;
+  uint32_t library_;
 };
 
 namespace detail {
 [[noreturn]] inline void throw_last_error(luarun_status status) {
-  throw Error(status, luarun_last_error());
+  throw Error(status, luarun_last_error(), luarun_last_error_stop(), luarun_last_error_option(),
+              luarun_last_error_library());
 }
 /// Turns a C status into an exception; the fast path is one comparison.
 inline void check(luarun_status status) {

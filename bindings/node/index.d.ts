@@ -46,6 +46,12 @@ export declare class LuarunError extends Error {
   readonly status: number;
   /** The status constant's name, e.g. "LUARUN_ERR_RUNTIME". */
   readonly statusName: string;
+  /** Why the call was stopped (status LUARUN_ERR_INTERRUPTED), else null. */
+  stop: 'interrupt' | 'instructionLimit' | 'timeLimit' | 'closing' | null;
+  /** The StateOptions key the error is about (the limit that stopped it, the library it needed). */
+  option: 'libraries' | 'memoryLimit' | 'instructionLimit' | 'timeLimitMs' | null;
+  /** For option 'libraries': the library the code needed, e.g. 'os'. */
+  library: LibraryName | null;
 }
 
 /** Options of a new State. */

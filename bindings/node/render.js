@@ -88,9 +88,9 @@ function parseOptions(options) {
 
 /** The size a render needs, or a LuarunError saying why the parameters are invalid. */
 function requiredSize(params) {
-  const size = Number(c.mandelbrot_buffer_size(params));
-  if (size === 0) throw new LuarunError(C.LUARUN_ERR_INVALID_ARGUMENT, c.last_error());
-  return size;
+  const size = [0];
+  check(c.mandelbrot_buffer_size_checked(params, size));
+  return Number(size[0]);
 }
 
 /** A zeroed Buffer of `size` bytes, or a RangeError when no Buffer can be that large. */

@@ -1,4 +1,4 @@
-//! Differential fuzzing of the pattern port (`src/pattern/`): each input is decoded into
+//! Differential fuzzing of the pattern port (the `luarun-pattern` crate): each input is decoded into
 //! one call of string.find, match, gmatch, gsub or rep, run in a luarun state (the port)
 //! and in a bare mlua state (Lua 5.4's C functions); any difference in what they return
 //! or raise is a crash.

@@ -84,7 +84,7 @@ pub struct luarun_mandelbrot {
     /// Passed to `progress` unchanged.
     pub progress_user_data: *mut c_void,
     /// Lua engine only: kernel source defining `mandelbrot_row(y, p)` (see README.md,
-    /// "Rendering"); NULL = the built-in `lua/mandelbrot.lua`.
+    /// "Rendering"); NULL = the built-in `crates/luarun-render/lua/mandelbrot.lua`.
     pub lua_kernel: *const c_char,
     /// Bytes in `lua_kernel`.
     pub lua_kernel_len: usize,

@@ -1,5 +1,5 @@
 //! `luarun_map` and `luarun_pool_map`: a Lua function over every element of a numeric
-//! buffer, in one crossing (see `src/map.rs`).
+//! buffer, in one crossing (see `luarun_core::map`).
 
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;

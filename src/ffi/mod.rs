@@ -3,12 +3,13 @@
 //! [`luarun_status`]. Pointer checks and C type conversions live here; logic does not.
 #![allow(non_camel_case_types)]
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_int, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use luarun_core::error::{Error, ErrorKind, Result};
 
+pub mod error_detail;
 pub mod frame;
 pub mod function;
 pub mod host_object;
@@ -74,6 +75,9 @@ pub const LUARUN_ABI_VERSION: u32 = 1;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// The structured part of the last error (see `error_detail.rs`).
+    static LAST_ERROR_DETAIL: Cell<error_detail::Detail> =
+        const { Cell::new(error_detail::Detail::NONE) };
 }
 
 /// The current thread's last error message.
@@ -85,6 +89,13 @@ pub(crate) fn set_last_error(message: &str) {
     // Interior NUL bytes (Lua messages may hold any bytes) would cut the C string short.
     let clean = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = clean);
+    LAST_ERROR_DETAIL.with(|slot| slot.set(error_detail::Detail::NONE));
+}
+
+/// Records `error` for `luarun_last_error` and the `luarun_last_error_*` getters.
+fn set_last_error_from(error: &Error) {
+    set_last_error(&error.message);
+    LAST_ERROR_DETAIL.with(|slot| slot.set(error_detail::Detail::of(error)));
 }
 
 /// Runs `work` as the body of an exported function: panics become `LUARUN_ERR_PANIC`,
@@ -94,7 +105,7 @@ pub(crate) fn boundary(work: impl FnOnce() -> Result<()>) -> luarun_status {
     match catch_unwind(AssertUnwindSafe(work)) {
         Ok(Ok(())) => luarun_status::LUARUN_OK,
         Ok(Err(error)) => {
-            set_last_error(&error.message);
+            set_last_error_from(&error);
             error.kind.into()
         }
         Err(panic) => {

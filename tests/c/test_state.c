@@ -361,14 +361,19 @@ static void sandbox_leaves_out_unsafe_libraries(void) {
   CHECK(v.kind == LUARUN_STRING && strstr(v.string, "binary") != NULL);
   luarun_value_free(&v);
   CHECK_STATUS(luarun_exec(state, S("setmetatable({}, {__gc = print})")), LUARUN_ERR_RUNTIME);
-  /* Using a library the sandbox left out says which option opens it. */
+  /* Using a library the sandbox left out says which library, in the message and as the
+     structured detail (luarun_last_error_option/_library). */
   CHECK_STATUS(luarun_exec(state, S("os.exit(1)")), LUARUN_ERR_RUNTIME);
   CHECK(strstr(luarun_last_error(), "global 'os'") != NULL);
-  CHECK(strstr(luarun_last_error(), "LUARUN_LIB_OS") != NULL);
+  CHECK(strstr(luarun_last_error(), "the os library") != NULL);
+  CHECK(luarun_last_error_option() == LUARUN_OPTION_LIBRARIES);
+  CHECK(luarun_last_error_library() == LUARUN_LIB_OS);
   CHECK_STATUS(luarun_exec(state, S("local m = require('x')")), LUARUN_ERR_RUNTIME);
-  CHECK(strstr(luarun_last_error(), "LUARUN_LIB_PACKAGE") != NULL);
+  CHECK(strstr(luarun_last_error(), "the package library") != NULL);
+  CHECK(luarun_last_error_library() == LUARUN_LIB_PACKAGE);
   CHECK_STATUS(luarun_exec(state, S("local t = nil; t.x = 1")), LUARUN_ERR_RUNTIME);
-  CHECK(strstr(luarun_last_error(), "LUARUN_LIB") == NULL);
+  CHECK(strstr(luarun_last_error(), "library") == NULL);
+  CHECK(luarun_last_error_option() == LUARUN_OPTION_NONE);
   luarun_state_free(state);
 
   luarun_options_default(&options);

@@ -86,7 +86,8 @@ static void failures_throw_error_with_the_status() {
   CHECK(contains(ERROR_MESSAGE_OF(luarun::render(params, small.data(), small.size())),
                  std::to_string(params.buffer_size())));
   params.width = 0;
-  CHECK(params.buffer_size() == 0);
+  CHECK_THROWS(params.buffer_size(), LUARUN_ERR_INVALID_ARGUMENT);
+  CHECK(contains(ERROR_MESSAGE_OF(params.buffer_size()), "width is 0"));
   CHECK_THROWS(luarun::render(params), LUARUN_ERR_INVALID_ARGUMENT);
   params = square(64, LUARUN_ENGINE_LUA, LUARUN_PIXELS_BITS);
   const std::string broken_kernel = "this is not Lua";

@@ -93,6 +93,21 @@ static void options_set_libraries_and_limits() {
 
   luarun::State timed(luarun::Options().time_limit(std::chrono::milliseconds(50)));
   CHECK_THROWS(timed.exec("while true do end"), LUARUN_ERR_INTERRUPTED);
+  try {
+    timed.exec("while true do end");
+    CHECK(false);
+  } catch (const luarun::Error &error) {
+    CHECK(error.stop() == LUARUN_STOP_TIME_LIMIT);
+    CHECK(error.option() == LUARUN_OPTION_TIME_LIMIT);
+  }
+  try {
+    safe.exec("os.exit(1)");
+    CHECK(false);
+  } catch (const luarun::Error &error) {
+    CHECK(error.stop() == LUARUN_STOP_NONE);
+    CHECK(error.option() == LUARUN_OPTION_LIBRARIES);
+    CHECK(error.library() == LUARUN_LIB_OS);
+  }
 
   luarun::State small(luarun::Options().memory_limit(1 << 20));
   CHECK_THROWS(small.exec("local t = {} for i = 1, 1e7 do t[i] = i end"), LUARUN_ERR_MEMORY);

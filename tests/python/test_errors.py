@@ -90,11 +90,34 @@ def test_every_error_status_of_the_header_has_its_own_exception_class():
     assert len({_errors._BY_STATUS[number] for number in statuses.values()}) == len(statuses)
 
 
-def test_interrupted_messages_pick_the_precise_class():
-    timeout = _errors.error_for_status(_ffi.ERR_INTERRUPTED, "interrupted: time limit of 5 ms")
-    steps = _errors.error_for_status(_ffi.ERR_INTERRUPTED, "instruction limit of 9 per call")
-    assert type(timeout) is luarun.LuaTimeoutError
-    assert type(steps) is luarun.LuaInstructionLimitError
+def test_the_stop_reason_picks_the_precise_class_not_the_message():
+    # The class comes from luarun_last_error_stop, whatever the message says.
+    timeout = _errors.error_for_status(
+        _ffi.ERR_INTERRUPTED, "instruction limit", _ffi.STOP_TIME_LIMIT, _ffi.OPTION_TIME_LIMIT
+    )
+    steps = _errors.error_for_status(
+        _ffi.ERR_INTERRUPTED, "time limit", _ffi.STOP_INSTRUCTION_LIMIT,
+        _ffi.OPTION_INSTRUCTION_LIMIT,
+    )
+    plain = _errors.error_for_status(_ffi.ERR_INTERRUPTED, "time limit", _ffi.STOP_INTERRUPT)
+    assert type(timeout) is luarun.LuaTimeoutError and timeout.option == "timeout"
+    assert type(steps) is luarun.LuaInstructionLimitError and steps.option == "max_instructions"
+    assert type(plain) is luarun.LuaInterrupted and plain.option is None
+
+
+def test_real_stops_and_missing_libraries_carry_their_option():
+    with pytest.raises(luarun.LuaTimeoutError) as stopped:
+        luarun.Lua(timeout=0.02).execute("while true do end")
+    assert stopped.value.option == "timeout"
+    with pytest.raises(luarun.LuaInstructionLimitError) as counted:
+        luarun.Lua(max_instructions=100_000).execute("while true do end")
+    assert counted.value.option == "max_instructions"
+    with pytest.raises(luarun.LuaError) as missing:
+        luarun.Lua().execute("return os.time()")
+    assert (missing.value.option, missing.value.library) == ("libs", "os")
+    with pytest.raises(luarun.LuaMemoryError) as full:
+        luarun.Lua(memory_limit=2 << 20).execute("local t = {} for i = 1, 1e8 do t[i] = i end")
+    assert full.value.option == "memory_limit"
 
 
 def test_a_newer_struct_than_the_library_knows_is_unsupported(lua):

@@ -140,7 +140,7 @@ test('releasePools closes the kept Lua states; the next Lua render makes new one
 });
 
 test('a lua_kernel given as a string or a Buffer is the kernel that runs', () => {
-  const kernel = require('node:fs').readFileSync(require('node:path').resolve(__dirname, '..', '..', '..', 'lua', 'mandelbrot.lua'));
+  const kernel = require('node:fs').readFileSync(require('node:path').resolve(__dirname, '..', '..', '..', 'crates', 'luarun-render', 'lua', 'mandelbrot.lua'));
   assert.equal(pbmMd5(200, 200, luarun.render({ width: 200, engine: 'lua', lua_kernel: kernel })), PBM_200_MD5);
   assert.equal(pbmMd5(200, 200, luarun.render({ width: 200, engine: 'lua', lua_kernel: kernel.toString() })), PBM_200_MD5);
   const inverted = `${kernel}\nfunction mandelbrot_row(...) error('custom kernel ran') end`;

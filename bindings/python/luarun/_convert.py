@@ -23,7 +23,7 @@ from ctypes import byref
 from typing import Any, Callable
 
 from . import _ffi, _frame
-from ._errors import Error, InvalidArgument, error_for_status, last_error_message
+from ._errors import Error, InvalidArgument, last_error
 from ._ffi import Library, luarun_value
 
 _FREE_LOCK = threading.Lock()
@@ -165,7 +165,7 @@ class Context:
         pending = self.take_pending() if self.stashed else None
         if status == _ffi.OK:
             return
-        error = error_for_status(status, last_error_message(self.lib))
+        error = last_error(status, self.lib)
         if self.sigint and status == _ffi.ERR_INTERRUPTED:
             self.sigint = False
             _signals.raise_pending()  # the SIGINT handler's KeyboardInterrupt
@@ -309,7 +309,7 @@ def to_python(ctx: Context, value: luarun_value, owned: bool) -> Any:
         mine = luarun_value()
         status = ctx.lib.luarun_value_copy(byref(value), byref(mine))
         if status != _ffi.OK:
-            raise error_for_status(status, last_error_message(ctx.lib))
+            raise last_error(status, ctx.lib)
     cls = _PROXY_CLASSES.get(kind, _objects.LuaObject)
     runtime = ctx.runtime_ref()
     if runtime is None:
@@ -519,7 +519,7 @@ def push_results(ctx: Context, context: int, results: Any) -> None:
             for i in range(len(results)):
                 status = push(context, frame.slot(i))
                 if status:
-                    raise error_for_status(status, last_error_message(ctx.lib))
+                    raise last_error(status, ctx.lib)
         finally:
             if temps is not None:
                 temps.free()

@@ -11,6 +11,11 @@ class Error(Exception):
     ``status_name`` its constant's name (``"LUARUN_ERR_RUNTIME"``)."""
 
     status: int = _ffi.ERR_RUNTIME
+    #: The :class:`luarun.Lua` keyword argument the error is about (``"timeout"`` for a
+    #: time limit, ``"libs"`` for a library the code needed...), or None.
+    option: str | None = None
+    #: For ``option == "libs"``: the library the code needed (``"os"``), else None.
+    library: str | None = None
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
@@ -138,15 +143,52 @@ _BY_STATUS: dict[int, type[Error]] = {
 }
 
 
-def error_for_status(status: int, message: str) -> Error:
-    """The exception for a failed call's status and ``luarun_last_error`` text."""
+#: The :class:`luarun.Lua` keyword argument each ``LUARUN_OPTION_*`` stands for.
+_OPTION_KEYWORDS = {
+    _ffi.OPTION_LIBRARIES: "libs",
+    _ffi.OPTION_MEMORY_LIMIT: "memory_limit",
+    _ffi.OPTION_INSTRUCTION_LIMIT: "max_instructions",
+    _ffi.OPTION_TIME_LIMIT: "timeout",
+}
+
+#: Library names (``"os"``) by their ``LUARUN_LIB_*`` bit.
+_LIBRARY_NAMES = {bit: name for name, bit in _ffi.named_constants("LIB").items()}
+
+#: The exception class for each way a call can be stopped.
+_BY_STOP = {
+    _ffi.STOP_TIME_LIMIT: LuaTimeoutError,
+    _ffi.STOP_INSTRUCTION_LIMIT: LuaInstructionLimitError,
+}
+
+
+def error_for_status(
+    status: int, message: str, stop: int = _ffi.STOP_NONE, option: int = _ffi.OPTION_NONE,
+    library_bit: int = 0,
+) -> Error:
+    """The exception for a failed call's status, its ``luarun_last_error`` text and the
+    structured detail (``luarun_last_error_stop``/``_option``/``_library``). The
+    exception's ``option`` names the :class:`luarun.Lua` keyword argument involved
+    (``"timeout"``, ``"libs"``...; None when none is) and ``library`` the library the
+    code needed (``"os"``)."""
     cls = _BY_STATUS.get(status, Error)
     if cls is LuaInterrupted:
-        if "time limit" in message:
-            cls = LuaTimeoutError
-        elif "instruction limit" in message:
-            cls = LuaInstructionLimitError
-    return cls(message, status)
+        cls = _BY_STOP.get(stop, LuaInterrupted)
+    error = cls(message, status)
+    error.option = _OPTION_KEYWORDS.get(option)
+    error.library = _LIBRARY_NAMES.get(library_bit) if option == _ffi.OPTION_LIBRARIES else None
+    return error
+
+
+def last_error(status: int, library: _ffi.Library) -> Error:
+    """The exception for ``status`` from ``library``'s last error on this thread (read
+    it right after the failed call, before any other luarun call)."""
+    return error_for_status(
+        status,
+        last_error_message(library),
+        library.luarun_last_error_stop(),  # type: ignore[attr-defined]
+        library.luarun_last_error_option(),  # type: ignore[attr-defined]
+        library.luarun_last_error_library(),  # type: ignore[attr-defined]
+    )
 
 
 def last_error_message(library: _ffi.Library) -> str:
@@ -160,7 +202,7 @@ def check(status: int, library: _ffi.Library) -> None:
     """Raises the exception for ``status`` unless it is ``LUARUN_OK``. Call it right
     after the C call of ``library``, on the same thread, before any other luarun call."""
     if status != _ffi.OK:
-        raise error_for_status(status, last_error_message(library))
+        raise last_error(status, library)
 
 
 def flavor_library(flavor: str) -> _ffi.Library:

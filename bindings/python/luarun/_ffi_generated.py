@@ -68,6 +68,27 @@ ERR_UNSUPPORTED = 8
 ERR_CANCELLED = 9
 #: An internal bug was caught before it could cross the ABI; please report it.
 ERR_PANIC = 10
+#: The last error was not a stop.
+STOP_NONE = 0
+#: `luarun_state_interrupt` (or a pool or render interrupt) stopped the call.
+STOP_INTERRUPT = 1
+#: The per-call instruction limit (`luarun_options.instruction_limit`) was used up.
+STOP_INSTRUCTION_LIMIT = 2
+#: The per-call time limit (`luarun_options.time_limit_ms`) passed.
+STOP_TIME_LIMIT = 3
+#: The state was being closed (`luarun_state_free` from another thread or a callback).
+STOP_CLOSING = 4
+#: No option is involved.
+OPTION_NONE = 0
+#: `libraries`: the code needed a library the state did not open
+#: (`luarun_last_error_library` says which).
+OPTION_LIBRARIES = 1
+#: `memory_limit`: the state's memory limit was reached.
+OPTION_MEMORY_LIMIT = 2
+#: `instruction_limit`: the call used up its instructions.
+OPTION_INSTRUCTION_LIMIT = 3
+#: `time_limit_ms`: the call ran out of time.
+OPTION_TIME_LIMIT = 4
 #: Rust kernels (AVX-512F / AVX2 / scalar, chosen at run time) on a rayon pool.
 ENGINE_NATIVE = 0
 #: A Lua kernel on a pool of Lua states, one per thread.
@@ -156,6 +177,16 @@ CONSTANTS: dict[str, int] = {
     "LUARUN_ERR_UNSUPPORTED": ERR_UNSUPPORTED,
     "LUARUN_ERR_CANCELLED": ERR_CANCELLED,
     "LUARUN_ERR_PANIC": ERR_PANIC,
+    "LUARUN_STOP_NONE": STOP_NONE,
+    "LUARUN_STOP_INTERRUPT": STOP_INTERRUPT,
+    "LUARUN_STOP_INSTRUCTION_LIMIT": STOP_INSTRUCTION_LIMIT,
+    "LUARUN_STOP_TIME_LIMIT": STOP_TIME_LIMIT,
+    "LUARUN_STOP_CLOSING": STOP_CLOSING,
+    "LUARUN_OPTION_NONE": OPTION_NONE,
+    "LUARUN_OPTION_LIBRARIES": OPTION_LIBRARIES,
+    "LUARUN_OPTION_MEMORY_LIMIT": OPTION_MEMORY_LIMIT,
+    "LUARUN_OPTION_INSTRUCTION_LIMIT": OPTION_INSTRUCTION_LIMIT,
+    "LUARUN_OPTION_TIME_LIMIT": OPTION_TIME_LIMIT,
     "LUARUN_ENGINE_NATIVE": ENGINE_NATIVE,
     "LUARUN_ENGINE_LUA": ENGINE_LUA,
     "LUARUN_PIXELS_BITS": PIXELS_BITS,
@@ -191,6 +222,10 @@ CONSTANTS: dict[str, int] = {
 
 #: Status code returned by every fallible luarun function.
 luarun_status = c_int  # a C enum
+#: Why a call was stopped (`luarun_last_error_stop`).
+luarun_stop_reason = c_uint32
+#: An option of `luarun_options` an error is about (`luarun_last_error_option`).
+luarun_option = c_uint32
 #: The type of a `luarun_value` (`luarun_value.kind`).
 luarun_type = c_uint32
 #: Which engine renders (`luarun_mandelbrot.engine`).
@@ -321,6 +356,9 @@ PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "luarun_abi_version": (c_uint32, []),
     "luarun_last_error": (c_char_p, []),
     "luarun_status_name": (c_char_p, [c_int]),
+    "luarun_last_error_stop": (luarun_stop_reason, []),
+    "luarun_last_error_option": (luarun_option, []),
+    "luarun_last_error_library": (c_uint32, []),
     "luarun_frame_call": (luarun_status, [POINTER(luarun_frame)]),
     "luarun_frame_pcall": (luarun_status, [POINTER(luarun_frame)]),
     "luarun_frame_get": (luarun_status, [POINTER(luarun_frame)]),
@@ -537,12 +575,15 @@ __all__ = [
     "LIB_MATH", "LIB_UTF8", "LIB_OS", "LIB_IO", "LIB_PACKAGE", "LIB_DEBUG", "LIBS_SAFE",
     "LIBS_ALL", "OK", "ERR_SYNTAX", "ERR_RUNTIME", "ERR_MEMORY", "ERR_INTERRUPTED",
     "ERR_INVALID_ARGUMENT", "ERR_BUFFER_TOO_SMALL", "ERR_TYPE", "ERR_UNSUPPORTED",
-    "ERR_CANCELLED", "ERR_PANIC", "ENGINE_NATIVE", "ENGINE_LUA", "PIXELS_BITS",
-    "PIXELS_COUNTS_U32", "PIXELS_RGB8", "PIXELS_COUNTS_U16", "PIXELS_COUNTS_U8",
-    "ELEMENT_F64", "ELEMENT_F32", "ELEMENT_I64", "ELEMENT_I32", "ELEMENT_I16", "ELEMENT_I8",
-    "ELEMENT_U64", "ELEMENT_U32", "ELEMENT_U16", "ELEMENT_U8", "GC_COLLECT", "GC_STOP",
-    "GC_RESTART", "NIL", "BOOLEAN", "INTEGER", "NUMBER", "STRING", "TABLE", "FUNCTION",
-    "USERDATA", "THREAD", "CONSTANTS", "luarun_status", "luarun_type", "luarun_engine",
+    "ERR_CANCELLED", "ERR_PANIC", "STOP_NONE", "STOP_INTERRUPT", "STOP_INSTRUCTION_LIMIT",
+    "STOP_TIME_LIMIT", "STOP_CLOSING", "OPTION_NONE", "OPTION_LIBRARIES",
+    "OPTION_MEMORY_LIMIT", "OPTION_INSTRUCTION_LIMIT", "OPTION_TIME_LIMIT", "ENGINE_NATIVE",
+    "ENGINE_LUA", "PIXELS_BITS", "PIXELS_COUNTS_U32", "PIXELS_RGB8", "PIXELS_COUNTS_U16",
+    "PIXELS_COUNTS_U8", "ELEMENT_F64", "ELEMENT_F32", "ELEMENT_I64", "ELEMENT_I32",
+    "ELEMENT_I16", "ELEMENT_I8", "ELEMENT_U64", "ELEMENT_U32", "ELEMENT_U16", "ELEMENT_U8",
+    "GC_COLLECT", "GC_STOP", "GC_RESTART", "NIL", "BOOLEAN", "INTEGER", "NUMBER", "STRING",
+    "TABLE", "FUNCTION", "USERDATA", "THREAD", "CONSTANTS", "luarun_status",
+    "luarun_stop_reason", "luarun_option", "luarun_type", "luarun_engine",
     "luarun_pixel_format", "luarun_element_type", "luarun_gc_operation", "luarun_value",
     "luarun_frame", "luarun_callback", "luarun_user_data_free", "luarun_host_object_class",
     "luarun_progress_callback", "luarun_mandelbrot", "luarun_options",

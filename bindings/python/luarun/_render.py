@@ -13,7 +13,7 @@ from ctypes import byref
 from typing import Any, Callable, Sequence
 
 from . import _checks, _ffi, _signals
-from ._errors import Cancelled, InvalidArgument, check, error_for_status, flavor_library
+from ._errors import Cancelled, InvalidArgument, check, flavor_library, last_error
 from ._errors import last_error_message
 from ._ffi import lib
 
@@ -109,7 +109,7 @@ def _explain_invalid(params: _ffi.luarun_mandelbrot, library: _ffi.Library) -> I
     """The library's reason why ``params`` are invalid (a render with no buffer
     validates them first)."""
     status = library.luarun_mandelbrot_render(byref(params), None, 0)
-    error = error_for_status(status, last_error_message(library))
+    error = last_error(status, library)
     if isinstance(error, InvalidArgument):
         return error
     return InvalidArgument(f"invalid render parameters: {error.message}")
@@ -203,7 +203,7 @@ def mandelbrot(
         ``False`` or ``0`` continue. An exception it raises cancels the render and is
         re-raised here.
     :param lua_kernel: Lua source replacing the built-in kernel of the Lua engine (it
-        defines ``mandelbrot_row(y, p)`` like ``lua/mandelbrot.lua``).
+        defines ``mandelbrot_row(y, p)`` like ``crates/luarun-render/lua/mandelbrot.lua``).
     :param offset: ``(x, y)`` of this tile in the whole image (default ``(0, 0)``).
     :param image_size: ``(width, height)`` of the whole image when rendering a tile;
         tiles give exactly the pixels of rendering the image whole.

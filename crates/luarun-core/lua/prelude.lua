@@ -14,7 +14,7 @@ local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
   tracked_resume, check_c_stack, tracked_close, load_string, raw_tostring = ...
 local error, rawget, select, type = error, rawget, select, type
 
--- LuaJIT: tostring is luarun's C function (it hides addresses, see src/addresses.rs),
+-- LuaJIT: tostring is luarun's C function (it hides addresses, see addresses.rs),
 -- which compiled traces cannot inline; values without an address take LuaJIT's own
 -- tostring, which they can. (LuaJIT's tostring ignores __tostring on these types too.)
 if raw_tostring then
@@ -228,7 +228,7 @@ end
 
 -- 4. LuaJIT re-enters Lua from these C functions without bounding how deeply (Lua 5.4
 --    bounds C re-entries itself, 200 levels): each first checks how much host stack
---    the nesting uses (check_c_stack, see src/cstack.rs; nil in Lua 5.4 states). Tail
+--    the nesting uses (check_c_stack, see cstack.rs; nil in Lua 5.4 states). Tail
 --    calls, so errors name the function as the caller wrote it. gsub and format check
 --    only when they can call back (a function or table replacement; a table or
 --    userdata argument, for __tostring): the check is a C call, which JIT-compiled

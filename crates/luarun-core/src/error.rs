@@ -1,6 +1,12 @@
-//! The error type of the safe core: a category (which becomes a C status) and a message.
+//! The error type of the safe core: a category (which becomes a C status), a message, and
+//! what a binding needs to explain it in its own words without reading the message: why
+//! a call was stopped and which option of the state is involved.
 
 use std::fmt;
+
+use crate::options::Libraries;
+
+pub use crate::limits::StopReason;
 
 /// What went wrong, in the categories the C API reports as statuses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +31,20 @@ pub enum ErrorKind {
     Cancelled,
 }
 
+/// The option of a state's [`Options`](crate::options::Options) an error is about: a
+/// binding names it in its own vocabulary (a C field, a Python keyword argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// A library the state did not open (a `Libraries` bit).
+    Library(u32),
+    /// The state's memory limit was reached.
+    MemoryLimit,
+    /// The per-call instruction limit was used up.
+    InstructionLimit,
+    /// The per-call time limit passed.
+    TimeLimit,
+}
+
 /// An error with a category and a message a user can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
@@ -32,6 +52,11 @@ pub struct Error {
     pub kind: ErrorKind,
     /// Human-readable text; for Lua errors it includes the Lua traceback when there is one.
     pub message: String,
+    /// Why the call was stopped, for [`ErrorKind::Interrupted`] errors.
+    pub stop: Option<StopReason>,
+    /// The option involved, when one is: the limit that stopped the call, the library
+    /// the code needed.
+    pub setting: Option<Setting>,
 }
 
 /// Result type of the safe core.
@@ -43,7 +68,29 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            stop: None,
+            setting: None,
         }
+    }
+
+    /// An [`ErrorKind::Interrupted`] error for a call stopped by `reason`.
+    pub fn stopped(reason: StopReason, message: impl Into<String>) -> Self {
+        let setting = match reason {
+            StopReason::InstructionLimit => Some(Setting::InstructionLimit),
+            StopReason::TimeLimit => Some(Setting::TimeLimit),
+            StopReason::Interrupted | StopReason::Closing => None,
+        };
+        Error {
+            stop: Some(reason),
+            setting,
+            ..Error::new(ErrorKind::Interrupted, message)
+        }
+    }
+
+    /// This error, naming `setting` as the option involved.
+    pub fn with_setting(mut self, setting: Setting) -> Self {
+        self.setting = Some(setting);
+        self
     }
 
     /// Shorthand for an [`ErrorKind::InvalidArgument`] error.
@@ -114,42 +161,62 @@ pub(crate) fn without_internal_frames(message: &str) -> String {
     out
 }
 
-/// Globals that exist only when an option opens them, and the option that does.
-const OPTIONAL_GLOBALS: [(&str, &str); 12] = [
-    ("os", "LUARUN_LIB_OS"),
-    ("io", "LUARUN_LIB_IO"),
-    ("dofile", "LUARUN_LIB_IO"),
-    ("loadfile", "LUARUN_LIB_IO"),
-    ("package", "LUARUN_LIB_PACKAGE"),
-    ("require", "LUARUN_LIB_PACKAGE"),
-    ("debug", "LUARUN_LIB_DEBUG"),
-    ("coroutine", "LUARUN_LIB_COROUTINE"),
-    ("table", "LUARUN_LIB_TABLE"),
-    ("string", "LUARUN_LIB_STRING"),
-    ("math", "LUARUN_LIB_MATH"),
-    ("utf8", "LUARUN_LIB_UTF8"),
+/// Globals that exist only when an option opens them, and the library that does.
+const OPTIONAL_GLOBALS: [(&str, u32); 12] = [
+    ("os", Libraries::OS),
+    ("io", Libraries::IO),
+    ("dofile", Libraries::IO),
+    ("loadfile", Libraries::IO),
+    ("package", Libraries::PACKAGE),
+    ("require", Libraries::PACKAGE),
+    ("debug", Libraries::DEBUG),
+    ("coroutine", Libraries::COROUTINE),
+    ("table", Libraries::TABLE),
+    ("string", Libraries::STRING),
+    ("math", Libraries::MATH),
+    ("utf8", Libraries::UTF8),
 ];
 
-/// `message` with a hint appended to its first line when it is Lua's complaint about a
-/// nil library global (`os.exit()` in a state without `os`): the plain message does not
-/// say that the sandbox left the library out on purpose.
-fn with_library_hint(message: &str) -> String {
+/// The library name a binding's options use for a `Libraries` bit.
+pub fn library_name(bit: u32) -> &'static str {
+    match bit {
+        Libraries::COROUTINE => "coroutine",
+        Libraries::TABLE => "table",
+        Libraries::STRING => "string",
+        Libraries::MATH => "math",
+        Libraries::UTF8 => "utf8",
+        Libraries::OS => "os",
+        Libraries::IO => "io",
+        Libraries::PACKAGE => "package",
+        Libraries::DEBUG => "debug",
+        _ => "?",
+    }
+}
+
+/// When `message` is Lua's complaint about a nil library global (`os.exit()` in a state
+/// without `os`), the message with a hint on its first line (the plain message does not
+/// say that the sandbox left the library out on purpose) and the library's bit.
+fn with_library_hint(message: &str) -> (String, Option<u32>) {
     let first_line_end = message.find('\n').unwrap_or(message.len());
     let first_line = &message[..first_line_end];
     if !first_line.contains("nil value") {
-        return message.to_string();
+        return (message.to_string(), None);
     }
     // Lua 5.4: "... a nil value (global 'os')"; LuaJIT: "... global 'os' (a nil value)".
     let hint = OPTIONAL_GLOBALS
         .iter()
         .find(|(name, _)| first_line.contains(&format!("global '{name}'")));
     match hint {
-        Some((name, option)) => format!(
-            "{first_line} (luarun opens `{name}` only when luarun_options.libraries has \
-             {option}){}",
-            &message[first_line_end..]
+        Some((name, bit)) => (
+            format!(
+                "{first_line} (luarun opens `{name}` only when the state's options enable \
+                 the {} library){}",
+                library_name(*bit),
+                &message[first_line_end..]
+            ),
+            Some(*bit),
         ),
-        None => message.to_string(),
+        None => (message.to_string(), None),
     }
 }
 
@@ -158,20 +225,26 @@ pub fn convert_error(error: &mlua::Error) -> Error {
     use mlua::Error as E;
     match error {
         E::SyntaxError { message, .. } => Error::new(ErrorKind::Syntax, message.clone()),
-        E::RuntimeError(message) => Error::new(
-            ErrorKind::Runtime,
-            with_library_hint(&without_internal_frames(message)),
-        ),
+        E::RuntimeError(message) => {
+            let (message, library) = with_library_hint(&without_internal_frames(message));
+            let error = Error::new(ErrorKind::Runtime, message);
+            match library {
+                Some(bit) => error.with_setting(Setting::Library(bit)),
+                None => error,
+            }
+        }
         // The state adds the cause (limit or system), which only its heap knows.
         E::MemoryError(message) => Error::new(ErrorKind::Memory, message.clone()),
         E::CallbackError { traceback, cause } => {
             let inner = convert_error(cause);
             let traceback = without_internal_frames(traceback);
-            Error::new(inner.kind, format!("{}\n{traceback}", inner.message))
+            let message = format!("{}\n{traceback}", inner.message);
+            Error { message, ..inner }
         }
         E::WithContext { context, cause } => {
             let inner = convert_error(cause);
-            Error::new(inner.kind, format!("{context}: {}", inner.message))
+            let message = format!("{context}: {}", inner.message);
+            Error { message, ..inner }
         }
         E::ExternalError(inner) => match inner.downcast_ref::<Error>() {
             Some(ours) => ours.clone(),

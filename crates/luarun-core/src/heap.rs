@@ -170,6 +170,11 @@ impl Heap {
         }
     }
 
+    /// Whether the last refusal was the memory limit's (not the system's).
+    pub fn refused_by_limit(&self) -> bool {
+        self.refused_by_limit.load(Ordering::Relaxed)
+    }
+
     /// Why the last allocation failed, for the message of a memory error.
     pub fn describe_refusal(&self) -> String {
         let bytes = self.refused_bytes.load(Ordering::Relaxed);

@@ -14,7 +14,7 @@ use mlua::chunk::ChunkMode;
 use mlua::{ffi, Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
-use crate::error::{convert_error, find_traceback, Error, ErrorKind, Result};
+use crate::error::{convert_error, find_traceback, Error, ErrorKind, Result, Setting};
 use crate::heap::Heap;
 use crate::limits::{CallLimits, LimitGuard};
 pub use crate::options::{call_limits, Libraries, Options};
@@ -248,10 +248,7 @@ impl State {
             self.heap.refill();
             if let Err(reason) = self.guard.begin_call() {
                 self.guard.end_call();
-                return Err(Error::new(
-                    ErrorKind::Interrupted,
-                    self.guard.describe(reason),
-                ));
+                return Err(Error::stopped(reason, self.guard.describe(reason)));
             }
         }
         if depth.get() >= MAX_NESTED_CALLS {
@@ -307,12 +304,15 @@ impl State {
                     message.push('\n');
                     message.push_str(&traceback);
                 }
-                Error::new(ErrorKind::Interrupted, message)
+                Error::stopped(reason, message)
             }
             None => {
                 let mut converted = convert_error(&error);
                 if converted.kind == ErrorKind::Memory {
                     converted.message = with_memory_cause(&converted.message, &self.heap);
+                    if self.heap.refused_by_limit() {
+                        converted.setting = Some(Setting::MemoryLimit);
+                    }
                 }
                 converted
             }

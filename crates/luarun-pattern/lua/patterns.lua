@@ -1,5 +1,5 @@
 -- luarun pattern functions: installs the interruptible Rust port of string.find, match,
--- gmatch, gsub and rep (src/pattern/) into the string table, which is also the string
+-- gmatch, gsub and rep (the luarun-pattern crate) into the string table, which is also the string
 -- metatable's __index, so s:find(...) uses it too.
 --
 -- The Rust functions return (failure_marker, value, level) instead of raising, because

@@ -18,7 +18,7 @@ local char, concat = string.char, table.concat
 local floor = math.floor
 
 -- Points well inside the main cardioid (|multiplier| <= 0.99) or the period-2 bulb
--- never escape, so they are in the set without iterating (see src/mandelbrot/shortcut.rs).
+-- never escape, so they are in the set without iterating (see crates/luarun-render/src/shortcut.rs).
 -- Both regions lie inside the box -1.26 < cr < 0.38, |ci| < 0.66, tested first because
 -- it is cheap. `^ 0.5` is a square root without a function call. The disk
 -- |c + 0.245| <= 0.49 lies inside the claimed cardioid (tests/mandelbrot_shortcuts.rs).

@@ -243,7 +243,7 @@ impl LimitGuard {
     /// A sentence describing why the call stopped, for error messages.
     pub fn describe(&self, reason: StopReason) -> String {
         match reason {
-            StopReason::Interrupted => "interrupted: luarun_state_interrupt was called".into(),
+            StopReason::Interrupted => "interrupted: the host interrupted the call".into(),
             StopReason::InstructionLimit => format!(
                 "interrupted: instruction limit of {} per call exceeded",
                 self.limits.instructions.unwrap_or(0)
