@@ -491,7 +491,8 @@ typedef struct luarun_options {
   uint64_t memory_limit;
   /**
    * VM instructions one top-level call may run, 0 = unlimited (default). Checked every
-   * 1000 instructions. Exceeding it gives `LUARUN_ERR_INTERRUPTED`.
+   * 10 000 instructions (every `instruction_limit` when that is smaller). Exceeding it
+   * gives `LUARUN_ERR_INTERRUPTED`.
    */
   uint64_t instruction_limit;
   /**

@@ -63,7 +63,8 @@ pub struct luarun_options {
     /// with `LUARUN_ERR_MEMORY`; the state stays usable.
     pub memory_limit: u64,
     /// VM instructions one top-level call may run, 0 = unlimited (default). Checked every
-    /// 1000 instructions. Exceeding it gives `LUARUN_ERR_INTERRUPTED`.
+    /// 10 000 instructions (every `instruction_limit` when that is smaller). Exceeding it
+    /// gives `LUARUN_ERR_INTERRUPTED`.
     pub instruction_limit: u64,
     /// Wall time one top-level call may take in milliseconds, 0 = unlimited (default).
     /// Exceeding it gives `LUARUN_ERR_INTERRUPTED`.
