@@ -102,7 +102,11 @@ bench:
 
 ## test: fmt, clippy, Rust tests of both flavors (incl. header freshness), C, C++,
 ## make install (CMake and pkg-config), Node.js and Python tests
-test: lint test-rust test-c test-cpp test-install test-node test-python
+# Every suite runs, even after one fails; the last line sums them all
+# ("make test: N passed, M failed, K skipped in 7 suites"; logs in build/test-logs/).
+TEST_SUITES := lint test-rust test-c test-cpp test-install test-node test-python
+test:
+	@$(PYTHON) tools/test_summary.py --make "$(MAKE)" $(TEST_SUITES)
 
 lint:
 	$(CARGO) fmt --all -- --check
