@@ -351,6 +351,54 @@ mod tests {
     use super::state::luarun_options;
     use super::*;
 
+    /// Every status, by an exhaustive match: a new variant fails to compile here until
+    /// it is listed, and the test then checks its name below.
+    fn every_status() -> Vec<luarun_status> {
+        use luarun_status::*;
+        let all = [
+            LUARUN_OK,
+            LUARUN_ERR_SYNTAX,
+            LUARUN_ERR_RUNTIME,
+            LUARUN_ERR_MEMORY,
+            LUARUN_ERR_INTERRUPTED,
+            LUARUN_ERR_INVALID_ARGUMENT,
+            LUARUN_ERR_BUFFER_TOO_SMALL,
+            LUARUN_ERR_TYPE,
+            LUARUN_ERR_UNSUPPORTED,
+            LUARUN_ERR_CANCELLED,
+            LUARUN_ERR_PANIC,
+        ];
+        for status in all {
+            match status {
+                LUARUN_OK
+                | LUARUN_ERR_SYNTAX
+                | LUARUN_ERR_RUNTIME
+                | LUARUN_ERR_MEMORY
+                | LUARUN_ERR_INTERRUPTED
+                | LUARUN_ERR_INVALID_ARGUMENT
+                | LUARUN_ERR_BUFFER_TOO_SMALL
+                | LUARUN_ERR_TYPE
+                | LUARUN_ERR_UNSUPPORTED
+                | LUARUN_ERR_CANCELLED
+                | LUARUN_ERR_PANIC => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    #[test]
+    fn status_names_are_the_enum_names() {
+        for status in every_status() {
+            // SAFETY: luarun_status_name returns static NUL-terminated strings.
+            let name = unsafe { CStr::from_ptr(luarun_status_name(status as c_int)) };
+            assert_eq!(name.to_str().unwrap(), format!("{status:?}"));
+        }
+        let unknown = every_status().len() as c_int;
+        // SAFETY: as above.
+        let name = unsafe { CStr::from_ptr(luarun_status_name(unknown)) };
+        assert_eq!(name.to_str().unwrap(), "LUARUN_UNKNOWN_STATUS");
+    }
+
     /// The listed fields must tile the struct: only padding between them and after the
     /// last, so no field was forgotten (a size ending inside it would go unnoticed).
     fn assert_fields_cover<T: SizedStruct>() {
