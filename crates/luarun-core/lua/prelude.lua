@@ -202,7 +202,7 @@ if not allow_finalizers then
   setmetatable = function(t, mt)
     if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
       error("__gc metamethods are disabled in this state: limits cannot stop a "
-        .. "finalizer (set allow_finalizers in luarun_options to allow them)", 2)
+        .. "finalizer (enable the allow_finalizers option to allow them)", 2)
     end
     return raw_setmetatable(t, mt)
   end

@@ -3,7 +3,7 @@
 //!
 //! Rust's collections abort the whole process when the system refuses memory; these
 //! helpers reserve first and report [`ErrorKind::Memory`] instead, so the host lives
-//! and gets `LUARUN_ERR_MEMORY`. Small fixed-size allocations are left to Rust.
+//! and gets a memory error status. Small fixed-size allocations are left to Rust.
 
 use crate::error::{Error, ErrorKind, Result};
 

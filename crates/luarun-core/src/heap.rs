@@ -3,7 +3,7 @@
 //! mlua's allocator calls `handle_alloc_error` when the system refuses memory, which
 //! aborts the whole process ("memory allocation of N bytes failed"), although Lua itself
 //! copes with a NULL from its allocator: it collects garbage, retries, and raises "not
-//! enough memory", which the caller gets as `LUARUN_ERR_MEMORY`. So each state switches
+//! enough memory", which the caller gets as a memory error. So each state switches
 //! to [`allocate`] right after mlua built it ([`install`]) and back before mlua closes
 //! it ([`Heap::restore`]), and [`State`](crate::state::State) reads its memory use and
 //! sets its limit here instead of through mlua.

@@ -37,7 +37,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// A pool of states built elsewhere (the C API builds them from `luarun_options`).
+    /// A pool of states built elsewhere (the C API builds them from its options struct).
     pub fn from_states(states: Vec<Arc<State>>) -> Result<Pool> {
         if states.is_empty() || states.len() > MAX_POOL_SIZE {
             return Err(Error::invalid_argument(format!(

@@ -1,6 +1,6 @@
 //! `print` for luarun states: its arguments converted as luarun's `tostring` does (no
 //! addresses, see `addresses.rs`), separated by tabs, and handed to the writer the host
-//! set (`State::set_print`, `luarun_state_set_print`) as one line ending in a newline.
+//! set ([`State::set_print`](crate::state::State::set_print)) as one line ending in a newline.
 //! Without a writer the line goes to stdout through Lua's own `print`, as in plain Lua.
 
 use std::ffi::{c_int, c_void};

@@ -1,5 +1,5 @@
-//! A Lua state with options, limits and serialized access: the safe core behind
-//! `luarun_state`.
+//! A Lua state with options, limits and serialized access: the safe core behind the C
+//! API's state handle.
 //!
 //! Every piece of Lua work goes through [`State::run`], which takes the state's reentrant
 //! call lock (so calls from several threads are serialized and a host callback may call

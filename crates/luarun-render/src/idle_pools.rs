@@ -5,7 +5,7 @@
 //! back when done, keyed by thread count and kernel source. The cache is bounded by
 //! the states it holds, [`MAX_IDLE_STATES`] in all pools together (the oldest pools go
 //! first), and a pool left idle for [`idle_lifetime`] is dropped at the next render or
-//! cache operation; [`release`] (`luarun_mandelbrot_release_pools`) drops them all now.
+//! cache operation; [`release`] drops them all now.
 //! Pools are dropped outside the lock: closing states takes a while.
 
 use std::sync::atomic::{AtomicU64, Ordering};
