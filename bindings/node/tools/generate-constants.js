@@ -4,6 +4,7 @@
 // hand. test/constants.test.js fails when the checked-in file is stale.
 //
 //   node bindings/node/tools/generate-constants.js      (or `npm run generate`)
+const { frozenModule } = require('./generated-module');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -57,18 +58,12 @@ function readConstants(header) {
  * @returns {string}
  */
 function generate(header) {
-  const lines = [...readConstants(header)].map(([name, value]) => `  ${name}: ${value},`);
-  return [
-    "'use strict';",
-    '// Generated from include/luarun.h by tools/generate-constants.js; do not edit by hand.',
-    '// test/constants.test.js fails when this file is stale: run `npm run generate`.',
-    '',
-    '/** Every LUARUN_* constant of include/luarun.h (statuses, engines, formats, kinds, ...). */',
-    'module.exports = Object.freeze({',
-    ...lines,
-    '});',
-    '',
-  ].join('\n');
+  return frozenModule({
+    tool: 'generate-constants.js',
+    test: 'constants.test.js',
+    doc: 'Every LUARUN_* constant of include/luarun.h (statuses, engines, formats, kinds, ...).',
+    entries: [...readConstants(header)].map(([name, value]) => `${name}: ${value}`),
+  });
 }
 
 if (require.main === module) {

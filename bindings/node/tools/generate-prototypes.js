@@ -16,6 +16,7 @@
 //   array the caller allocates (koffi would copy back one element), so a plain pointer.
 // - any other non-const pointer to a struct with fields (not an opaque handle) -> `_Inout_`:
 //   the function reads and updates it (luarun_value_free clears the value it frees).
+const { frozenModule } = require('./generated-module');
 const fs = require('node:fs');
 const path = require('node:path');
 const { HEADER } = require('./generate-constants');
@@ -110,18 +111,12 @@ function readPrototypes(header) {
  * @returns {string}
  */
 function generate(header) {
-  const lines = readPrototypes(header).map(([name, prototype]) => `  ${name}: '${prototype}',`);
-  return [
-    "'use strict';",
-    '// Generated from include/luarun.h by tools/generate-prototypes.js; do not edit by hand.',
-    '// test/prototypes.test.js fails when this file is stale: run `npm run generate`.',
-    '',
-    '/** The koffi prototype of every function of include/luarun.h, by name without `luarun_`. */',
-    'module.exports = Object.freeze({',
-    ...lines,
-    '});',
-    '',
-  ].join('\n');
+  return frozenModule({
+    tool: 'generate-prototypes.js',
+    test: 'prototypes.test.js',
+    doc: 'The koffi prototype of every function of include/luarun.h, by name without `luarun_`.',
+    entries: readPrototypes(header).map(([name, prototype]) => `${name}: '${prototype}'`),
+  });
 }
 
 if (require.main === module) {
