@@ -24,6 +24,9 @@
 //! Installed in Lua 5.4 states only: LuaJIT's string functions follow Lua 5.1 rules and
 //! keep their C implementations (see README, "Running untrusted code").
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 mod args;
 pub mod ctype;
 mod gsub;

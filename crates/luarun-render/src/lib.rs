@@ -17,6 +17,9 @@
 //! IEEE doubles, no fused multiply-add, no reassociation. The engines may skip work only
 //! where the skipped iterations provably cannot change the count (see [`shortcut`]).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
 pub mod idle_pools;
 pub mod lua;
 pub mod mirror;

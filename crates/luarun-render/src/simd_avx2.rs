@@ -51,7 +51,7 @@ pub unsafe fn rows_counts(
 /// The CPU must support AVX2.
 #[inline(never)]
 #[target_feature(enable = "avx2")]
-unsafe fn rows_counts_with<const STRETCH: bool>(
+fn rows_counts_with<const STRETCH: bool>(
     rows: &[Row],
     shortcuts: bool,
     counts: &mut [u32],
@@ -99,7 +99,7 @@ pub unsafe fn rows_bits(
 /// The CPU must support AVX2.
 #[inline(never)]
 #[target_feature(enable = "avx2")]
-unsafe fn rows_bits_with<const STRETCH: bool>(
+fn rows_bits_with<const STRETCH: bool>(
     rows: &[Row],
     shortcuts: bool,
     bits: &mut [u8],
@@ -130,7 +130,7 @@ unsafe fn rows_bits_with<const STRETCH: bool>(
 /// (`cr_span`, first and last lane) cannot reach are not tested.
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn disc_lanes(
+fn disc_lanes(
     candidates: __m256d,
     cr: __m256d,
     ci: __m256d,
@@ -164,7 +164,7 @@ unsafe fn disc_lanes(
 
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn bounded_lanes(cr: __m256d, ci: __m256d) -> __m256d {
+fn bounded_lanes(cr: __m256d, ci: __m256d) -> __m256d {
     let one = _mm256_set1_pd(1.0);
     let half = _mm256_set1_pd(0.5);
     let four = _mm256_set1_pd(4.0);
@@ -189,7 +189,7 @@ unsafe fn bounded_lanes(cr: __m256d, ci: __m256d) -> __m256d {
 /// `STRETCH` (see [`rows_counts_with`]).
 #[inline]
 #[target_feature(enable = "avx2")]
-unsafe fn compute_group<const COUNTS: bool, const STRETCH: bool>(
+fn compute_group<const COUNTS: bool, const STRETCH: bool>(
     band: &[Row],
     discs: &[u8; GROUP],
     x0: usize,
@@ -316,7 +316,9 @@ unsafe fn compute_group<const COUNTS: bool, const STRETCH: bool>(
         result.in_set[v] = valid_lanes & !escaped_bits;
         if COUNTS {
             let mut lanes = [0f64; LANES];
-            _mm256_storeu_pd(lanes.as_mut_ptr(), count[v]);
+            // SAFETY: `lanes` is LANES (4) f64s, exactly the 32 bytes the store writes;
+            // the unaligned store needs no alignment.
+            unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), count[v]) };
             for (out, lane) in result.counts[v].iter_mut().zip(lanes) {
                 *out = lane as u32;
             }

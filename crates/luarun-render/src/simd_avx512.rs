@@ -57,7 +57,7 @@ pub unsafe fn rows_counts(
 /// The CPU must support AVX-512F.
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
-unsafe fn rows_counts_with<const STRETCH: bool>(
+fn rows_counts_with<const STRETCH: bool>(
     rows: &[Row],
     shortcuts: bool,
     counts: &mut [u32],
@@ -105,7 +105,7 @@ pub unsafe fn rows_bits(
 /// The CPU must support AVX-512F.
 #[inline(never)]
 #[target_feature(enable = "avx512f")]
-unsafe fn rows_bits_with<const STRETCH: bool>(
+fn rows_bits_with<const STRETCH: bool>(
     rows: &[Row],
     shortcuts: bool,
     bits: &mut [u8],
@@ -134,7 +134,7 @@ unsafe fn rows_bits_with<const STRETCH: bool>(
 /// (`cr_span`, first and last lane) cannot reach are not tested.
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn disc_lanes(
+fn disc_lanes(
     candidates: __mmask8,
     cr: __m512d,
     ci: __m512d,
@@ -163,7 +163,7 @@ unsafe fn disc_lanes(
 
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn bounded_lanes(cr: __m512d, ci: __m512d) -> __mmask8 {
+fn bounded_lanes(cr: __m512d, ci: __m512d) -> __mmask8 {
     let one = _mm512_set1_pd(1.0);
     let half = _mm512_set1_pd(0.5);
     let four = _mm512_set1_pd(4.0);
@@ -188,7 +188,7 @@ unsafe fn bounded_lanes(cr: __m512d, ci: __m512d) -> __mmask8 {
 /// `STRETCH` (see [`rows_counts_with`]).
 #[inline]
 #[target_feature(enable = "avx512f")]
-unsafe fn compute_group<const COUNTS: bool, const STRETCH: bool>(
+fn compute_group<const COUNTS: bool, const STRETCH: bool>(
     band: &[Row],
     discs: &[u8; GROUP],
     x0: usize,
@@ -327,7 +327,9 @@ unsafe fn compute_group<const COUNTS: bool, const STRETCH: bool>(
         result.in_set[v] = valid_lanes & !escaped[v];
         if COUNTS {
             let as_u32 = _mm512_cvtpd_epu32(count[v]);
-            _mm256_storeu_si256(result.counts[v].as_mut_ptr().cast(), as_u32);
+            // SAFETY: `counts[v]` is LANES (8) u32s, exactly the 32 bytes the store
+            // writes; the unaligned store needs no alignment.
+            unsafe { _mm256_storeu_si256(result.counts[v].as_mut_ptr().cast(), as_u32) };
         }
     }
     Ok(result)
