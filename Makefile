@@ -251,9 +251,12 @@ test-python: build $(PY_READY)
 	LUARUN_LIBRARY=$(abspath $(LIB)) LUARUN_LIBRARY_LUAJIT=$(abspath $(LIB_LUAJIT)) \
 	  $(PY_VENV)/bin/python -m pytest -q tests/python
 
-## test-wheel: `pip wheel` / `pip install ./bindings/python` into a fresh venv, then import
+## test-wheel: `python -m build` (sdist + py3-none-<platform> wheel), `auditwheel show`,
+## the wheel in a venv of each CPython 3.9+ and PyPy on PATH, the sdist installed from an
+## empty directory (with this CARGO_TARGET_DIR, so cargo reuses what `make build` built)
 test-wheel: $(PY_READY)
-	LUARUN_TEST_WHEEL=1 $(PY_VENV)/bin/python -m pytest -q tests/python/test_wheel.py
+	LUARUN_TEST_WHEEL=1 CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) \
+	  $(PY_VENV)/bin/python -m pytest -q -rsx tests/python/test_wheel.py
 
 ## demo-python: the seed comparison table (pure Python, Lua per thread, luarun engines)
 demo-python: build $(PY_READY)

@@ -335,6 +335,14 @@ def test_a_worker_killed_mid_compute_still_yields_the_exact_image(client):
 def test_the_package_ships_luarun_dask_and_its_extra():
     tomllib = pytest.importorskip("tomllib", reason="tomllib needs Python 3.11+")
     project = tomllib.loads((REPO / "bindings" / "python" / "pyproject.toml").read_text())
-    assert "luarun.dask" in project["tool"]["setuptools"]["packages"]
+    # The in-tree build backend ships the whole luarun directory, subpackages included.
+    sys.path.insert(0, str(REPO / "bindings" / "python" / "build_backend"))
+    try:
+        from luarun_build import layout
+    finally:
+        sys.path.pop(0)
+    shipped = [f.relative_to(layout.PROJECT_DIR).as_posix()
+               for f in layout.shipped_files(layout.PROJECT_DIR, layout.PACKAGE)]
+    assert "luarun/dask/__init__.py" in shipped
     extra = " ".join(project["project"]["optional-dependencies"]["dask"])
     assert "dask[distributed]" in extra and "zarr" in extra
