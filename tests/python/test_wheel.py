@@ -38,14 +38,7 @@ PROJECT = REPO / "bindings" / "python"
 HERE = Path(__file__).resolve().parent
 SMOKE = HERE / "wheel_smoke.py"
 PINS = (HERE / "requirements-wheel.txt").read_text().split("\n")
-# PyPy fails at import today: luarun/_host.py keeps its ctypes callbacks alive with
-# ctypes.pythonapi.Py_IncRef, and PyPy has no ctypes.pythonapi (a module-level tuple of
-# the callbacks keeps them as well; with that change the smoke test passes on PyPy 3.9).
-# Strict: the day it is fixed this mark fails the run, so remove it then.
-PYPY_HAS_NO_PYTHONAPI = pytest.mark.xfail(
-    strict=True, reason="luarun/_host.py calls ctypes.pythonapi.Py_IncRef, missing on PyPy")
-INTERPRETERS = [f"python3.{minor}" for minor in range(9, 15)] + [
-    pytest.param("pypy3", marks=PYPY_HAS_NO_PYTHONAPI)]
+INTERPRETERS = [f"python3.{minor}" for minor in range(9, 15)] + ["pypy3"]
 VERSION = re.search(r'^version = "([^"]+)"', (REPO / "Cargo.toml").read_text(), re.M).group(1)
 
 

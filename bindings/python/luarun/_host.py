@@ -443,9 +443,10 @@ def _class_for(library: _ffi.Library, guarded: bool) -> _ffi.luarun_host_object_
     return _classes[key]
 
 
-# Never freed: Lua may call these until the last state is gone.
-for _callback in (_release, _call_function, *_CALLBACKS.values()):
-    ctypes.pythonapi.Py_IncRef(ctypes.py_object(_callback))
+# Never freed: Lua may call these until the last state is gone. A module-level reference
+# keeps them for the life of the process (the module is never unloaded) and works on
+# every Python, PyPy included, which has no ctypes.pythonapi.
+_KEPT_FOR_THE_PROCESS = (_release, _call_function, *_CALLBACKS.values())
 
 
 def new_function(ctx: Context, function: Any) -> luarun_value:

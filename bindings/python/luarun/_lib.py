@@ -5,10 +5,8 @@ Two flavors share one C API: ``"lua54"`` (Lua 5.4, ``libluarun``) and ``"luajit"
 
 1. its environment variable, ``LUARUN_LIBRARY`` or ``LUARUN_LIBRARY_LUAJIT`` (a path to
    the library file);
-2. the package directory, where ``pip install`` puts the libraries built by
-   setuptools-rust (their names carry the CPython suffix, e.g.
-   ``_luarun.cpython-311-x86_64-linux-gnu.so`` and ``_luarun_luajit.cpython-...so``,
-   hence the globs);
+2. the package directory, where the wheel puts both libraries under their cargo names
+   (``libluarun.so``, ``libluarun_luajit.so``; see ``build_backend/``);
 3. ``target/release`` of the source tree this package sits in (a development checkout,
    after ``make build``).
 """
@@ -16,7 +14,6 @@ Two flavors share one C API: ``"lua54"`` (Lua 5.4, ``libluarun``) and ``"luajit"
 from __future__ import annotations
 
 import ctypes
-import glob
 import os
 import sys
 from pathlib import Path
@@ -36,8 +33,6 @@ class Flavor(NamedTuple):
     """Where one flavor's library is looked for."""
 
     env_var: str
-    #: the setuptools-rust module name inside the package (``_luarun``).
-    module: str
     #: the cargo file name in ``target/release`` (``libluarun.so``).
     plain_name: str
     #: how to build it when it is missing.
@@ -47,13 +42,11 @@ class Flavor(NamedTuple):
 FLAVORS: dict[str, Flavor] = {
     "lua54": Flavor(
         "LUARUN_LIBRARY",
-        "_luarun",
         f"{_PREFIX}luarun{_SUFFIX}",
         "`cargo build --release` (or `make build`)",
     ),
     "luajit": Flavor(
         "LUARUN_LIBRARY_LUAJIT",
-        "_luarun_luajit",
         f"{_PREFIX}luarun_luajit{_SUFFIX}",
         "`make build` (it builds both flavors)",
     ),
@@ -72,15 +65,8 @@ def flavor_info(flavor: str) -> Flavor:
 
 
 def _package_candidates(flavor: str) -> list[str]:
-    info = flavor_info(flavor)
-    found: list[str] = []
-    # "_luarun.*" (with the dot) so the Lua 5.4 glob never picks up "_luarun_luajit.*".
-    for ext in (".so", ".dylib", ".pyd"):
-        found.extend(sorted(glob.glob(str(_PACKAGE_DIR / f"{info.module}.*{ext}"))))
-    plain = _PACKAGE_DIR / info.plain_name
-    if plain.is_file():
-        found.append(str(plain))
-    return found
+    plain = _PACKAGE_DIR / flavor_info(flavor).plain_name
+    return [str(plain)] if plain.is_file() else []
 
 
 def _source_tree_candidates(flavor: str) -> list[str]:
@@ -107,7 +93,7 @@ def find_library(flavor: str = DEFAULT_FLAVOR) -> str:
     package = _package_candidates(flavor)
     if package:
         return package[0]
-    looked.append(f"{_PACKAGE_DIR}/{info.module}.*{_SUFFIX} and {info.plain_name} (none)")
+    looked.append(f"{_PACKAGE_DIR / info.plain_name} (none)")
     for candidate in _source_tree_candidates(flavor):
         if os.path.isfile(candidate):
             return candidate
