@@ -16,6 +16,7 @@ pub mod host_object;
 pub mod limits;
 pub mod mandelbrot;
 pub mod map;
+pub mod modules;
 pub mod options;
 pub mod pattern;
 pub mod pool;

@@ -14,6 +14,7 @@ pub mod function;
 pub mod host_object;
 pub mod mandelbrot;
 pub mod map;
+pub mod modules;
 pub mod memory;
 pub mod pool;
 pub mod print;
