@@ -40,7 +40,10 @@ pub fn configure(elf: bool) {
         Some(include) => declared_names(include),
         None => FALLBACK_NAMES.iter().map(|name| name.to_string()).collect(),
     };
-    let listing: String = names.iter().map(|name| format!("    {name:?},\n")).collect();
+    let listing: String = names
+        .iter()
+        .map(|name| format!("    {name:?},\n"))
+        .collect();
     std::fs::write(
         out.join("lua_api_names.rs"),
         format!("/// Every name the vendored Lua's headers declare.\npub(crate) const LUA_API_NAMES: &[&str] = &[\n{listing}];\n"),
@@ -49,6 +52,9 @@ pub fn configure(elf: bool) {
     if !elf {
         return;
     }
+    // Test programs link luarun statically; exporting their symbols lets the C modules
+    // they load bind to it, as a program linking libluarun.a must (see the README).
+    println!("cargo:rustc-link-arg-tests=-Wl,--export-dynamic");
     let Some(use_lld) = lld_arguments() else {
         println!(
             "cargo:warning=no LLD found: libluarun will not export the Lua C API, and \
@@ -76,7 +82,12 @@ pub fn configure(elf: bool) {
 }
 
 /// Names both flavors define, for when the headers cannot be found.
-const FALLBACK_NAMES: [&str; 4] = ["lua_gettop", "lua_settop", "lua_pushlstring", "luaL_checklstring"];
+const FALLBACK_NAMES: [&str; 4] = [
+    "lua_gettop",
+    "lua_settop",
+    "lua_pushlstring",
+    "luaL_checklstring",
+];
 
 /// Where mlua-sys put the vendored Lua's headers: its `cargo:include` (Lua 5.4; a
 /// direct dependency on mlua-sys makes it visible here), else its output directory next
@@ -95,7 +106,10 @@ fn vendored_include(out: &Path) -> Option<PathBuf> {
         .map(|entry| entry.path().join("out/include"))
         .filter(|include| include.join("luajit.h").exists() == luajit)
         .filter_map(|include| {
-            let modified = std::fs::metadata(include.join("lua.h")).ok()?.modified().ok()?;
+            let modified = std::fs::metadata(include.join("lua.h"))
+                .ok()?
+                .modified()
+                .ok()?;
             Some((modified, include))
         })
         .max()
@@ -173,7 +187,9 @@ fn first_api_identifier(line: &str) -> Option<String> {
             .iter()
             .find(|(word, _, after)| is_api(word) && *after == '(')
     };
-    parenthesized.or_else(called).map(|(word, _, _)| word.to_string())
+    parenthesized
+        .or_else(called)
+        .map(|(word, _, _)| word.to_string())
 }
 
 /// Linker arguments that make the C compiler driver link with LLD: none when rustc
@@ -197,8 +213,7 @@ fn lld_arguments() -> Option<Vec<String>> {
             ]);
         }
     }
-    let on_path = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join("ld.lld").exists())
-    });
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("ld.lld").exists()));
     on_path.then(|| vec!["-fuse-ld=lld".to_string()])
 }

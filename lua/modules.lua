@@ -9,6 +9,8 @@
 local load_string = ...
 local error, type, tostring = error, type, tostring
 local package = package
+-- Lua 5.4's require also returns the loader's data (":preload:"), Lua 5.1's does not.
+local second_result = _VERSION ~= "Lua 5.1"
 
 local preload_table
 if package then
@@ -36,7 +38,10 @@ else
     elseif loaded[name] == nil then
       loaded[name] = true
     end
-    return loaded[name], ":preload:"
+    if second_result then
+      return loaded[name], ":preload:"
+    end
+    return loaded[name]
   end
 end
 
