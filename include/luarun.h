@@ -983,6 +983,33 @@ enum luarun_status luarun_pool_map(struct luarun_pool *pool,
                                    luarun_element_type output_type);
 
 /**
+ * Sets the most bytes the state may hold from now on (0: no limit). A limit below what
+ * the state holds now is refused with `LUARUN_ERR_INVALID_ARGUMENT` (the message says
+ * how much it holds); collect garbage first (`luarun_state_gc`) to lower it further.
+ *
+ * # Safety
+ * `state` must be a live state.
+ */
+enum luarun_status luarun_state_set_memory_limit(struct luarun_state *state, uint64_t bytes);
+
+/**
+ * Writes the state's memory limit in bytes to `*bytes_out` (0: no limit).
+ *
+ * # Safety
+ * `state` must be valid; `bytes_out` writable.
+ */
+enum luarun_status luarun_state_memory_limit(struct luarun_state *state, uint64_t *bytes_out);
+
+/**
+ * Runs a garbage-collector `operation` (`LUARUN_GC_*`) on the state. A collection may
+ * run finalizers (in states that allow them), under the state's limits, like a call.
+ *
+ * # Safety
+ * `state` must be a live state.
+ */
+enum luarun_status luarun_state_gc(struct luarun_state *state, luarun_gc_operation operation);
+
+/**
  * Registers `len` bytes of Lua source as the module `name`: `require(name)` compiles it
  * as text (never bytecode) under the running call's limits, runs it with the arguments
  * `name, ":preload:"` and caches its result as any `require` does. Allowed in every
@@ -1027,33 +1054,6 @@ enum luarun_status luarun_state_set_module_path(struct luarun_state *state, cons
  * `state` valid; `cpath` NUL-terminated.
  */
 enum luarun_status luarun_state_set_c_module_path(struct luarun_state *state, const char *cpath);
-
-/**
- * Sets the most bytes the state may hold from now on (0: no limit). A limit below what
- * the state holds now is refused with `LUARUN_ERR_INVALID_ARGUMENT` (the message says
- * how much it holds); collect garbage first (`luarun_state_gc`) to lower it further.
- *
- * # Safety
- * `state` must be a live state.
- */
-enum luarun_status luarun_state_set_memory_limit(struct luarun_state *state, uint64_t bytes);
-
-/**
- * Writes the state's memory limit in bytes to `*bytes_out` (0: no limit).
- *
- * # Safety
- * `state` must be valid; `bytes_out` writable.
- */
-enum luarun_status luarun_state_memory_limit(struct luarun_state *state, uint64_t *bytes_out);
-
-/**
- * Runs a garbage-collector `operation` (`LUARUN_GC_*`) on the state. A collection may
- * run finalizers (in states that allow them), under the state's limits, like a call.
- *
- * # Safety
- * `state` must be a live state.
- */
-enum luarun_status luarun_state_gc(struct luarun_state *state, luarun_gc_operation operation);
 
 /**
  * Creates a pool of `size` states (0 = one per core), each built with `options` (NULL =

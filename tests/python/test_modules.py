@@ -77,14 +77,11 @@ def test_module_path_loads_lua_modules_and_opens_package(flavor: str, tmp_path: 
         assert lua.eval("package.path") == str(tmp_path / "?.lua")
 
 
-def test_module_paths_in_c_need_package() -> None:
-    lua = luarun.Lua()
-    with pytest.raises(luarun.InvalidArgument, match="LUARUN_LIB_PACKAGE"):
-        lua._ctx.lib.luarun_state_set_module_path  # declared
-        from luarun._errors import check
-
-        check(lua._ctx.lib.luarun_state_set_module_path(lua._state, b"/tmp/?.lua"), lua._ctx.lib)
-    lua.close()
+def test_preload_takes_str_or_bytes_only(lua: luarun.Lua) -> None:
+    lua.preload("raw", b"return 'bytes'")
+    assert lua.eval("(require 'raw')") == "bytes"
+    with pytest.raises(TypeError):
+        lua.preload("bad", 42)  # type: ignore[arg-type]
 
 
 def test_debian_c_modules_and_our_own_in_a_fresh_process(flavor: str, tmp_path: Path) -> None:

@@ -142,6 +142,12 @@ class Lua(Managed):
     :param print: a callable that receives each line Lua's ``print`` writes (without
         the newline; ``str`` decoded with ``encoding``, else ``bytes``) instead of
         stdout; what it raises makes that ``print`` a Lua error.
+    :param module_path: ``package.path`` for ``require``'s Lua modules (a str of
+        ``;``-separated templates, or a list of templates). Opens ``package``.
+    :param c_module_path: ``package.cpath``; lets ``require`` load C modules (native
+        code, outside every sandbox guarantee; see the README's "Lua modules"). Opens
+        ``package``. Raises :class:`Unsupported` where another Lua in this process
+        already serves C modules (the other flavor, once it loaded one).
 
     Close the runtime (``close()`` or ``with``) when done: a Python function handed to
     Lua that refers back to its runtime keeps both alive until then. Proxies
