@@ -612,7 +612,7 @@ fn interrupt_from_another_thread_stops_pattern_bombs_and_huge_repeats() {
             thread::sleep(Duration::from_millis(20));
             stopper.interrupt().unwrap();
         });
-        assert_stops(&state, code, "luarun_state_interrupt");
+        assert_stops(&state, code, "the host interrupted the call");
         interrupter.join().unwrap();
     }
 }

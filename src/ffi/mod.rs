@@ -16,6 +16,7 @@ pub mod host_object;
 pub mod mandelbrot;
 pub mod map;
 pub mod memory;
+pub mod modules;
 pub mod pool;
 pub mod print;
 mod progress;

@@ -474,6 +474,9 @@ PROTOTYPES: dict[str, tuple[object, list[object]]] = {
     "luarun_state_set_memory_limit": (luarun_status, [c_void_p, c_uint64]),
     "luarun_state_memory_limit": (luarun_status, [c_void_p, POINTER(c_uint64)]),
     "luarun_state_gc": (luarun_status, [c_void_p, luarun_gc_operation]),
+    "luarun_state_preload": (luarun_status, [c_void_p, c_char_p, c_void_p, c_size_t]),
+    "luarun_state_set_module_path": (luarun_status, [c_void_p, c_char_p]),
+    "luarun_state_set_c_module_path": (luarun_status, [c_void_p, c_char_p]),
     "luarun_pool_new": (
         luarun_status,
         [

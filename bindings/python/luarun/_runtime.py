@@ -135,6 +135,12 @@ class Lua(Managed):
     :param print: a callable that receives each line Lua's ``print`` writes (without
         the newline; ``str`` decoded with ``encoding``, else ``bytes``) instead of
         stdout; what it raises makes that ``print`` a Lua error.
+    :param module_path: ``package.path`` for ``require``'s Lua modules (a str of
+        ``;``-separated templates, or a list of templates). Opens ``package``.
+    :param c_module_path: ``package.cpath``; lets ``require`` load C modules (native
+        code, outside every sandbox guarantee; see the README's "Lua modules"). Opens
+        ``package``. Raises :class:`Unsupported` where another Lua in this process
+        already serves C modules (the other flavor, once it loaded one).
 
     Close the runtime (``close()`` or ``with``) when done: a Python function handed to
     Lua that refers back to its runtime keeps both alive until then. Proxies
@@ -162,12 +168,18 @@ class Lua(Managed):
         register_builtins: bool = False,
         source_encoding: str | None = None,
         print: Callable[[Any], Any] | None = None,  # noqa: A002 (lupa-like keyword)
+        module_path: str | Iterable[str] | None = None,
+        c_module_path: str | Iterable[str] | None = None,
     ) -> None:
         library = flavor_library(flavor)
         options = state_options(
             memory_limit, timeout, max_instructions, libs, allow_bytecode, library,
             allow_finalizers,
         )
+        module_paths = _module_paths(module_path, c_module_path)
+        if module_paths:
+            # Modules from disk need the package library: a path asks for it.
+            options.libraries |= _ffi.LIB_PACKAGE
         for codec in (encoding, source_encoding):
             if codec is not None:
                 "".encode(codec)  # fails early (LookupError) on an unknown codec
@@ -202,6 +214,30 @@ class Lua(Managed):
 
             self._print_callback = print_callback(print, encoding)
             check(library.luarun_state_set_print(state, self._print_callback, None), library)
+        for setter, path in module_paths:
+            try:
+                check(getattr(library, setter)(state, path), library)
+            except BaseException:
+                self.close()
+                raise
+
+    def preload(self, name: str, source: str | bytes) -> None:
+        """Registers ``source`` as the Lua module ``name``: ``require(name)`` compiles
+        it as text (never bytecode) under this runtime's limits and runs it. Works in
+        sandboxed runtimes too: without the ``package`` library, ``require`` exists once
+        a module is preloaded and sees only preloaded modules."""
+        ctx = self._check()
+        if not isinstance(name, str):
+            raise TypeError(f"module name must be a str, not {type(name).__name__}")
+        if isinstance(source, str):
+            source = source.encode(self._source_encoding)
+        elif not isinstance(source, (bytes, bytearray, memoryview)):
+            raise TypeError(f"module source must be str or bytes, not {type(source).__name__}")
+        data = bytes(source)
+        check(
+            ctx.lib.luarun_state_preload(self._state, name.encode("utf-8"), data, len(data)),
+            ctx.lib,
+        )
 
     def close(self) -> None:
         """Closes the state and releases every proxy of it. Refused while a call on this
@@ -517,6 +553,24 @@ def _check_mode(data: bytes, mode: str) -> None:
         raise LuaSyntaxError(f"attempt to load a binary chunk (mode is '{mode}')")
     if not binary and "t" not in mode:
         raise LuaSyntaxError(f"attempt to load a text chunk (mode is '{mode}')")
+
+
+def _module_paths(
+    module_path: str | Iterable[str] | None, c_module_path: str | Iterable[str] | None
+) -> list[tuple[str, bytes]]:
+    """The module path setters to call and their ``;``-joined paths (a list of
+    templates is joined; a str is taken as it is)."""
+    setters = []
+    for setter, path in (
+        ("luarun_state_set_module_path", module_path),
+        ("luarun_state_set_c_module_path", c_module_path),
+    ):
+        if path is None:
+            continue
+        if not isinstance(path, str):
+            path = ";".join(path)
+        setters.append((setter, path.encode("utf-8")))
+    return setters
 
 
 def _attribute_handlers(

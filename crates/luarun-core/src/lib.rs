@@ -15,6 +15,7 @@ pub mod heap;
 pub mod host_object;
 pub mod limits;
 pub mod map;
+pub mod modules;
 pub mod options;
 pub mod pool;
 pub mod print;
