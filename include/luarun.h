@@ -1016,7 +1016,9 @@ enum luarun_status luarun_mandelbrot_buffer_size_checked(const struct luarun_man
  * `LUARUN_ERR_RUNTIME`, `LUARUN_ERR_MEMORY` from the kernel.
  *
  * # Safety
- * `params` as for `luarun_mandelbrot_buffer_size`; `buf` must point to `buf_len` writable
+ * `params` as for `luarun_mandelbrot_buffer_size`, with `lua_kernel` NULL or pointing to
+ * `lua_kernel_len` bytes and `progress` NULL or callable with `progress_user_data` from
+ * worker threads (see `luarun_progress_callback`); `buf` must point to `buf_len` writable
  * bytes that nothing else touches during the call (NULL only with `buf_len` 0, which
  * gives `LUARUN_ERR_BUFFER_TOO_SMALL` with the size needed).
  */
@@ -1202,7 +1204,8 @@ enum luarun_status luarun_pool_exec(struct luarun_pool *pool, const char *code, 
  *
  * # Safety
  * `pool` must be valid; `function` NUL-terminated; `buf` must point to `buf_len`
- * writable bytes.
+ * writable bytes that nothing else touches during the call; `progress` NULL or callable
+ * with `progress_user_data` from worker threads (see `luarun_progress_callback`).
  */
 enum luarun_status luarun_pool_run(struct luarun_pool *pool,
                                    const char *function,

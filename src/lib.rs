@@ -4,6 +4,8 @@
 //! cbindgen from [`ffi`]): its shells check and convert C arguments, call the safe core
 //! ([`luarun_core`], [`luarun_render`]) and turn results into statuses. See
 //! `README.md` for the API conventions and the workspace layout.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod ffi;
 

@@ -30,6 +30,7 @@ unsafe extern "C" fn call_lua_back(
 }
 
 fn exec(state: *mut luarun_state, code: &str) -> luarun_status {
+    // SAFETY: a live state and a valid code buffer.
     unsafe { luarun_exec(state, code.as_ptr().cast(), code.len()) }
 }
 
@@ -38,6 +39,8 @@ fn unbounded_lua_host_recursion_is_an_error_not_a_crash() {
     // Run on a thread with a small stack, as embedders' worker threads often have.
     let worker = std::thread::Builder::new()
         .stack_size(1 << 20)
+        // SAFETY: one state, created, used and freed once on this thread; every pointer
+        // passed is a local or a static string.
         .spawn(|| unsafe {
             let mut state = ptr::null_mut();
             assert_eq!(

@@ -19,8 +19,8 @@ struct Lua(*mut luarun_state);
 impl Lua {
     fn new() -> Lua {
         let mut state = ptr::null_mut();
-        // SAFETY: NULL options are the defaults; the out pointer is valid.
         assert_eq!(
+            // SAFETY: NULL options are the defaults; the out pointer is valid.
             unsafe { luarun_state_new(ptr::null(), &mut state) },
             LUARUN_OK
         );
@@ -89,8 +89,8 @@ fn field(table: &luarun_value, name: &str) -> luarun_value {
         ..luarun_value::NIL
     };
     let mut out = luarun_value::NIL;
-    // SAFETY: a table value and a string key that outlive the call.
     assert_eq!(
+        // SAFETY: a table value and a string key that outlive the call.
         unsafe { luarun_table_get(table, &key, &mut out) },
         LUARUN_OK
     );
@@ -216,8 +216,8 @@ fn a_callback_raises_a_value_that_pcall_receives_unchanged() {
         strings: ptr::null_mut(),
         strings_cap: 0,
     };
-    // SAFETY: the frame's arrays are as it says.
     assert_eq!(
+        // SAFETY: the frame's arrays are as it says.
         unsafe { luarun_frame_pcall(&mut frame) },
         LUARUN_OK,
         "{}",
@@ -279,8 +279,8 @@ fn garbage_collection_operations() {
     );
     let used = |lua: &Lua| {
         let mut bytes = 0usize;
-        // SAFETY: a live state and a valid out pointer.
         assert_eq!(
+            // SAFETY: a live state and a valid out pointer.
             unsafe { luarun_state_memory_used(lua.0, &mut bytes) },
             LUARUN_OK
         );

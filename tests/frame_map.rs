@@ -17,8 +17,8 @@ struct Lua(*mut luarun_state);
 impl Lua {
     fn new() -> Lua {
         let mut state = ptr::null_mut();
-        // SAFETY: NULL options are the defaults; the out pointer is valid.
         assert_eq!(
+            // SAFETY: NULL options are the defaults; the out pointer is valid.
             unsafe { luarun_state_new(ptr::null(), &mut state) },
             LUARUN_OK
         );
@@ -149,15 +149,15 @@ fn frame_misuse_is_a_status_with_a_message() {
     let lua = Lua::new();
     let table = lua.eval("{}");
     let function = lua.eval("print");
-    // SAFETY: NULL is checked.
     assert_eq!(
+        // SAFETY: NULL is checked.
         unsafe { luarun_frame_call(ptr::null_mut()) },
         LUARUN_ERR_INVALID_ARGUMENT
     );
     let mut wrong_size = frame(&function, &[], 0);
     wrong_size.frame.struct_size = 12;
-    // SAFETY: the frame is valid apart from its size.
     assert_eq!(
+        // SAFETY: the frame is valid apart from its size.
         unsafe { luarun_frame_call(&mut wrong_size.frame) },
         LUARUN_ERR_INVALID_ARGUMENT
     );
@@ -167,27 +167,27 @@ fn frame_misuse_is_a_status_with_a_message() {
         last_error()
     );
     let mut not_a_function = frame(&table, &[], 0);
-    // SAFETY: valid frame, wrong target kind.
     assert_eq!(
+        // SAFETY: valid frame, wrong target kind.
         unsafe { luarun_frame_call(&mut not_a_function.frame) },
         LUARUN_ERR_TYPE
     );
     let mut too_many = frame(&function, &[], 0);
     too_many.frame.nargs = 9;
-    // SAFETY: nargs beyond values_cap is refused before any read.
     assert_eq!(
+        // SAFETY: nargs beyond values_cap is refused before any read.
         unsafe { luarun_frame_call(&mut too_many.frame) },
         LUARUN_ERR_INVALID_ARGUMENT
     );
     let mut wrong_arity = frame(&table, &[integer(1)], 0);
-    // SAFETY: valid frame; set takes 2 arguments.
     assert_eq!(
+        // SAFETY: valid frame; set takes 2 arguments.
         unsafe { luarun_frame_set(&mut wrong_arity.frame) },
         LUARUN_ERR_INVALID_ARGUMENT
     );
     let mut nil_key = frame(&table, &[luarun_value::NIL, integer(1)], 0);
-    // SAFETY: valid frame; a nil key is Lua's error.
     assert_eq!(
+        // SAFETY: valid frame; a nil key is Lua's error.
         unsafe { luarun_frame_set(&mut nil_key.frame) },
         LUARUN_ERR_RUNTIME
     );
@@ -263,14 +263,14 @@ fn map_converts_checks_and_names_the_element() {
 #[test]
 fn pool_map_splits_the_work_and_matches_one_state() {
     let mut pool: *mut luarun_pool = ptr::null_mut();
-    // SAFETY: default options; valid out pointer.
     assert_eq!(
+        // SAFETY: default options; valid out pointer.
         unsafe { luarun_pool_new(ptr::null(), 3, &mut pool) },
         LUARUN_OK
     );
     let code = "function f(x) return x * 2 + 1 end";
-    // SAFETY: a live pool and a valid code buffer.
     assert_eq!(
+        // SAFETY: a live pool and a valid code buffer.
         unsafe { luarun_pool_exec(pool, code.as_ptr().cast(), code.len()) },
         LUARUN_OK
     );

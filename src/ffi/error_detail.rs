@@ -4,7 +4,7 @@
 
 use luarun_core::error::{Error, Setting, StopReason};
 
-use super::LAST_ERROR_DETAIL;
+use super::{boundary_or, LAST_ERROR_DETAIL};
 
 /// Why a call was stopped (`luarun_last_error_stop`).
 pub type luarun_stop_reason = u32;
@@ -85,7 +85,7 @@ fn last() -> Detail {
 /// `luarun_last_error` does.
 #[no_mangle]
 pub extern "C" fn luarun_last_error_stop() -> luarun_stop_reason {
-    last().stop
+    boundary_or(LUARUN_STOP_NONE, || last().stop)
 }
 
 /// The option of `luarun_options` this thread's last error is about (the limit that
@@ -94,12 +94,12 @@ pub extern "C" fn luarun_last_error_stop() -> luarun_stop_reason {
 /// `luarun_last_error` does.
 #[no_mangle]
 pub extern "C" fn luarun_last_error_option() -> luarun_option {
-    last().option
+    boundary_or(LUARUN_OPTION_NONE, || last().option)
 }
 
 /// For `LUARUN_OPTION_LIBRARIES`: the `LUARUN_LIB_*` bit of the library the code needed
 /// (for example `LUARUN_LIB_OS` for `os.time()` in a sandboxed state); 0 otherwise.
 #[no_mangle]
 pub extern "C" fn luarun_last_error_library() -> u32 {
-    last().library
+    boundary_or(0, || last().library)
 }

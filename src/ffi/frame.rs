@@ -55,8 +55,9 @@ pub struct luarun_frame {
 /// # Safety
 /// `frame` must be NULL or point to a `luarun_frame` whose arrays are as described.
 unsafe fn arg_frame<'a>(frame: *mut luarun_frame) -> Result<&'a mut luarun_frame> {
-    let frame = frame
-        .as_mut()
+    // SAFETY: our caller guarantees `frame` is NULL or a valid `luarun_frame`, which
+    // nothing else uses during the call.
+    let frame = unsafe { frame.as_mut() }
         .ok_or_else(|| Error::invalid_argument("frame must not be NULL"))?;
     let ours = std::mem::size_of::<luarun_frame>();
     if frame.struct_size as usize != ours {
@@ -88,7 +89,7 @@ unsafe fn arg_frame<'a>(frame: *mut luarun_frame) -> Result<&'a mut luarun_frame
 /// of them when given.
 ///
 /// # Safety
-/// `frame` was checked by [`arg_frame`].
+/// `frame` was checked by [`arg_frame`], and `values[0 .. nargs]` are valid values.
 unsafe fn frame_args(
     state: &State,
     frame: &luarun_frame,
@@ -103,14 +104,17 @@ unsafe fn frame_args(
         }
     }
     (0..frame.nargs)
-        .map(|i| from_c(state, &*frame.values.add(i)))
+        // SAFETY: `i < nargs <= values_cap` and `values` is not NULL when `nargs` is not 0
+        // (both checked by `arg_frame`); our caller guarantees the first `nargs` are valid.
+        .map(|i| unsafe { from_c(state, &*frame.values.add(i)) })
         .collect()
 }
 
 /// Writes `results` into the frame, strings into its buffer where they fit.
 ///
 /// # Safety
-/// `frame` was checked by [`arg_frame`].
+/// `frame` was checked by [`arg_frame`], `values` has `values_cap` writable values and
+/// `strings` `strings_cap` writable bytes, none of them read by anything else meanwhile.
 unsafe fn write_results(
     state: &Arc<State>,
     frame: &mut luarun_frame,
@@ -124,9 +128,15 @@ unsafe fn write_results(
                 let bytes = text.as_bytes();
                 let room = frame.strings_cap - used;
                 if bytes.len() < room {
-                    let at = frame.strings.add(used);
-                    std::ptr::copy_nonoverlapping(bytes.as_ptr(), at.cast::<u8>(), bytes.len());
-                    at.add(bytes.len()).write(0);
+                    // SAFETY: `used + bytes.len() + 1 <= strings_cap` (so `strings` is not
+                    // NULL), our caller guarantees `strings_cap` writable bytes there, and
+                    // the Lua string's bytes are Lua's own, outside that buffer.
+                    let at = unsafe {
+                        let at = frame.strings.add(used);
+                        std::ptr::copy_nonoverlapping(bytes.as_ptr(), at.cast::<u8>(), bytes.len());
+                        at.add(bytes.len()).write(0);
+                        at
+                    };
                     used += bytes.len() + 1;
                     luarun_value {
                         kind: LUARUN_STRING,
@@ -140,7 +150,9 @@ unsafe fn write_results(
             }
             _ => to_c(state, value.clone()),
         };
-        frame.values.add(i).write(out);
+        // SAFETY: `i < values_cap` (so `values` is not NULL, checked by `arg_frame`), and
+        // our caller guarantees `values_cap` writable values.
+        unsafe { frame.values.add(i).write(out) };
     }
 }
 
@@ -150,7 +162,8 @@ unsafe fn write_results(
 /// # Safety
 /// `frame.target` must be NULL or point to a valid value.
 unsafe fn target(frame: &luarun_frame, kind: u32) -> Result<luarun_handle> {
-    arg_handle(frame.target, "frame.target", kind)
+    // SAFETY: our caller guarantees `frame.target` is NULL or a valid value.
+    unsafe { arg_handle(frame.target, "frame.target", kind) }
 }
 
 /// The function a `LUARUN_FUNCTION` target holds.
@@ -164,29 +177,36 @@ fn target_function(handle: &luarun_handle) -> Result<&mlua::Function> {
     }
 }
 
-/// Runs `work` on the table `frame.target` with the frame's `N` arguments: the part
-/// every table operation shares (frame, target and arity checks, argument conversion).
+/// The checked frame, the state and table of `frame.target` and the frame's `N`
+/// arguments: the part every table operation shares (frame, target and arity checks,
+/// argument conversion).
 ///
 /// # Safety
-/// As `luarun_frame_call`.
-unsafe fn table_operation<const N: usize>(
+/// As `luarun_frame_call`, and `'a` must end before the call does.
+unsafe fn table_operands<'a, const N: usize>(
     frame: *mut luarun_frame,
-    work: impl FnOnce(&mut luarun_frame, &Arc<State>, &mlua::Table, [mlua::Value; N]) -> Result<()>,
-) -> luarun_status {
-    boundary(|| {
-        let frame = arg_frame(frame)?;
-        let handle = target(frame, LUARUN_TABLE)?;
-        let mlua::Value::Table(table) = &handle.value else {
-            return Err(Error::type_error(format!(
-                "frame.target says table but holds a {}",
-                handle.value.type_name()
-            )));
-        };
-        let args: [mlua::Value; N] = frame_args(&handle.state, frame, Some(N))?
-            .try_into()
-            .map_err(|_| Error::invalid_argument(format!("frame.nargs must be {N}")))?;
-        work(frame, &handle.state, table, args)
-    })
+) -> Result<(
+    &'a mut luarun_frame,
+    Arc<State>,
+    mlua::Table,
+    [mlua::Value; N],
+)> {
+    // SAFETY: our caller guarantees `frame` as `luarun_frame_call` requires.
+    let frame = unsafe { arg_frame(frame)? };
+    // SAFETY: a valid frame's `target` is NULL or a valid value.
+    let luarun_handle { state, value } = unsafe { target(frame, LUARUN_TABLE)? };
+    let mlua::Value::Table(table) = value else {
+        return Err(Error::type_error(format!(
+            "frame.target says table but holds a {}",
+            value.type_name()
+        )));
+    };
+    // SAFETY: a valid frame's `values[0 .. nargs]` are valid values.
+    let args = unsafe { frame_args(&state, frame, Some(N))? };
+    let args: [mlua::Value; N] = args
+        .try_into()
+        .map_err(|_| Error::invalid_argument(format!("frame.nargs must be {N}")))?;
+    Ok((frame, state, table, args))
 }
 
 /// Calls the function `frame.target` with `values[0 .. nargs]`; its results replace
@@ -198,12 +218,16 @@ unsafe fn table_operation<const N: usize>(
 #[no_mangle]
 pub unsafe extern "C" fn luarun_frame_call(frame: *mut luarun_frame) -> luarun_status {
     boundary(|| {
-        let frame = arg_frame(frame)?;
-        let handle = target(frame, LUARUN_FUNCTION)?;
+        // SAFETY: the caller guarantees `frame` is NULL or a valid frame (`# Safety`).
+        let frame = unsafe { arg_frame(frame)? };
+        // SAFETY: a valid frame's `target` is NULL or a valid value.
+        let handle = unsafe { target(frame, LUARUN_FUNCTION)? };
         let (state, function) = (&handle.state, target_function(&handle)?);
-        let args = frame_args(state, frame, None)?;
+        // SAFETY: a valid frame's `values[0 .. nargs]` are valid values.
+        let args = unsafe { frame_args(state, frame, None)? };
         let results = state.call(function, mlua::MultiValue::from_vec(args))?;
-        write_results(state, frame, results.into_iter());
+        // SAFETY: the caller guarantees `values` and `strings` writable (`# Safety`).
+        unsafe { write_results(state, frame, results.into_iter()) };
         Ok(())
     })
 }
@@ -223,19 +247,24 @@ pub unsafe extern "C" fn luarun_frame_call(frame: *mut luarun_frame) -> luarun_s
 #[no_mangle]
 pub unsafe extern "C" fn luarun_frame_pcall(frame: *mut luarun_frame) -> luarun_status {
     boundary(|| {
-        let frame = arg_frame(frame)?;
+        // SAFETY: the caller guarantees `frame` is NULL or a valid frame (`# Safety`).
+        let frame = unsafe { arg_frame(frame)? };
         frame.nresults = 0;
-        let handle = target(frame, LUARUN_FUNCTION)?;
+        // SAFETY: a valid frame's `target` is NULL or a valid value.
+        let handle = unsafe { target(frame, LUARUN_FUNCTION)? };
         let (state, function) = (&handle.state, target_function(&handle)?);
-        let args = frame_args(state, frame, None)?;
+        // SAFETY: a valid frame's `values[0 .. nargs]` are valid values.
+        let args = unsafe { frame_args(state, frame, None)? };
         match state.call_keeping_error(function, mlua::MultiValue::from_vec(args)) {
             Ok(results) => {
-                write_results(state, frame, results.into_iter());
+                // SAFETY: the caller guarantees `values` and `strings` writable (`# Safety`).
+                unsafe { write_results(state, frame, results.into_iter()) };
                 Ok(())
             }
             Err(failure) => {
                 if let Some(raised) = failure.value {
-                    write_results(state, frame, std::iter::once(raised));
+                    // SAFETY: as for the results: `values` and `strings` are writable.
+                    unsafe { write_results(state, frame, std::iter::once(raised)) };
                 }
                 Err(failure.error)
             }
@@ -250,9 +279,12 @@ pub unsafe extern "C" fn luarun_frame_pcall(frame: *mut luarun_frame) -> luarun_
 /// As `luarun_frame_call`.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_frame_get(frame: *mut luarun_frame) -> luarun_status {
-    table_operation(frame, |frame, state, table, [key]| {
+    boundary(|| {
+        // SAFETY: the caller guarantees `frame` as `luarun_frame_call` requires.
+        let (frame, state, table, [key]) = unsafe { table_operands(frame)? };
         let result: mlua::Value = state.run(|_| table.get(key))?;
-        write_results(state, frame, std::iter::once(result));
+        // SAFETY: the caller guarantees `values` and `strings` writable (`# Safety`).
+        unsafe { write_results(&state, frame, std::iter::once(result)) };
         Ok(())
     })
 }
@@ -265,7 +297,9 @@ pub unsafe extern "C" fn luarun_frame_get(frame: *mut luarun_frame) -> luarun_st
 /// As `luarun_frame_call`.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_frame_set(frame: *mut luarun_frame) -> luarun_status {
-    table_operation(frame, |frame, state, table, [key, value]| {
+    boundary(|| {
+        // SAFETY: the caller guarantees `frame` as `luarun_frame_call` requires.
+        let (frame, state, table, [key, value]) = unsafe { table_operands(frame)? };
         state.run(|_| table.set(key, value))?;
         frame.nresults = 0;
         Ok(())
@@ -280,9 +314,14 @@ pub unsafe extern "C" fn luarun_frame_set(frame: *mut luarun_frame) -> luarun_st
 /// As `luarun_frame_call`.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_frame_next(frame: *mut luarun_frame) -> luarun_status {
-    table_operation(frame, |frame, state, table, [key]| {
-        match state.next(table, key)? {
-            Some((next_key, value)) => write_results(state, frame, [next_key, value].into_iter()),
+    boundary(|| {
+        // SAFETY: the caller guarantees `frame` as `luarun_frame_call` requires.
+        let (frame, state, table, [key]) = unsafe { table_operands(frame)? };
+        match state.next(&table, key)? {
+            // SAFETY: the caller guarantees `values` and `strings` writable (`# Safety`).
+            Some((next_key, value)) => unsafe {
+                write_results(&state, frame, [next_key, value].into_iter())
+            },
             None => frame.nresults = 0,
         }
         Ok(())

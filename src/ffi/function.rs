@@ -5,7 +5,7 @@ use std::sync::{Arc, Weak};
 
 use super::state::{arg_state, luarun_state};
 use super::value::{arg_handle, from_c, luarun_value, luarun_value_free, to_c, LUARUN_FUNCTION};
-use super::{arg_bytes, arg_name, arg_ref, boundary, check_out, luarun_status, luarun_status_name};
+use super::{arg_bytes, arg_name, arg_ref, boundary, check_out, luarun_status, status_cname};
 use luarun_core::error::{Error, Result};
 use luarun_core::state::{HostFailure, State};
 
@@ -55,8 +55,11 @@ struct HostCallback {
     name: Option<String>,
 }
 
-// SAFETY: see the type's documentation; luarun serializes calls into one state.
+// SAFETY: see the type's documentation: the embedder promised the callback and its user
+// data may be used from any thread that calls into the state.
 unsafe impl Send for HostCallback {}
+// SAFETY: shared references only call the callback, and luarun serializes calls into one
+// state, so two threads never call it at once through the same state.
 unsafe impl Sync for HostCallback {}
 
 impl Drop for HostCallback {
@@ -92,11 +95,14 @@ impl HostCallback {
         // Cleared so that a failure of a luarun call made inside the callback can be told
         // apart from a stale message; it becomes the default error text below.
         super::set_last_error("");
-        // SAFETY: the callback contract above; args live until after the call.
+        // SAFETY: the embedder promised `callback` may be called with `user_data` on any
+        // thread calling into the state (`luarun_callback`); `c_args` holds
+        // `c_args.len()` values and `context` is ours, both alive until after the call.
         let status =
             unsafe { (self.callback)(self.user_data, c_args.as_ptr(), c_args.len(), &mut context) };
         for arg in &mut c_args {
-            // SAFETY: each arg came from to_c and owns its handle.
+            // SAFETY: each arg came from `to_c` and owns its handle; the callback only
+            // borrowed it (it copies what it keeps), and each is freed once.
             unsafe { luarun_value_free(arg) };
         }
         if status == luarun_status::LUARUN_OK as c_int {
@@ -111,9 +117,7 @@ impl HostCallback {
 /// The message of a callback that failed without setting one: its status, and the
 /// message of the luarun call inside it that failed, if any.
 fn default_failure_message(status: c_int) -> String {
-    // SAFETY: luarun_status_name always returns a static NUL-terminated string.
-    let name = unsafe { std::ffi::CStr::from_ptr(luarun_status_name(status)) };
-    let name = name.to_string_lossy();
+    let name = status_cname(status).to_string_lossy();
     let inner = super::last_error_message();
     if inner.is_empty() {
         format!("host function failed with {name}")
@@ -177,10 +181,13 @@ pub unsafe extern "C" fn luarun_function_new(
 ) -> luarun_status {
     boundary(|| {
         let host = HostCallback::adopt(callback, user_data, user_data_free)?;
-        let state = &arg_state(state)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
         check_out(function_out, "function_out")?;
         let function = new_host_function(state, host)?;
-        function_out.write(to_c(state, mlua::Value::Function(function)));
+        let function = to_c(state, mlua::Value::Function(function));
+        // SAFETY: `function_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { function_out.write(function) };
         Ok(())
     })
 }
@@ -202,8 +209,10 @@ pub unsafe extern "C" fn luarun_register_function(
 ) -> luarun_status {
     boundary(|| {
         let mut host = HostCallback::adopt(callback, user_data, user_data_free)?;
-        let state = &arg_state(state)?;
-        let name = arg_name(name, "name")?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
+        // SAFETY: the caller guarantees `name` is NULL or NUL-terminated.
+        let name = unsafe { arg_name(name, "name")? };
         host.name = Some(name.to_owned());
         let function = new_host_function(state, host)?;
         state.run(|lua| lua.globals().set(name, function))
@@ -213,13 +222,14 @@ pub unsafe extern "C" fn luarun_register_function(
 /// The running callback's context, checked.
 ///
 /// # Safety
-/// `context` must be NULL or the one passed to the running callback.
+/// `context` must be NULL or the one passed to the running callback, and `'a` must end
+/// before the callback returns.
 unsafe fn arg_context<'a>(
     context: *mut luarun_callback_context,
 ) -> Result<&'a mut luarun_callback_context> {
-    context
-        .as_mut()
-        .ok_or_else(|| Error::invalid_argument("context must not be NULL"))
+    // SAFETY: our caller guarantees `context` is NULL or the running callback's context,
+    // which `invoke` keeps alive (and does not touch) until the callback returns.
+    unsafe { context.as_mut() }.ok_or_else(|| Error::invalid_argument("context must not be NULL"))
 }
 
 /// Adds one result to the host callback's return values (copied into Lua).
@@ -232,8 +242,10 @@ pub unsafe extern "C" fn luarun_callback_return_value(
     value: *const luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let context = arg_context(context)?;
-        let value = from_c(&context.state, arg_ref(value, "value")?)?;
+        // SAFETY: the caller guarantees `context` is the running callback's (or NULL).
+        let context = unsafe { arg_context(context)? };
+        // SAFETY: the caller guarantees `value` is NULL or a valid value.
+        let value = unsafe { from_c(&context.state, arg_ref(value, "value")?)? };
         luarun_core::fallible::reserve(&mut context.results, 1, "a host callback's results")?;
         context.results.push(value);
         Ok(())
@@ -252,8 +264,10 @@ pub unsafe extern "C" fn luarun_callback_set_error(
     len: usize,
 ) -> luarun_status {
     boundary(|| {
-        let context = arg_context(context)?;
-        let message = arg_bytes(message, len, "message")?;
+        // SAFETY: the caller guarantees `context` is the running callback's (or NULL).
+        let context = unsafe { arg_context(context)? };
+        // SAFETY: the caller guarantees `message` points to `len` bytes (NULL only with 0).
+        let message = unsafe { arg_bytes(message, len, "message")? };
         context.error = Some(HostFailure::Message(
             String::from_utf8_lossy(message).into_owned(),
         ));
@@ -276,14 +290,20 @@ pub unsafe extern "C" fn luarun_callback_set_error_value(
     value: *const luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let context = arg_context(context)?;
-        let value = from_c(&context.state, arg_ref(value, "value")?)?;
+        // SAFETY: the caller guarantees `context` is the running callback's (or NULL).
+        let context = unsafe { arg_context(context)? };
+        // SAFETY: the caller guarantees `value` is NULL or a valid value.
+        let value = unsafe { from_c(&context.state, arg_ref(value, "value")?)? };
         context.error = Some(HostFailure::Value(value));
         Ok(())
     })
 }
 
 /// Converts C arguments, calls `function` and writes up to `results_cap` results.
+///
+/// # Safety
+/// `args` must be NULL or point to `nargs` valid values; `results_out` NULL or
+/// `results_cap` writable values; `nresults_out` NULL or writable.
 unsafe fn call_and_collect(
     state: &Arc<State>,
     function: &mlua::Function,
@@ -306,19 +326,25 @@ unsafe fn call_and_collect(
     let args = if nargs == 0 {
         &[][..]
     } else {
-        std::slice::from_raw_parts(args, nargs)
+        // SAFETY: `args` is not NULL (checked above), and our caller guarantees it then
+        // points to `nargs` valid values that outlive this call.
+        unsafe { std::slice::from_raw_parts(args, nargs) }
     };
     let mut lua_args = luarun_core::fallible::vec_with_capacity(nargs, "the call's arguments")?;
     for arg in args {
-        lua_args.push(from_c(state, arg)?);
+        // SAFETY: each of the caller's `nargs` values is valid, its string or handle too.
+        lua_args.push(unsafe { from_c(state, arg)? });
     }
     let results = state.call(function, mlua::MultiValue::from_vec(lua_args))?;
     let count = results.len();
     for (i, value) in results.into_iter().take(results_cap).enumerate() {
-        results_out.add(i).write(to_c(state, value));
+        // SAFETY: `i < results_cap`, so `results_out` is not NULL (checked above) and our
+        // caller guarantees `results_out[i]` is writable.
+        unsafe { results_out.add(i).write(to_c(state, value)) };
     }
     if !nresults_out.is_null() {
-        nresults_out.write(count);
+        // SAFETY: not NULL, so writable: our caller's guarantee.
+        unsafe { nresults_out.write(count) };
     }
     Ok(())
 }
@@ -342,19 +368,24 @@ pub unsafe extern "C" fn luarun_call(
     nresults_out: *mut usize,
 ) -> luarun_status {
     boundary(|| {
-        let handle = arg_handle(function, "function", LUARUN_FUNCTION)?;
+        // SAFETY: the caller guarantees `function` is NULL or a valid value.
+        let handle = unsafe { arg_handle(function, "function", LUARUN_FUNCTION)? };
         let mlua::Value::Function(f) = &handle.value else {
             return Err(Error::type_error("function handle holds no function"));
         };
-        call_and_collect(
-            &handle.state,
-            f,
-            args,
-            nargs,
-            results_out,
-            results_cap,
-            nresults_out,
-        )
+        // SAFETY: the caller guarantees `args`, `results_out` and `nresults_out` as
+        // `call_and_collect` needs them (`# Safety`).
+        unsafe {
+            call_and_collect(
+                &handle.state,
+                f,
+                args,
+                nargs,
+                results_out,
+                results_cap,
+                nresults_out,
+            )
+        }
     })
 }
 
@@ -374,8 +405,10 @@ pub unsafe extern "C" fn luarun_call_global(
     nresults_out: *mut usize,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
-        let name = arg_name(name, "name")?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
+        // SAFETY: the caller guarantees `name` is NULL or NUL-terminated.
+        let name = unsafe { arg_name(name, "name")? };
         let value: mlua::Value = state.run(|lua| lua.globals().get(name))?;
         let mlua::Value::Function(f) = value else {
             return Err(Error::type_error(format!(
@@ -383,21 +416,29 @@ pub unsafe extern "C" fn luarun_call_global(
                 value.type_name()
             )));
         };
-        call_and_collect(
-            state,
-            &f,
-            args,
-            nargs,
-            results_out,
-            results_cap,
-            nresults_out,
-        )
+        // SAFETY: the caller guarantees `args`, `results_out` and `nresults_out` as
+        // `call_and_collect` needs them (`# Safety`: as `luarun_call`).
+        unsafe {
+            call_and_collect(
+                state,
+                &f,
+                args,
+                nargs,
+                results_out,
+                results_cap,
+                nresults_out,
+            )
+        }
     })
 }
 
 /// Calls a C callback with Lua arguments the way host functions are called (argument
 /// conversion, results, error message), for other callers such as host objects.
-pub(crate) fn invoke_callback(
+///
+/// # Safety
+/// `callback` must be callable with `user_data` as `luarun_callback` documents, on this
+/// thread, now.
+pub(crate) unsafe fn invoke_callback(
     callback: unsafe extern "C" fn(
         *mut c_void,
         *const luarun_value,

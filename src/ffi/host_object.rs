@@ -8,7 +8,8 @@ use super::function::{invoke_callback, luarun_callback, luarun_user_data_free};
 use super::state::{arg_state, luarun_state};
 use super::value::{arg_handle, luarun_value, to_c, LUARUN_USERDATA};
 use super::{
-    boundary, check_out, luarun_status, read_sized_struct, sized_struct_fields, Field, SizedStruct,
+    boundary, boundary_or, check_out, luarun_status, read_sized_struct, sized_struct_fields, Field,
+    SizedStruct,
 };
 use luarun_core::error::{Error, Result};
 use luarun_core::host_object::{
@@ -91,9 +92,11 @@ struct CHostObject {
     user_data_free: luarun_user_data_free,
 }
 
-// SAFETY: the embedder promises the callbacks may run on any thread that calls into the
-// state (as for host functions); luarun serializes calls into one state.
+// SAFETY: the embedder promises the callbacks and user data may be used on any thread
+// that calls into the state (as for host functions); `refused_prefix` is our own copy.
 unsafe impl Send for CHostObject {}
+// SAFETY: shared references only read the class and call its callbacks, and luarun
+// serializes calls into one state, so no two threads call them at once.
 unsafe impl Sync for CHostObject {}
 
 impl Drop for CHostObject {
@@ -132,7 +135,9 @@ impl HostObjectHandler for CHostObject {
         let Some(callback) = self.callback(operation) else {
             return Err(format!("this host object cannot be {}", operation.describe()).into());
         };
-        invoke_callback(callback, self.user_data, state, args)
+        // SAFETY: the embedder gave this callback for this user data in
+        // `luarun_host_object_new`, promising it may run on any thread calling the state.
+        unsafe { invoke_callback(callback, self.user_data, state, args) }
     }
 
     fn refused_prefix(&self) -> Option<&[u8]> {
@@ -153,9 +158,12 @@ impl HostObjectHandler for CHostObject {
 pub unsafe extern "C" fn luarun_host_object_class_default(
     class_out: *mut luarun_host_object_class,
 ) {
-    if let Some(out) = class_out.as_mut() {
-        *out = luarun_host_object_class::defaults();
-    }
+    boundary_or((), || {
+        if !class_out.is_null() {
+            // SAFETY: not NULL, so writable: the caller's guarantee (`# Safety`).
+            unsafe { class_out.write(luarun_host_object_class::defaults()) };
+        }
+    })
 }
 
 /// Creates a host object (a Lua userdata) whose operations call the callbacks of
@@ -174,32 +182,33 @@ pub unsafe extern "C" fn luarun_host_object_new(
     user_data_free: luarun_user_data_free,
     object_out: *mut luarun_value,
 ) -> luarun_status {
-    let mut free_on_failure = user_data_free;
-    let status = boundary(|| {
-        let state = &arg_state(state)?;
-        check_out(object_out, "object_out")?;
-        let class = read_sized_struct(object_class, luarun_host_object_class::defaults())?;
-        let refused_prefix = (!class.refused_prefix.is_null())
-            .then(|| CStr::from_ptr(class.refused_prefix).to_bytes().to_vec())
-            .filter(|prefix| !prefix.is_empty());
-        // From here on the object owns the user data: its Drop frees it, even on failure.
-        free_on_failure = None;
-        let object = Arc::new(CHostObject {
-            class,
-            refused_prefix,
+    boundary(|| {
+        // The object owns the user data from the first line: its Drop frees it on every
+        // failure below, as it does once Lua lets go of a created object.
+        let mut object = CHostObject {
+            class: luarun_host_object_class::defaults(),
+            refused_prefix: None,
             user_data,
             user_data_free,
-        });
-        let userdata = create_host_object(state, object)?;
-        object_out.write(to_c(state, mlua::Value::UserData(userdata)));
+        };
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
+        check_out(object_out, "object_out")?;
+        let defaults = luarun_host_object_class::defaults();
+        // SAFETY: the caller guarantees `object_class` is NULL or a valid class with its
+        // `struct_size` set.
+        object.class = unsafe { read_sized_struct(object_class, defaults)? };
+        object.refused_prefix = (!object.class.refused_prefix.is_null())
+            // SAFETY: a valid class has a NULL (excluded here) or NUL-terminated prefix.
+            .then(|| unsafe { CStr::from_ptr(object.class.refused_prefix) })
+            .map(|prefix| prefix.to_bytes().to_vec())
+            .filter(|prefix| !prefix.is_empty());
+        let userdata = create_host_object(state, Arc::new(object))?;
+        let object = to_c(state, mlua::Value::UserData(userdata));
+        // SAFETY: `object_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { object_out.write(object) };
         Ok(())
-    });
-    if status != luarun_status::LUARUN_OK {
-        if let Some(free) = free_on_failure {
-            free(user_data);
-        }
-    }
-    status
+    })
 }
 
 /// If `value` is a host object created by `luarun_host_object_new`, writes its
@@ -215,10 +224,14 @@ pub unsafe extern "C" fn luarun_host_object_user_data(
 ) -> luarun_status {
     boundary(|| {
         check_out(user_data_out, "user_data_out")?;
-        let handle = arg_handle(value, "value", LUARUN_USERDATA)?;
+        // SAFETY: the caller guarantees `value` is NULL or a valid value.
+        let handle = unsafe { arg_handle(value, "value", LUARUN_USERDATA)? };
         let handler = host_object_handler(&handle.value)
             .ok_or_else(|| Error::type_error("value is a userdata but not a host object"))?;
-        user_data_out.write(c_host_object(&handler)?.user_data);
+        let user_data = c_host_object(&handler)?.user_data;
+        // SAFETY: `user_data_out` is not NULL (checked), so writable: the caller's
+        // guarantee.
+        unsafe { user_data_out.write(user_data) };
         Ok(())
     })
 }

@@ -206,13 +206,19 @@ impl luarun_mandelbrot {
 pub unsafe extern "C" fn luarun_mandelbrot_default(params_out: *mut luarun_mandelbrot) {
     boundary_or((), || {
         if !params_out.is_null() {
-            params_out.write(luarun_mandelbrot::defaults());
+            // SAFETY: not NULL, so writable: the caller's guarantee (`# Safety`).
+            unsafe { params_out.write(luarun_mandelbrot::defaults()) };
         }
     })
 }
 
+/// The caller's parameters as given (for the pointers) and as the renderer takes them.
+///
+/// # Safety
+/// `params` must be NULL or point to a `luarun_mandelbrot` of at least its `struct_size`.
 unsafe fn read_params(params: *const luarun_mandelbrot) -> Result<(luarun_mandelbrot, Params)> {
-    let raw = read_sized_struct(params, luarun_mandelbrot::defaults())?;
+    // SAFETY: our caller guarantees `params` is NULL or holds `struct_size` bytes.
+    let raw = unsafe { read_sized_struct(params, luarun_mandelbrot::defaults())? };
     let core = raw.to_core()?;
     Ok((raw, core))
 }
@@ -225,12 +231,13 @@ unsafe fn read_params(params: *const luarun_mandelbrot) -> Result<(luarun_mandel
 /// `params` must be NULL or point to a `luarun_mandelbrot` of `struct_size` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_mandelbrot_buffer_size(params: *const luarun_mandelbrot) -> usize {
-    let mut size = 0;
-    boundary(|| {
-        size = read_params(params)?.1.buffer_size()?;
-        Ok(())
-    });
-    size
+    boundary_or(0, || {
+        let mut size = 0;
+        // SAFETY: the caller's guarantee for `params` is the one `_checked` needs, and
+        // `size` is ours; on failure (error recorded) it stays 0.
+        unsafe { luarun_mandelbrot_buffer_size_checked(params, &mut size) };
+        size
+    })
 }
 
 /// Writes the bytes a render with `params` writes to `*size_out`, or fails with
@@ -246,8 +253,10 @@ pub unsafe extern "C" fn luarun_mandelbrot_buffer_size_checked(
 ) -> luarun_status {
     boundary(|| {
         check_out(size_out, "size_out")?;
-        let size = read_params(params)?.1.buffer_size()?;
-        size_out.write(size);
+        // SAFETY: the caller guarantees `params` is NULL or holds `struct_size` bytes.
+        let size = unsafe { read_params(params)? }.1.buffer_size()?;
+        // SAFETY: `size_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { size_out.write(size) };
         Ok(())
     })
 }
@@ -260,7 +269,9 @@ pub unsafe extern "C" fn luarun_mandelbrot_buffer_size_checked(
 /// `LUARUN_ERR_RUNTIME`, `LUARUN_ERR_MEMORY` from the kernel.
 ///
 /// # Safety
-/// `params` as for `luarun_mandelbrot_buffer_size`; `buf` must point to `buf_len` writable
+/// `params` as for `luarun_mandelbrot_buffer_size`, with `lua_kernel` NULL or pointing to
+/// `lua_kernel_len` bytes and `progress` NULL or callable with `progress_user_data` from
+/// worker threads (see `luarun_progress_callback`); `buf` must point to `buf_len` writable
 /// bytes that nothing else touches during the call (NULL only with `buf_len` 0, which
 /// gives `LUARUN_ERR_BUFFER_TOO_SMALL` with the size needed).
 #[no_mangle]
@@ -270,7 +281,8 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
     buf_len: usize,
 ) -> luarun_status {
     boundary(|| {
-        let (raw, core) = read_params(params)?;
+        // SAFETY: the caller guarantees `params` is NULL or holds `struct_size` bytes.
+        let (raw, core) = unsafe { read_params(params)? };
         if buf.is_null() && buf_len != 0 {
             return Err(Error::invalid_argument(format!(
                 "buf is NULL but buf_len is {buf_len}"
@@ -279,7 +291,9 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
         let kernel = if raw.lua_kernel.is_null() {
             None
         } else {
-            Some(arg_bytes(raw.lua_kernel, raw.lua_kernel_len, "lua_kernel")?)
+            // SAFETY: the caller guarantees a non-NULL `lua_kernel` points to
+            // `lua_kernel_len` bytes.
+            Some(unsafe { arg_bytes(raw.lua_kernel, raw.lua_kernel_len, "lua_kernel")? })
         };
         let callback = CProgress::new(raw.progress, raw.progress_user_data);
         let report =
@@ -292,7 +306,9 @@ pub unsafe extern "C" fn luarun_mandelbrot_render(
         let buf: &mut [u8] = if buf.is_null() {
             &mut []
         } else {
-            std::slice::from_raw_parts_mut(buf.cast::<u8>(), buf_len)
+            // SAFETY: not NULL, so the caller guarantees `buf_len` writable bytes that
+            // nothing else touches during the call (`# Safety`); `u8` needs no alignment.
+            unsafe { std::slice::from_raw_parts_mut(buf.cast::<u8>(), buf_len) }
         };
         luarun_render::render(&core, buf, &options)
     })

@@ -69,10 +69,9 @@ unsafe fn buffers<'a>(
 ) -> Result<(Input<'a>, Output)> {
     let input_type = element_type(input_type, "input_type")?;
     let output_type = element_type(output_type, "output_type")?;
-    let input = Input::new(
-        super::arg_bytes(input.cast::<c_char>(), input_len, "input")?,
-        input_type,
-    )?;
+    // SAFETY: our caller guarantees `input` is NULL or `input_len` readable bytes.
+    let input_bytes = unsafe { super::arg_bytes(input.cast::<c_char>(), input_len, "input")? };
+    let input = Input::new(input_bytes, input_type)?;
     if output.is_null() && output_len != 0 {
         return Err(Error::invalid_argument(format!(
             "output is NULL but output_len is {output_len}"
@@ -81,7 +80,9 @@ unsafe fn buffers<'a>(
     let output_bytes: &mut [u8] = if output.is_null() {
         &mut []
     } else {
-        std::slice::from_raw_parts_mut(output.cast::<u8>(), output_len)
+        // SAFETY: not NULL, so our caller guarantees `output_len` writable bytes, not
+        // overlapping `input`; `u8` needs no alignment.
+        unsafe { std::slice::from_raw_parts_mut(output.cast::<u8>(), output_len) }
     };
     let output = Output::new(output_bytes, output_type, input.len())?;
     Ok((input, output))
@@ -110,18 +111,22 @@ pub unsafe extern "C" fn luarun_map(
     output_type: luarun_element_type,
 ) -> luarun_status {
     boundary(|| {
-        let handle = arg_handle(function, "function", LUARUN_FUNCTION)?;
+        // SAFETY: the caller guarantees `function` is NULL or a valid value.
+        let handle = unsafe { arg_handle(function, "function", LUARUN_FUNCTION)? };
         let mlua::Value::Function(callee) = &handle.value else {
             return Err(Error::type_error("function handle holds no function"));
         };
-        let (input, output) = buffers(
-            input,
-            input_len,
-            input_type,
-            output,
-            output_len,
-            output_type,
-        )?;
+        // SAFETY: the caller guarantees both buffers as `buffers` needs them (`# Safety`).
+        let (input, output) = unsafe {
+            buffers(
+                input,
+                input_len,
+                input_type,
+                output,
+                output_len,
+                output_type,
+            )?
+        };
         handle.state.map(callee, input, &output)
     })
 }
@@ -146,16 +151,21 @@ pub unsafe extern "C" fn luarun_pool_map(
     output_type: luarun_element_type,
 ) -> luarun_status {
     boundary(|| {
-        let pool = Arc::clone(&arg_ref(pool, "pool")?.inner);
-        let function = arg_name(function, "function")?;
-        let (input, output) = buffers(
-            input,
-            input_len,
-            input_type,
-            output,
-            output_len,
-            output_type,
-        )?;
+        // SAFETY: the caller guarantees `pool` is NULL or a live pool (`# Safety`).
+        let pool = Arc::clone(&unsafe { arg_ref(pool, "pool")? }.inner);
+        // SAFETY: the caller guarantees `function` is NULL or NUL-terminated.
+        let function = unsafe { arg_name(function, "function")? };
+        // SAFETY: the caller guarantees both buffers as `buffers` needs them (`# Safety`).
+        let (input, output) = unsafe {
+            buffers(
+                input,
+                input_len,
+                input_type,
+                output,
+                output_len,
+                output_type,
+            )?
+        };
         pool.map(function, input, &output)
     })
 }

@@ -27,7 +27,8 @@ pub unsafe extern "C" fn luarun_state_set_memory_limit(
     bytes: u64,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
         state.set_memory_limit(memory_limit_from_c(bytes))
     })
 }
@@ -42,9 +43,12 @@ pub unsafe extern "C" fn luarun_state_memory_limit(
     bytes_out: *mut u64,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
         check_out(bytes_out, "bytes_out")?;
-        bytes_out.write(state.memory_limit().map_or(0, |limit| limit as u64));
+        let limit = state.memory_limit().map_or(0, |limit| limit as u64);
+        // SAFETY: `bytes_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { bytes_out.write(limit) };
         Ok(())
     })
 }
@@ -60,7 +64,8 @@ pub unsafe extern "C" fn luarun_state_gc(
     operation: luarun_gc_operation,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
         let operation = gc_operation(operation)?;
         state.collect_garbage(operation)
     })

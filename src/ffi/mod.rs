@@ -134,7 +134,9 @@ pub(crate) fn boundary_or<T>(fallback: T, work: impl FnOnce() -> T) -> T {
 /// # Safety
 /// `ptr` must be NULL or point to a valid `T` for the returned lifetime.
 pub(crate) unsafe fn arg_ref<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
-    ptr.as_ref()
+    // SAFETY: our caller guarantees `ptr` is NULL (`as_ref` gives `None`) or points to a
+    // valid `T` for `'a`.
+    unsafe { ptr.as_ref() }
         .ok_or_else(|| Error::invalid_argument(format!("{name} must not be NULL")))
 }
 
@@ -151,7 +153,9 @@ pub(crate) unsafe fn arg_bytes<'a>(ptr: *const c_char, len: usize, name: &str) -
             "{name} is NULL but its length is {len}"
         )));
     }
-    Ok(std::slice::from_raw_parts(ptr.cast::<u8>(), len))
+    // SAFETY: `ptr` is not NULL, and our caller guarantees it then points to `len`
+    // readable bytes for `'a` (so `len` fits in `isize`); `u8` needs no alignment.
+    Ok(unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) })
 }
 
 /// Reads a NUL-terminated UTF-8 name; fails on NULL or invalid UTF-8.
@@ -162,7 +166,9 @@ pub(crate) unsafe fn arg_name<'a>(ptr: *const c_char, name: &str) -> Result<&'a 
     if ptr.is_null() {
         return Err(Error::invalid_argument(format!("{name} must not be NULL")));
     }
-    CStr::from_ptr(ptr)
+    // SAFETY: `ptr` is not NULL, and our caller guarantees it then points to a
+    // NUL-terminated string that lives for `'a`.
+    unsafe { CStr::from_ptr(ptr) }
         .to_str()
         .map_err(|_| Error::invalid_argument(format!("{name} is not valid UTF-8")))
 }
@@ -232,7 +238,9 @@ pub(crate) unsafe fn read_sized_struct<T: SizedStruct>(ptr: *const T, defaults: 
     if ptr.is_null() {
         return Err(Error::invalid_argument(format!("{name} must not be NULL")));
     }
-    let declared = ptr.cast::<u32>().read_unaligned() as usize;
+    // SAFETY: `ptr` is not NULL, and our caller guarantees it points to at least
+    // `struct_size` readable bytes, the first 4 of which are `struct_size` itself.
+    let declared = unsafe { ptr.cast::<u32>().read_unaligned() } as usize;
     let ours = std::mem::size_of::<T>();
     if declared <= first_field_end {
         return Err(Error::invalid_argument(format!(
@@ -271,28 +279,39 @@ pub(crate) unsafe fn read_sized_struct<T: SizedStruct>(ptr: *const T, defaults: 
         )));
     }
     let mut value = defaults;
-    std::ptr::copy_nonoverlapping(
-        ptr.cast::<u8>(),
-        (&mut value as *mut T).cast::<u8>(),
-        declared,
-    );
+    // SAFETY: our caller guarantees `declared` (`struct_size`) readable bytes at `ptr`;
+    // `value` is a `T` of our own with `declared <= size_of::<T>()` bytes (checked
+    // above), so the copy stays in both. It ends at a field boundary (checked above), so
+    // every field is either wholly the caller's or wholly the defaults': no torn values.
+    unsafe {
+        std::ptr::copy_nonoverlapping(
+            ptr.cast::<u8>(),
+            (&mut value as *mut T).cast::<u8>(),
+            declared,
+        )
+    };
     Ok(value)
 }
+
+/// The crate version, NUL-terminated, for [`luarun_version`].
+const VERSION_NUL: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 
 /// Version of the library as a NUL-terminated string, e.g. "0.1.0". Static storage.
 #[no_mangle]
 pub extern "C" fn luarun_version() -> *const c_char {
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+    boundary_or(VERSION_NUL.as_ptr().cast(), || VERSION_NUL.as_ptr().cast())
 }
+
+/// What [`luarun_lua_version`] returns, made on first use.
+static LUA_VERSION: std::sync::OnceLock<CString> = std::sync::OnceLock::new();
 
 /// Which Lua this library embeds: "Lua 5.4" for the default flavor (libluarun),
 /// "LuaJIT 2.1.<release>" for the LuaJIT flavor (libluarun_luajit). Both export the same
 /// C API. Static storage, never NULL.
 #[no_mangle]
 pub extern "C" fn luarun_lua_version() -> *const c_char {
-    static VERSION: std::sync::OnceLock<CString> = std::sync::OnceLock::new();
     boundary_or(c"unknown".as_ptr(), || {
-        VERSION
+        LUA_VERSION
             .get_or_init(|| {
                 let text = luarun_core::state::lua_version().unwrap_or_else(|_| "unknown".into());
                 CString::new(text).unwrap_or_default()
@@ -305,7 +324,7 @@ pub extern "C" fn luarun_lua_version() -> *const c_char {
 /// header whose `LUARUN_ABI_VERSION` differs must not use this library.
 #[no_mangle]
 pub extern "C" fn luarun_abi_version() -> u32 {
-    LUARUN_ABI_VERSION
+    boundary_or(LUARUN_ABI_VERSION, || LUARUN_ABI_VERSION)
 }
 
 /// The message of the last failed luarun call on this thread (Lua error text with its
@@ -328,7 +347,14 @@ pub extern "C" fn luarun_last_error() -> *const c_char {
 /// numbers that are not statuses. Static storage, never NULL.
 #[no_mangle]
 pub extern "C" fn luarun_status_name(status: c_int) -> *const c_char {
-    let name: &CStr = match status {
+    boundary_or(c"LUARUN_UNKNOWN_STATUS".as_ptr(), || {
+        status_cname(status).as_ptr()
+    })
+}
+
+/// The name of a status number, [`luarun_status_name`]'s answer.
+pub(crate) fn status_cname(status: c_int) -> &'static CStr {
+    match status {
         0 => c"LUARUN_OK",
         1 => c"LUARUN_ERR_SYNTAX",
         2 => c"LUARUN_ERR_RUNTIME",
@@ -341,8 +367,7 @@ pub extern "C" fn luarun_status_name(status: c_int) -> *const c_char {
         9 => c"LUARUN_ERR_CANCELLED",
         10 => c"LUARUN_ERR_PANIC",
         _ => c"LUARUN_UNKNOWN_STATUS",
-    };
-    name.as_ptr()
+    }
 }
 
 #[cfg(test)]

@@ -33,10 +33,14 @@ pub unsafe extern "C" fn luarun_pool_new(
 ) -> luarun_status {
     boundary(|| {
         check_out(pool_out, "pool_out")?;
-        let inner = Pool::new(resolve_threads(size) as usize, &read_options(options)?)?;
-        pool_out.write(Box::into_raw(Box::new(luarun_pool {
+        // SAFETY: the caller guarantees `options` is NULL or a valid `luarun_options`.
+        let options = unsafe { read_options(options)? };
+        let inner = Pool::new(resolve_threads(size) as usize, &options)?;
+        let pool = Box::into_raw(Box::new(luarun_pool {
             inner: Arc::new(inner),
-        })));
+        }));
+        // SAFETY: `pool_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { pool_out.write(pool) };
         Ok(())
     })
 }
@@ -52,7 +56,9 @@ pub unsafe extern "C" fn luarun_pool_new(
 pub unsafe extern "C" fn luarun_pool_free(pool: *mut luarun_pool) {
     boundary_or((), || {
         if !pool.is_null() {
-            drop(Box::from_raw(pool));
+            // SAFETY: the caller guarantees a non-NULL `pool` came from `luarun_pool_new`
+            // (`Box::into_raw`) and is freed only this once.
+            drop(unsafe { Box::from_raw(pool) });
         }
     })
 }
@@ -68,8 +74,10 @@ pub unsafe extern "C" fn luarun_pool_size(
 ) -> luarun_status {
     boundary(|| {
         check_out(size_out, "size_out")?;
-        let pool = arg_ref(pool, "pool")?;
-        size_out.write(pool.inner.size() as u32);
+        // SAFETY: the caller guarantees `pool` is NULL or a live pool.
+        let pool = unsafe { arg_ref(pool, "pool")? };
+        // SAFETY: `size_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { size_out.write(pool.inner.size() as u32) };
         Ok(())
     })
 }
@@ -86,8 +94,10 @@ pub unsafe extern "C" fn luarun_pool_exec(
     len: usize,
 ) -> luarun_status {
     boundary(|| {
-        let pool = arg_ref(pool, "pool")?;
-        let code = arg_bytes(code, len, "code")?;
+        // SAFETY: the caller guarantees `pool` is NULL or a live pool.
+        let pool = unsafe { arg_ref(pool, "pool")? };
+        // SAFETY: the caller guarantees `code` points to `len` bytes (NULL only with 0).
+        let code = unsafe { arg_bytes(code, len, "code")? };
         pool.inner.exec(code, None)
     })
 }
@@ -105,7 +115,8 @@ pub unsafe extern "C" fn luarun_pool_exec(
 ///
 /// # Safety
 /// `pool` must be valid; `function` NUL-terminated; `buf` must point to `buf_len`
-/// writable bytes.
+/// writable bytes that nothing else touches during the call; `progress` NULL or callable
+/// with `progress_user_data` from worker threads (see `luarun_progress_callback`).
 #[no_mangle]
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn luarun_pool_run(
@@ -120,8 +131,10 @@ pub unsafe extern "C" fn luarun_pool_run(
     progress_user_data: *mut c_void,
 ) -> luarun_status {
     boundary(|| {
-        let pool = Arc::clone(&arg_ref(pool, "pool")?.inner);
-        let function = arg_name(function, "function")?;
+        // SAFETY: the caller guarantees `pool` is NULL or a live pool.
+        let pool = Arc::clone(&unsafe { arg_ref(pool, "pool")? }.inner);
+        // SAFETY: the caller guarantees `function` is NULL or NUL-terminated.
+        let function = unsafe { arg_name(function, "function")? };
         let needed = (count as usize).checked_mul(stride).ok_or_else(|| {
             Error::invalid_argument(format!("count ({count}) * stride ({stride}) overflows"))
         })?;

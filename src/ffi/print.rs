@@ -62,7 +62,8 @@ pub unsafe extern "C" fn luarun_state_set_print(
     user_data: *mut c_void,
 ) -> luarun_status {
     boundary(|| {
-        let state = arg_state(state)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = unsafe { arg_state(state)? };
         let writer = print.map(|print| {
             let host = HostWriter { print, user_data };
             Arc::new(move |line: &[u8]| host.write(line)) as luarun_core::print::PrintWriter

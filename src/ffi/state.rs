@@ -133,7 +133,9 @@ pub(crate) unsafe fn read_options(options: *const luarun_options) -> Result<Opti
     if options.is_null() {
         return luarun_options::defaults().to_core();
     }
-    read_sized_struct(options, luarun_options::defaults())?.to_core()
+    // SAFETY: `options` is not NULL, and our caller guarantees it then holds at least its
+    // `struct_size` readable bytes.
+    unsafe { read_sized_struct(options, luarun_options::defaults()) }?.to_core()
 }
 
 /// A C memory limit (bytes, 0 = none) as the core takes it; one beyond the address
@@ -153,7 +155,10 @@ pub(crate) fn memory_limit_from_c(bytes: u64) -> Option<usize> {
 /// # Safety
 /// `state` must be NULL or a live pointer from `luarun_state_new`.
 pub(crate) unsafe fn arg_state(state: *const luarun_state) -> Result<Arc<State>> {
-    Ok(Arc::clone(&arg_ref(state, "state")?.inner))
+    // SAFETY: our caller guarantees `state` is NULL or a live `luarun_state`, which lives
+    // at least until this call returns, as long as the borrow does.
+    let state = unsafe { arg_ref(state, "state") }?;
+    Ok(Arc::clone(&state.inner))
 }
 
 /// Fills `*options_out` with the defaults: safe libraries, no limits, no bytecode, no
@@ -163,9 +168,12 @@ pub(crate) unsafe fn arg_state(state: *const luarun_state) -> Result<Arc<State>>
 /// `options_out` must be NULL or writable.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_options_default(options_out: *mut luarun_options) {
-    if !options_out.is_null() {
-        options_out.write(luarun_options::defaults());
-    }
+    boundary_or((), || {
+        if !options_out.is_null() {
+            // SAFETY: not NULL, so writable: the caller's guarantee (`# Safety`).
+            unsafe { options_out.write(luarun_options::defaults()) };
+        }
+    })
 }
 
 /// Creates a Lua state. `options` may be NULL for the defaults. On success
@@ -180,8 +188,12 @@ pub unsafe extern "C" fn luarun_state_new(
 ) -> luarun_status {
     boundary(|| {
         check_out(state_out, "state_out")?;
-        let inner = State::new(&read_options(options)?)?;
-        state_out.write(Box::into_raw(Box::new(luarun_state { inner })));
+        // SAFETY: the caller guarantees `options` is NULL or a valid `luarun_options`.
+        let options = unsafe { read_options(options)? };
+        let inner = State::new(&options)?;
+        let state = Box::into_raw(Box::new(luarun_state { inner }));
+        // SAFETY: `state_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { state_out.write(state) };
         Ok(())
     })
 }
@@ -199,7 +211,9 @@ pub unsafe extern "C" fn luarun_state_new(
 pub unsafe extern "C" fn luarun_state_free(state: *mut luarun_state) {
     boundary_or((), || {
         if !state.is_null() {
-            drop(Box::from_raw(state));
+            // SAFETY: the caller guarantees a non-NULL `state` came from
+            // `luarun_state_new` (`Box::into_raw`) and is freed only this once.
+            drop(unsafe { Box::from_raw(state) });
         }
     })
 }
@@ -215,7 +229,9 @@ pub unsafe extern "C" fn luarun_exec(
     code: *const c_char,
     len: usize,
 ) -> luarun_status {
-    luarun_exec_named(state, code, len, std::ptr::null())
+    // SAFETY: the caller's guarantees for `state` and `code` are those `exec` needs, and
+    // a NULL name is allowed.
+    boundary(|| unsafe { exec(state, code, len, std::ptr::null()) })
 }
 
 /// Like `luarun_exec`, with a chunk name for error messages and tracebacks:
@@ -231,19 +247,40 @@ pub unsafe extern "C" fn luarun_exec_named(
     len: usize,
     name: *const c_char,
 ) -> luarun_status {
-    boundary(|| {
-        let state = &arg_state(state)?;
-        let code = arg_bytes(code, len, "code")?;
-        let name = optional_name(name)?;
-        state.exec(code, name)
-    })
+    // SAFETY: the caller's guarantees (`# Safety`) are exactly those `exec` needs.
+    boundary(|| unsafe { exec(state, code, len, name) })
 }
 
+/// The body of `luarun_exec` and `luarun_exec_named`.
+///
+/// # Safety
+/// `state` must be NULL or a live state; `code` NULL or `len` readable bytes; `name`
+/// NULL or a NUL-terminated string.
+unsafe fn exec(
+    state: *mut luarun_state,
+    code: *const c_char,
+    len: usize,
+    name: *const c_char,
+) -> Result<()> {
+    // SAFETY: our caller guarantees `state` is NULL or a live state.
+    let state = &unsafe { arg_state(state)? };
+    // SAFETY: our caller guarantees `code` is NULL or `len` readable bytes.
+    let code = unsafe { arg_bytes(code, len, "code")? };
+    // SAFETY: our caller guarantees `name` is NULL or NUL-terminated.
+    let name = unsafe { optional_name(name)? };
+    state.exec(code, name)
+}
+
+/// A chunk name argument: NULL for none.
+///
+/// # Safety
+/// `name` must be NULL or point to a NUL-terminated string that outlives `'a`.
 unsafe fn optional_name<'a>(name: *const c_char) -> Result<Option<&'a str>> {
     if name.is_null() {
         Ok(None)
     } else {
-        arg_name(name, "name").map(Some)
+        // SAFETY: not NULL, so NUL-terminated and alive for `'a`: our caller's guarantee.
+        unsafe { arg_name(name, "name") }.map(Some)
     }
 }
 
@@ -260,11 +297,14 @@ pub unsafe extern "C" fn luarun_eval(
     result_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
-        let expr = arg_bytes(expr, len, "expr")?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
+        // SAFETY: the caller guarantees `expr` points to `len` bytes (NULL only with 0).
+        let expr = unsafe { arg_bytes(expr, len, "expr")? };
         check_out(result_out, "result_out")?;
         let value = state.eval(expr, None)?;
-        result_out.write(to_c(state, value));
+        // SAFETY: `result_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { result_out.write(to_c(state, value)) };
         Ok(())
     })
 }
@@ -283,12 +323,17 @@ pub unsafe extern "C" fn luarun_load(
     function_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
-        let code = arg_bytes(code, len, "code")?;
-        let name = optional_name(name)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
+        // SAFETY: the caller guarantees `code` points to `len` bytes (NULL only with 0).
+        let code = unsafe { arg_bytes(code, len, "code")? };
+        // SAFETY: the caller guarantees `name` is NULL or NUL-terminated.
+        let name = unsafe { optional_name(name)? };
         check_out(function_out, "function_out")?;
         let function = state.load(code, name)?;
-        function_out.write(to_c(state, mlua::Value::Function(function)));
+        let function = to_c(state, mlua::Value::Function(function));
+        // SAFETY: `function_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { function_out.write(function) };
         Ok(())
     })
 }
@@ -307,7 +352,8 @@ pub unsafe extern "C" fn luarun_load(
 /// `state` must be a live state.
 #[no_mangle]
 pub unsafe extern "C" fn luarun_state_interrupt(state: *mut luarun_state) -> luarun_status {
-    boundary(|| arg_state(state)?.interrupt())
+    // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+    boundary(|| unsafe { arg_state(state) }?.interrupt())
 }
 
 /// Writes the number of bytes the state's Lua heap holds to `*bytes_out`.
@@ -320,9 +366,11 @@ pub unsafe extern "C" fn luarun_state_memory_used(
     bytes_out: *mut usize,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
         check_out(bytes_out, "bytes_out")?;
-        bytes_out.write(state.used_memory());
+        // SAFETY: `bytes_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { bytes_out.write(state.used_memory()) };
         Ok(())
     })
 }
@@ -338,11 +386,14 @@ pub unsafe extern "C" fn luarun_get_global(
     value_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
-        let name = arg_name(name, "name")?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
+        // SAFETY: the caller guarantees `name` is NULL or NUL-terminated.
+        let name = unsafe { arg_name(name, "name")? };
         check_out(value_out, "value_out")?;
         let value = state.run(|lua| lua.globals().get::<mlua::Value>(name))?;
-        value_out.write(to_c(state, value));
+        // SAFETY: `value_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { value_out.write(to_c(state, value)) };
         Ok(())
     })
 }
@@ -358,9 +409,13 @@ pub unsafe extern "C" fn luarun_set_global(
     value: *const luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
-        let name = arg_name(name, "name")?;
-        let value = from_c(state, arg_ref(value, "value")?)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
+        // SAFETY: the caller guarantees `name` is NULL or NUL-terminated.
+        let name = unsafe { arg_name(name, "name")? };
+        // SAFETY: the caller guarantees `value` is NULL or a valid value, whose string or
+        // handle is then valid too.
+        let value = unsafe { from_c(state, arg_ref(value, "value")?)? };
         state.run(|lua| lua.globals().set(name, value))
     })
 }
@@ -375,10 +430,12 @@ pub unsafe extern "C" fn luarun_globals(
     table_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
         check_out(table_out, "table_out")?;
         let globals = state.run(|lua| Ok(lua.globals()))?;
-        table_out.write(to_c(state, mlua::Value::Table(globals)));
+        // SAFETY: `table_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { table_out.write(to_c(state, mlua::Value::Table(globals))) };
         Ok(())
     })
 }

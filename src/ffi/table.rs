@@ -14,7 +14,8 @@ use luarun_core::state::State;
 /// # Safety
 /// `table` must be NULL or point to a valid `luarun_value`.
 unsafe fn arg_table(table: *const luarun_value) -> Result<(Arc<State>, mlua::Table)> {
-    let handle = arg_handle(table, "table", LUARUN_TABLE)?;
+    // SAFETY: our caller guarantees `table` is NULL or a valid `luarun_value`.
+    let handle = unsafe { arg_handle(table, "table", LUARUN_TABLE)? };
     match handle.value {
         mlua::Value::Table(table) => Ok((handle.state, table)),
         _ => Err(Error::type_error("table holds no table")),
@@ -34,10 +35,12 @@ pub unsafe extern "C" fn luarun_table_new(
     table_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { arg_state(state)? };
         check_out(table_out, "table_out")?;
         let table = state.run(|lua| lua.create_table_with_capacity(array_size, hash_size))?;
-        table_out.write(to_c(state, mlua::Value::Table(table)));
+        // SAFETY: `table_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { table_out.write(to_c(state, mlua::Value::Table(table))) };
         Ok(())
     })
 }
@@ -54,12 +57,15 @@ pub unsafe extern "C" fn luarun_table_get(
     value_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let (state, table) = arg_table(table)?;
+        // SAFETY: the caller guarantees `table` is NULL or a valid value.
+        let (state, table) = unsafe { arg_table(table)? };
         check_out(value_out, "value_out")?;
         let state = &state;
-        let key = from_c(state, arg_ref(key, "key")?)?;
+        // SAFETY: the caller guarantees `key` is NULL or a valid value.
+        let key = unsafe { from_c(state, arg_ref(key, "key")?)? };
         let value: mlua::Value = state.run(|_| table.get(key))?;
-        value_out.write(to_c(state, value));
+        // SAFETY: `value_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { value_out.write(to_c(state, value)) };
         Ok(())
     })
 }
@@ -76,9 +82,12 @@ pub unsafe extern "C" fn luarun_table_set(
     value: *const luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let (state, table) = arg_table(table)?;
-        let key = from_c(&state, arg_ref(key, "key")?)?;
-        let value = from_c(&state, arg_ref(value, "value")?)?;
+        // SAFETY: the caller guarantees `table` is NULL or a valid value.
+        let (state, table) = unsafe { arg_table(table)? };
+        // SAFETY: the caller guarantees `key` is NULL or a valid value.
+        let key = unsafe { from_c(&state, arg_ref(key, "key")?)? };
+        // SAFETY: the caller guarantees `value` is NULL or a valid value.
+        let value = unsafe { from_c(&state, arg_ref(value, "value")?)? };
         state.run(|_| table.set(key, value))
     })
 }
@@ -93,12 +102,14 @@ pub unsafe extern "C" fn luarun_table_length(
     length_out: *mut usize,
 ) -> luarun_status {
     boundary(|| {
-        let (state, table) = arg_table(table)?;
+        // SAFETY: the caller guarantees `table` is NULL or a valid value.
+        let (state, table) = unsafe { arg_table(table)? };
         check_out(length_out, "length_out")?;
         let length = state.run(|_| table.len())?;
         let length = usize::try_from(length)
             .map_err(|_| Error::type_error(format!("__len returned {length}, not a length")))?;
-        length_out.write(length);
+        // SAFETY: `length_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { length_out.write(length) };
         Ok(())
     })
 }
@@ -128,15 +139,20 @@ pub unsafe extern "C" fn luarun_table_next(
     value_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let (state, table) = arg_table(table)?;
+        // SAFETY: the caller guarantees `table` is NULL or a valid value.
+        let (state, table) = unsafe { arg_table(table)? };
         check_out(next_key_out, "next_key_out")?;
         check_out(value_out, "value_out")?;
         let state = &state;
-        let key = from_c(state, arg_ref(key, "key")?)?;
+        // SAFETY: the caller guarantees `key` is NULL or a valid value.
+        let key = unsafe { from_c(state, arg_ref(key, "key")?)? };
         let pair = state.next(&table, key)?;
         let (next_key, value) = pair.unwrap_or((mlua::Value::Nil, mlua::Value::Nil));
-        next_key_out.write(to_c(state, next_key));
-        value_out.write(to_c(state, value));
+        // SAFETY: both outputs are not NULL (checked), so writable: the caller's guarantee.
+        unsafe {
+            next_key_out.write(to_c(state, next_key));
+            value_out.write(to_c(state, value));
+        }
         Ok(())
     })
 }

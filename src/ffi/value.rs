@@ -199,19 +199,24 @@ pub(crate) unsafe fn from_c(state: &State, value: &luarun_value) -> Result<mlua:
         LUARUN_BOOLEAN => V::Boolean(value.boolean),
         LUARUN_INTEGER => V::Integer(value.integer),
         LUARUN_NUMBER => V::Number(value.number),
-        LUARUN_STRING => match value.handle.as_ref() {
+        // SAFETY: our caller guarantees `value.handle` is NULL or a live handle.
+        LUARUN_STRING => match unsafe { value.handle.as_ref() } {
             // A string luarun returned, passed back: reuse the Lua string, no copy.
             Some(handle) => {
                 check_handle_kind(handle, LUARUN_STRING, "value")?;
                 handle_value(state, handle)?
             }
             None => {
-                let bytes = super::arg_bytes(value.string, value.string_len, "value.string")?;
+                // SAFETY: our caller guarantees a string value's `string` points to
+                // `string_len` bytes.
+                let bytes =
+                    unsafe { super::arg_bytes(value.string, value.string_len, "value.string")? };
                 V::String(state.run(|lua| lua.create_string(bytes))?)
             }
         },
         LUARUN_TABLE | LUARUN_FUNCTION | LUARUN_USERDATA | LUARUN_THREAD => {
-            let handle = value.handle.as_ref().ok_or_else(|| {
+            // SAFETY: our caller guarantees `value.handle` is NULL or a live handle.
+            let handle = unsafe { value.handle.as_ref() }.ok_or_else(|| {
                 Error::invalid_argument(format!(
                     "a {} value needs the handle luarun returned with it; handle is NULL",
                     kind_name(value.kind)
@@ -249,7 +254,8 @@ pub(crate) unsafe fn arg_handle(
     name: &str,
     expected: luarun_type,
 ) -> Result<luarun_handle> {
-    let value = arg_ref(value, name)?;
+    // SAFETY: our caller guarantees `value` is NULL or a valid `luarun_value`.
+    let value = unsafe { arg_ref(value, name)? };
     if value.kind != expected {
         return Err(Error::type_error(format!(
             "{name} is a {}, expected a {}",
@@ -257,7 +263,8 @@ pub(crate) unsafe fn arg_handle(
             kind_name(expected)
         )));
     }
-    let handle = value.handle.as_ref().ok_or_else(|| {
+    // SAFETY: a valid `luarun_value` has a NULL or live `handle`.
+    let handle = unsafe { value.handle.as_ref() }.ok_or_else(|| {
         Error::invalid_argument(format!(
             "{name} has no handle (it was not returned by luarun)"
         ))
@@ -278,9 +285,14 @@ pub(crate) unsafe fn arg_handle(
 #[no_mangle]
 pub unsafe extern "C" fn luarun_value_free(value: *mut luarun_value) {
     boundary_or((), || {
-        if let Some(value) = value.as_mut() {
+        // SAFETY: the caller guarantees `value` is NULL or a valid `luarun_value` that
+        // nothing else uses during the call.
+        if let Some(value) = unsafe { value.as_mut() } {
             if !value.handle.is_null() {
-                drop(Box::from_raw(value.handle));
+                // SAFETY: the caller guarantees a non-NULL `handle` is owned: it came from
+                // `Box::into_raw` in `with_handle` and no other value frees it (a freed
+                // value was reset to nil below, so freeing twice finds no handle).
+                drop(unsafe { Box::from_raw(value.handle) });
             }
             *value = luarun_value::NIL;
         }
@@ -299,14 +311,17 @@ pub unsafe extern "C" fn luarun_value_copy(
     copy_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let value = arg_ref(value, "value")?;
+        // SAFETY: the caller guarantees `value` is NULL or a valid `luarun_value`.
+        let value = unsafe { arg_ref(value, "value")? };
         check_out(copy_out, "copy_out")?;
         // A caller-built value owns nothing: its copy is the same plain struct.
-        let copy = match value.handle.as_ref() {
+        // SAFETY: a valid `luarun_value` has a NULL or live `handle`.
+        let copy = match unsafe { value.handle.as_ref() } {
             Some(handle) => to_c(&handle.state, handle.value.clone()),
             None => *value,
         };
-        copy_out.write(copy);
+        // SAFETY: `copy_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { copy_out.write(copy) };
         Ok(())
     })
 }
@@ -324,12 +339,16 @@ pub unsafe extern "C" fn luarun_value_tostring(
     string_out: *mut luarun_value,
 ) -> luarun_status {
     boundary(|| {
-        let state = &super::state::arg_state(state)?;
-        let value = arg_ref(value, "value")?;
+        // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
+        let state = &unsafe { super::state::arg_state(state)? };
+        // SAFETY: the caller guarantees `value` is NULL or a valid `luarun_value`.
+        let value = unsafe { arg_ref(value, "value")? };
         check_out(string_out, "string_out")?;
-        let lua_value = from_c(state, value)?;
+        // SAFETY: a valid `luarun_value` has a valid string or handle for its kind.
+        let lua_value = unsafe { from_c(state, value)? };
         let text = state.to_string(lua_value)?;
-        string_out.write(to_c(state, mlua::Value::String(text)));
+        // SAFETY: `string_out` is not NULL (checked), so writable: the caller's guarantee.
+        unsafe { string_out.write(to_c(state, mlua::Value::String(text))) };
         Ok(())
     })
 }
@@ -338,5 +357,5 @@ pub unsafe extern "C" fn luarun_value_tostring(
 /// Static storage, never NULL.
 #[no_mangle]
 pub extern "C" fn luarun_type_name(kind: luarun_type) -> *const c_char {
-    kind_cname(kind).as_ptr()
+    boundary_or(c"unknown".as_ptr(), || kind_cname(kind).as_ptr())
 }
