@@ -22,9 +22,15 @@ pub unsafe extern "C" fn luarun_state_preload(
     len: usize,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
-        let name = arg_name(name, "name")?;
-        let source = arg_bytes(source, len, "source")?;
+        // SAFETY: the caller guarantees `state` is NULL or live, `name` NULL or
+        // NUL-terminated, and `source` NULL or `len` readable bytes (`# Safety`).
+        let (state, name, source) = unsafe {
+            (
+                arg_state(state)?,
+                arg_name(name, "name")?,
+                arg_bytes(source, len, "source")?,
+            )
+        };
         state.preload(name, source)
     })
 }
@@ -44,8 +50,9 @@ pub unsafe extern "C" fn luarun_state_set_module_path(
     path: *const c_char,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
-        let path = arg_name(path, "path")?;
+        // SAFETY: the caller guarantees `state` is NULL or live and `path` NULL or
+        // NUL-terminated (`# Safety`).
+        let (state, path) = unsafe { (arg_state(state)?, arg_name(path, "path")?) };
         state.set_module_path(path.as_bytes())
     })
 }
@@ -69,8 +76,9 @@ pub unsafe extern "C" fn luarun_state_set_c_module_path(
     cpath: *const c_char,
 ) -> luarun_status {
     boundary(|| {
-        let state = &arg_state(state)?;
-        let cpath = arg_name(cpath, "cpath")?;
+        // SAFETY: the caller guarantees `state` is NULL or live and `cpath` NULL or
+        // NUL-terminated (`# Safety`).
+        let (state, cpath) = unsafe { (arg_state(state)?, arg_name(cpath, "cpath")?) };
         state.set_c_module_path(cpath.as_bytes())
     })
 }
