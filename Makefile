@@ -178,7 +178,10 @@ INSTALL_CMAKEDIR = $(INSTALL_LIBDIR)/cmake/luarun
 # size of the C compiler's target (the libraries' target).
 SIZEOF_VOID_P    = $(shell $(CC) -dM -E - < /dev/null 2>/dev/null | sed -n 's/.*__SIZEOF_POINTER__ //p')
 PC_FILE          = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB@|$(1)|g' \
-                       -e 's|@LUA@|$(2)|g' packaging/luarun.pc.in > $(INSTALL_LIBDIR)/pkgconfig/$(1).pc
+                       -e 's|@LUA@|$(2)|g' -e 's|@LUA_DIR@|$(3)|g' packaging/luarun.pc.in \
+                       > $(INSTALL_LIBDIR)/pkgconfig/$(1).pc
+# The vendored Lua's own headers, for C modules built against the Lua inside luarun.
+INSTALL_LUA_INCLUDEDIR = $(DESTDIR)$(PREFIX)/include/luarun
 CMAKE_FILE       = sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@LIB_EXT@|$(LIB_EXT)|g' \
                        -e 's|@SIZEOF_VOID_P@|$(SIZEOF_VOID_P)|g' packaging/$(1).in > $(INSTALL_CMAKEDIR)/$(1)
 
@@ -189,8 +192,11 @@ install: build
 	install -m 755 $(INSTALL_SHARED) $(INSTALL_LIBDIR)/
 	install -m 644 $(INSTALL_STATIC) $(INSTALL_LIBDIR)/
 	install -m 644 $(INSTALL_HEADERS) $(DESTDIR)$(PREFIX)/include/
-	$(call PC_FILE,luarun,Lua 5.4)
-	$(call PC_FILE,luarun_luajit,LuaJIT)
+	install -d $(INSTALL_LUA_INCLUDEDIR)/lua54 $(INSTALL_LUA_INCLUDEDIR)/luajit
+	install -m 644 include/lua54/*.h $(INSTALL_LUA_INCLUDEDIR)/lua54/
+	install -m 644 include/luajit/*.h include/luajit/*.hpp $(INSTALL_LUA_INCLUDEDIR)/luajit/
+	$(call PC_FILE,luarun,Lua 5.4,lua54)
+	$(call PC_FILE,luarun_luajit,LuaJIT,luajit)
 	$(call CMAKE_FILE,luarunConfig.cmake)
 	$(call CMAKE_FILE,luarunConfigVersion.cmake)
 
@@ -200,6 +206,8 @@ uninstall:
 	      $(addprefix $(DESTDIR)$(PREFIX)/include/,$(notdir $(INSTALL_HEADERS))) \
 	      $(INSTALL_LIBDIR)/pkgconfig/luarun.pc $(INSTALL_LIBDIR)/pkgconfig/luarun_luajit.pc \
 	      $(INSTALL_CMAKEDIR)/luarunConfig.cmake $(INSTALL_CMAKEDIR)/luarunConfigVersion.cmake
+	rm -rf $(INSTALL_LUA_INCLUDEDIR)/lua54 $(INSTALL_LUA_INCLUDEDIR)/luajit
+	rmdir $(INSTALL_LUA_INCLUDEDIR) 2>/dev/null || true
 	rmdir $(INSTALL_CMAKEDIR) 2>/dev/null || true
 
 ## test-install: make install into a fresh temporary prefix, then build and run

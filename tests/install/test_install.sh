@@ -25,7 +25,9 @@ installed_files() {
     "$prefix/include/luarun_render.hpp" "$prefix/lib/libluarun.$ext" "$prefix/lib/libluarun.a" \
     "$prefix/lib/libluarun_luajit.$ext" "$prefix/lib/libluarun_luajit.a" \
     "$prefix/lib/pkgconfig/luarun.pc" "$prefix/lib/pkgconfig/luarun_luajit.pc" \
-    "$prefix/lib/cmake/luarun/luarunConfig.cmake" "$prefix/lib/cmake/luarun/luarunConfigVersion.cmake"
+    "$prefix/lib/cmake/luarun/luarunConfig.cmake" "$prefix/lib/cmake/luarun/luarunConfigVersion.cmake" \
+    "$prefix/include/luarun/lua54/lua.h" "$prefix/include/luarun/lua54/lauxlib.h" \
+    "$prefix/include/luarun/luajit/lua.h" "$prefix/include/luarun/luajit/luajit.h"
 }
 expect_installed() {
   for file in $(installed_files "$1"); do [ -f "$file" ] || fail "make install did not install $file"; done
@@ -75,6 +77,12 @@ if command -v pkg-config > /dev/null; then
     "$cxx" -std=c++17 -Wall -Wextra -pedantic -Werror $define "$root/tests/install/cmake/app.cpp" \
       -o "$work/pc_cpp_$package" $(pkg-config --cflags --libs "$package") -Wl,-rpath,"$libdir"
     "$work/pc_cpp_$package" || fail "pc_cpp_$package failed"
+    # A C module compiles against the headers of the Lua inside this flavor.
+    lua_includedir=$(pkg-config --variable=lua_includedir "$package")
+    [ -f "$lua_includedir/lauxlib.h" ] || fail "$package: lua_includedir $lua_includedir has no lauxlib.h"
+    "$cc" -std=c99 -Wall -Wextra -Werror -fPIC -c -I"$lua_includedir" \
+      "$root/tests/c/lua_module/twice.c" -o "$work/twice_$package.o" ||
+      fail "$package: a C module does not compile against $lua_includedir"
   done
   unset PKG_CONFIG_PATH
 else
