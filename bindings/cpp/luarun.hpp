@@ -203,6 +203,16 @@ class State {
   }
   /// Sets the memory limit (0 lifts it); one below memory_used() throws.
   void set_memory_limit(uint64_t bytes) { detail::check(luarun_state_set_memory_limit(raw_, bytes)); }
+  /// Registers `source` as the Lua module `name`: require(name) then compiles it as text
+  /// under the call's limits (luarun_state_preload). Works in sandboxed states too.
+  void preload(Name name, std::string_view source) {
+    detail::check(luarun_state_preload(raw_, name.c_str(), source.data(), source.size()));
+  }
+  /// Sets package.path, where require looks for Lua modules (needs LUARUN_LIB_PACKAGE).
+  void set_module_path(Name path) { detail::check(luarun_state_set_module_path(raw_, path.c_str())); }
+  /// Sets package.cpath and lets require load C modules: native code, outside every
+  /// guarantee of the sandbox; one process loads C modules for one flavor only.
+  void set_c_module_path(Name cpath) { detail::check(luarun_state_set_c_module_path(raw_, cpath.c_str())); }
   /// A garbage-collector operation: LUARUN_GC_COLLECT, LUARUN_GC_STOP or LUARUN_GC_RESTART.
   void gc(luarun_gc_operation operation = LUARUN_GC_COLLECT) { detail::check(luarun_state_gc(raw_, operation)); }
   /// Stops the running call (or the next one) with LUARUN_ERR_INTERRUPTED. Any thread.

@@ -75,7 +75,8 @@ const USED = Object.freeze([
   'abi_version', 'version', 'lua_version', 'last_error', 'last_error_stop', 'last_error_option',
   'last_error_library', 'status_name', 'type_name',
   'options_default', 'state_new', 'state_free', 'state_interrupt', 'state_memory_used', 'state_memory_limit',
-  'state_set_memory_limit', 'state_gc', 'state_set_print', 'exec', 'exec_named', 'load', 'call', 'eval',
+  'state_set_memory_limit', 'state_gc', 'state_set_print', 'state_preload', 'state_set_module_path',
+  'state_set_c_module_path', 'exec', 'exec_named', 'load', 'call', 'eval',
   'call_global', 'table_new', 'table_set', 'table_next', 'value_free',
   'mandelbrot_default', 'mandelbrot_buffer_size', 'mandelbrot_buffer_size_checked', 'mandelbrot_render', 'mandelbrot_release_pools',
 ]);

@@ -93,6 +93,12 @@ export declare class State {
   /** Sets the memory limit; 0 lifts it. */
   setMemoryLimit(bytes: Integer): void;
   /** Runs a garbage-collector operation (default 'collect'). */
+  /** Registers `source` as the Lua module `name` for require (works in sandboxed states). */
+  preload(name: string, source: string | Buffer | Uint8Array): void;
+  /** Sets package.path (needs the 'package' library). */
+  setModulePath(path: string): void;
+  /** Sets package.cpath and enables C modules: native code, outside the sandbox's guarantees. */
+  setCModulePath(cpath: string): void;
   gc(operation?: GcOperation): void;
   /** Routes Lua's print to `writer(line)` (no trailing newline); null restores stdout. */
   setPrint(writer: ((line: string) => void) | null): void;

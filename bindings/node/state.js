@@ -259,6 +259,39 @@ class State {
   }
 
   /**
+   * Registers `source` as the Lua module `name`: `require(name)` then compiles it as text
+   * under the call's limits and runs it (luarun_state_preload). Works in every state,
+   * sandboxed ones included: without the package library `require` sees only
+   * preloaded modules.
+   * @param {string} name module name
+   * @param {string|Buffer|Uint8Array} source Lua source
+   */
+  preload(name, source) {
+    const module = checks.cName('name', name);
+    const data = checks.bytes('source', source);
+    check(c.state_preload(this.#live(), module, data, data.length));
+  }
+
+  /**
+   * Sets package.path, where require looks for Lua modules ("/opt/rocks/share/lua/5.4/?.lua;...").
+   * Needs a state with the package library (libraries including 'package').
+   * @param {string} path `;`-separated templates, `?` for the module name
+   */
+  setModulePath(path) {
+    check(c.state_set_module_path(this.#live(), checks.cName('path', path)));
+  }
+
+  /**
+   * Sets package.cpath and lets require load C modules from it. Native code runs with
+   * the process's full power, outside every guarantee of the sandbox; one process loads
+   * C modules for one Lua flavor only (LuarunError LUARUN_ERR_UNSUPPORTED otherwise).
+   * @param {string} cpath `;`-separated templates, `?` for the module name
+   */
+  setCModulePath(cpath) {
+    check(c.state_set_c_module_path(this.#live(), checks.cName('cpath', cpath)));
+  }
+
+  /**
    * Runs a garbage-collector operation.
    * @param {'collect'|'stop'|'restart'} [operation='collect']
    */

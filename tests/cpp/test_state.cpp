@@ -159,6 +159,21 @@ static void every_failure_throws_error_with_status_and_message() {
   }
 }
 
+static void preloaded_modules_load_in_a_sandbox_and_paths_need_package() {
+  luarun::State safe;
+  safe.preload("greeting", "local name = ... return {hello = function() return 'hi from ' .. name end}");
+  CHECK(safe.eval("require('greeting').hello()").as_string() == "hi from greeting");
+  CHECK_THROWS(safe.set_module_path("/tmp/?.lua"), LUARUN_ERR_INVALID_ARGUMENT);
+  try {
+    safe.set_module_path("/tmp/?.lua");
+  } catch (const luarun::Error &error) {
+    CHECK(error.option() == LUARUN_OPTION_LIBRARIES && error.library() == LUARUN_LIB_PACKAGE);
+  }
+  luarun::State with_package(luarun::Options().libraries(LUARUN_LIBS_SAFE | LUARUN_LIB_PACKAGE));
+  with_package.set_module_path("/nonexistent/?.lua");
+  CHECK(with_package.eval("package.path").as_string() == "/nonexistent/?.lua");
+}
+
 static void interrupt_before_a_call_stops_that_call() {
   luarun::State lua;
   lua.interrupt();
@@ -173,6 +188,7 @@ int main() {
   RUN_TEST(globals_tables_and_functions_are_handles);
   RUN_TEST(options_set_libraries_and_limits);
   RUN_TEST(every_failure_throws_error_with_status_and_message);
+  RUN_TEST(preloaded_modules_load_in_a_sandbox_and_paths_need_package);
   RUN_TEST(interrupt_before_a_call_stops_that_call);
   return harness_finish("test_state (C++)");
 }
