@@ -4,6 +4,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::{Arc, Weak};
 
 use super::state::{arg_state, luarun_state};
+use super::user_data::OwnedUserData;
 use super::value::{arg_handle, from_c, luarun_value, luarun_value_free, to_c, LUARUN_FUNCTION};
 use super::{arg_bytes, arg_name, arg_ref, boundary, check_out, luarun_status, status_cname};
 use luarun_core::error::{Error, Result};
@@ -40,8 +41,8 @@ pub struct luarun_callback_context {
     error: Option<HostFailure>,
 }
 
-/// A C callback with its user data. The embedder promises the callback may be called from
-/// any thread that calls into the state, which is what makes this Send.
+/// A C callback with its user data (freed with it). The embedder promises the callback
+/// may be called from any thread that calls into the state (see [`OwnedUserData`]).
 struct HostCallback {
     callback: unsafe extern "C" fn(
         *mut c_void,
@@ -49,26 +50,9 @@ struct HostCallback {
         usize,
         *mut luarun_callback_context,
     ) -> c_int,
-    user_data: *mut c_void,
-    free: luarun_user_data_free,
+    user_data: OwnedUserData,
     /// The global name it was registered under, for error messages.
     name: Option<String>,
-}
-
-// SAFETY: see the type's documentation: the embedder promised the callback and its user
-// data may be used from any thread that calls into the state.
-unsafe impl Send for HostCallback {}
-// SAFETY: shared references only call the callback, and luarun serializes calls into one
-// state, so two threads never call it at once through the same state.
-unsafe impl Sync for HostCallback {}
-
-impl Drop for HostCallback {
-    fn drop(&mut self) {
-        if let Some(free) = self.free {
-            // SAFETY: the embedder gave us this function for exactly this user data.
-            unsafe { free(self.user_data) }
-        }
-    }
 }
 
 impl HostCallback {
@@ -98,8 +82,14 @@ impl HostCallback {
         // SAFETY: the embedder promised `callback` may be called with `user_data` on any
         // thread calling into the state (`luarun_callback`); `c_args` holds
         // `c_args.len()` values and `context` is ours, both alive until after the call.
-        let status =
-            unsafe { (self.callback)(self.user_data, c_args.as_ptr(), c_args.len(), &mut context) };
+        let status = unsafe {
+            (self.callback)(
+                self.user_data.get(),
+                c_args.as_ptr(),
+                c_args.len(),
+                &mut context,
+            )
+        };
         for arg in &mut c_args {
             // SAFETY: each arg came from `to_c` and owns its handle; the callback only
             // borrowed it (it copies what it keeps), and each is freed once.
@@ -135,20 +125,15 @@ impl HostCallback {
         user_data: *mut c_void,
         free: luarun_user_data_free,
     ) -> Result<Self> {
+        // Owned from here: dropped (and freed) at once when the callback is NULL.
+        let user_data = OwnedUserData::adopt(user_data, free);
         match callback {
             Some(callback) => Ok(HostCallback {
                 callback,
                 user_data,
-                free,
                 name: None,
             }),
-            None => {
-                if let Some(free) = free {
-                    // SAFETY: the embedder gave us this function for this user data.
-                    unsafe { free(user_data) };
-                }
-                Err(Error::invalid_argument("callback must not be NULL"))
-            }
+            None => Err(Error::invalid_argument("callback must not be NULL")),
         }
     }
 }
@@ -451,8 +436,7 @@ pub(crate) unsafe fn invoke_callback(
 ) -> std::result::Result<mlua::MultiValue, HostFailure> {
     let borrowed = HostCallback {
         callback,
-        user_data,
-        free: None,
+        user_data: OwnedUserData::adopt(user_data, None),
         name: None,
     };
     borrowed.invoke(state, args)

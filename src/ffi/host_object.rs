@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::function::{invoke_callback, luarun_callback, luarun_user_data_free};
 use super::state::{arg_state, luarun_state};
+use super::user_data::OwnedUserData;
 use super::value::{arg_handle, luarun_value, to_c, LUARUN_USERDATA};
 use super::{
     boundary, boundary_or, check_out, luarun_status, read_sized_struct, sized_struct_fields, Field,
@@ -88,25 +89,18 @@ impl luarun_host_object_class {
 struct CHostObject {
     class: luarun_host_object_class,
     refused_prefix: Option<Vec<u8>>,
-    user_data: *mut c_void,
-    user_data_free: luarun_user_data_free,
+    /// Freed with the object (see [`OwnedUserData`]).
+    user_data: OwnedUserData,
 }
 
-// SAFETY: the embedder promises the callbacks and user data may be used on any thread
-// that calls into the state (as for host functions); `refused_prefix` is our own copy.
+// SAFETY: the embedder promises the class's callbacks may be used on any thread that
+// calls into the state (as for host functions; the user data says so for itself); the
+// class's `refused_prefix` pointer is never read after creation (`refused_prefix` is
+// our own copy).
 unsafe impl Send for CHostObject {}
 // SAFETY: shared references only read the class and call its callbacks, and luarun
 // serializes calls into one state, so no two threads call them at once.
 unsafe impl Sync for CHostObject {}
-
-impl Drop for CHostObject {
-    fn drop(&mut self) {
-        if let Some(free) = self.user_data_free {
-            // SAFETY: the embedder gave us this function for exactly this user data.
-            unsafe { free(self.user_data) }
-        }
-    }
-}
 
 impl CHostObject {
     fn callback(&self, operation: HostOperation) -> luarun_callback {
@@ -137,7 +131,7 @@ impl HostObjectHandler for CHostObject {
         };
         // SAFETY: the embedder gave this callback for this user data in
         // `luarun_host_object_new`, promising it may run on any thread calling the state.
-        unsafe { invoke_callback(callback, self.user_data, state, args) }
+        unsafe { invoke_callback(callback, self.user_data.get(), state, args) }
     }
 
     fn refused_prefix(&self) -> Option<&[u8]> {
@@ -188,8 +182,7 @@ pub unsafe extern "C" fn luarun_host_object_new(
         let mut object = CHostObject {
             class: luarun_host_object_class::defaults(),
             refused_prefix: None,
-            user_data,
-            user_data_free,
+            user_data: OwnedUserData::adopt(user_data, user_data_free),
         };
         // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
         let state = &unsafe { arg_state(state)? };
@@ -228,7 +221,7 @@ pub unsafe extern "C" fn luarun_host_object_user_data(
         let handle = unsafe { arg_handle(value, "value", LUARUN_USERDATA)? };
         let handler = host_object_handler(&handle.value)
             .ok_or_else(|| Error::type_error("value is a userdata but not a host object"))?;
-        let user_data = c_host_object(&handler)?.user_data;
+        let user_data = c_host_object(&handler)?.user_data.get();
         // SAFETY: `user_data_out` is not NULL (checked), so writable: the caller's
         // guarantee.
         unsafe { user_data_out.write(user_data) };

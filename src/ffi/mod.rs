@@ -22,6 +22,7 @@ pub mod print;
 mod progress;
 pub mod state;
 pub mod table;
+mod user_data;
 pub mod value;
 
 /// Status code returned by every fallible luarun function. Numbers are fixed and never

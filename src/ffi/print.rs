@@ -4,6 +4,7 @@ use std::ffi::{c_char, c_int, c_void};
 use std::sync::Arc;
 
 use super::state::{arg_state, luarun_state};
+use super::user_data::UserData;
 use super::{boundary, luarun_status};
 
 /// Receives what one `print` call writes: its arguments converted as `tostring` does,
@@ -21,19 +22,14 @@ pub type luarun_print_callback =
 /// thread that calls into the state.
 struct HostWriter {
     print: unsafe extern "C" fn(*mut c_void, *const c_char, usize) -> c_int,
-    user_data: *mut c_void,
+    user_data: UserData,
 }
-
-// SAFETY: luarun_state_set_print's contract: the callback and user_data may be used
-// from whichever thread calls into the state (calls on a state are serialized).
-unsafe impl Send for HostWriter {}
-// SAFETY: as above; the writer is only called, never changed, through a shared reference.
-unsafe impl Sync for HostWriter {}
 
 impl HostWriter {
     fn write(&self, line: &[u8]) -> Result<(), String> {
         // SAFETY: the caller of luarun_state_set_print vouched for the callback.
-        let status = unsafe { (self.print)(self.user_data, line.as_ptr().cast(), line.len()) };
+        let status =
+            unsafe { (self.print)(self.user_data.get(), line.as_ptr().cast(), line.len()) };
         if status == 0 {
             Ok(())
         } else {
@@ -65,7 +61,10 @@ pub unsafe extern "C" fn luarun_state_set_print(
         // SAFETY: the caller guarantees `state` is NULL or a live state (`# Safety`).
         let state = unsafe { arg_state(state)? };
         let writer = print.map(|print| {
-            let host = HostWriter { print, user_data };
+            let host = HostWriter {
+                print,
+                user_data: UserData::new(user_data),
+            };
             Arc::new(move |line: &[u8]| host.write(line)) as luarun_core::print::PrintWriter
         });
         state.set_print(writer);
