@@ -79,13 +79,20 @@ fn limits_name_their_stop_and_option() {
 
 #[test]
 fn an_interrupt_is_a_stop_without_an_option() {
-    let state = state_with(|_| {});
+    // LuaJIT states without limits run compiled loops no interrupt can reach (interrupt
+    // says LUARUN_ERR_UNSUPPORTED there): a generous time limit keeps the interpreter.
+    let state = state_with(|o| {
+        if cfg!(feature = "luajit") {
+            o.time_limit_ms = 60_000;
+        }
+    });
     let address = state as usize;
     let interrupter = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(50));
         // SAFETY: the state outlives this thread (joined before the free below);
         // interrupt may be called from any thread.
-        unsafe { luarun_state_interrupt(address as *mut luarun_state) }
+        let status = unsafe { luarun_state_interrupt(address as *mut luarun_state) };
+        assert_eq!(status, LUARUN_OK);
     });
     assert_eq!(exec(state, "while true do end"), LUARUN_ERR_INTERRUPTED);
     interrupter.join().unwrap();
