@@ -3,9 +3,13 @@
 //! unchanged; tracebacks leave out luarun's own frames. Also the memory-limit and
 //! garbage-collector entry points.
 
-use std::ffi::{c_int, c_void, CStr};
+#[path = "c_api_support/mod.rs"]
+mod c_api_support;
+
+use std::ffi::{c_int, c_void};
 use std::ptr;
 
+use c_api_support::{last_error, Lua};
 use luarun::ffi::frame::*;
 use luarun::ffi::function::*;
 use luarun::ffi::luarun_status::{self, *};
@@ -13,47 +17,6 @@ use luarun::ffi::memory::*;
 use luarun::ffi::state::*;
 use luarun::ffi::table::luarun_table_get;
 use luarun::ffi::value::*;
-
-struct Lua(*mut luarun_state);
-
-impl Lua {
-    fn new() -> Lua {
-        let mut state = ptr::null_mut();
-        assert_eq!(
-            // SAFETY: NULL options are the defaults; the out pointer is valid.
-            unsafe { luarun_state_new(ptr::null(), &mut state) },
-            LUARUN_OK
-        );
-        Lua(state)
-    }
-
-    fn eval(&self, code: &str) -> luarun_value {
-        let mut out = luarun_value::NIL;
-        // SAFETY: a live state and a valid code buffer.
-        let status = unsafe { luarun_eval(self.0, code.as_ptr().cast(), code.len(), &mut out) };
-        assert_eq!(status, LUARUN_OK, "{}", last_error());
-        out
-    }
-
-    fn exec(&self, code: &str) -> luarun_status {
-        // SAFETY: a live state and a valid code buffer.
-        unsafe { luarun_exec(self.0, code.as_ptr().cast(), code.len()) }
-    }
-}
-
-impl Drop for Lua {
-    fn drop(&mut self) {
-        // SAFETY: created by luarun_state_new, freed once.
-        unsafe { luarun_state_free(self.0) }
-    }
-}
-
-fn last_error() -> String {
-    // SAFETY: luarun_last_error never returns NULL.
-    unsafe { CStr::from_ptr(luarun::ffi::luarun_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
 
 /// Calls `function` through `luarun_frame_pcall` with no arguments; returns the status
 /// and the values left in the frame.

@@ -2,51 +2,18 @@
 //! operation) and `luarun_map` / `luarun_pool_map` (a Lua function over a buffer).
 //! Every misuse is a status, never a crash.
 
-use std::ffi::CStr;
+#[path = "c_api_support/mod.rs"]
+mod c_api_support;
+
 use std::ptr;
 
+use c_api_support::{last_error, Lua};
 use luarun::ffi::frame::*;
 use luarun::ffi::luarun_status::{self, *};
 use luarun::ffi::map::*;
 use luarun::ffi::pool::{luarun_pool, luarun_pool_exec, luarun_pool_free, luarun_pool_new};
-use luarun::ffi::state::{luarun_eval, luarun_state, luarun_state_free, luarun_state_new};
+
 use luarun::ffi::value::*;
-
-struct Lua(*mut luarun_state);
-
-impl Lua {
-    fn new() -> Lua {
-        let mut state = ptr::null_mut();
-        assert_eq!(
-            // SAFETY: NULL options are the defaults; the out pointer is valid.
-            unsafe { luarun_state_new(ptr::null(), &mut state) },
-            LUARUN_OK
-        );
-        Lua(state)
-    }
-
-    fn eval(&self, code: &str) -> luarun_value {
-        let mut out = luarun_value::NIL;
-        // SAFETY: a live state and a valid code buffer.
-        let status = unsafe { luarun_eval(self.0, code.as_ptr().cast(), code.len(), &mut out) };
-        assert_eq!(status, LUARUN_OK, "{}", last_error());
-        out
-    }
-}
-
-impl Drop for Lua {
-    fn drop(&mut self) {
-        // SAFETY: created by luarun_state_new, freed once.
-        unsafe { luarun_state_free(self.0) }
-    }
-}
-
-fn last_error() -> String {
-    // SAFETY: luarun_last_error never returns NULL.
-    unsafe { CStr::from_ptr(luarun::ffi::luarun_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
 
 fn integer(value: i64) -> luarun_value {
     luarun_value {
