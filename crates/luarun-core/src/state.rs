@@ -170,6 +170,9 @@ impl State {
                         mlua::Value::Nil
                     },
                 ))?;
+            // Lua 5.4: the guarded functions are C functions, indistinguishable from Lua's.
+            #[cfg(feature = "lua54")]
+            crate::guards::install(lua, options.allow_bytecode, options.allow_finalizers)?;
             // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
             // the original loadfile it captured.
             if !options.libraries.has(Libraries::IO) {
