@@ -142,12 +142,9 @@ fn run_child(testes: &Path, config: &str, file: &str, interpreter: &Path) -> (bo
             return (false, format!("{file} is not one of all.lua's files"));
         };
         let mut command = Command::new(interpreter);
-        command.arg("-e").arg(driver(
-            file,
-            mode,
-            expected,
-            &interpreter.to_string_lossy(),
-        ));
+        command
+            .arg("-e")
+            .arg(driver(file, mode, expected, &interpreter.to_string_lossy()));
         command
     } else {
         let mut command = Command::new(std::env::current_exe().expect("own path"));

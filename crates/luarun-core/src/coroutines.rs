@@ -94,9 +94,6 @@ pub(crate) unsafe fn stopped(state: *mut ffi::lua_State) -> bool {
 unsafe fn check_coroutine(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
     let co = ffi::lua_tothread(state, 1);
     if co.is_null() {
-        #[cfg(feature = "lua54")]
-        crate::guards::type_error(state, 1, c"coroutine");
-        #[cfg(not(feature = "lua54"))]
         ffi::luaL_checktype(state, 1, ffi::LUA_TTHREAD);
     }
     co

@@ -85,6 +85,10 @@ struct Reader {
     /// The first byte is still to come: a binary chunk is refused there.
     first: bool,
     refuse_binary: bool,
+    /// A binary chunk was refused: the reader ended the input instead of raising (an
+    /// error there would run the caller's message handler, which Lua's mode check
+    /// does not).
+    refused: bool,
 }
 
 /// The message for a binary chunk in a state without bytecode, whatever mode was asked.
@@ -113,8 +117,9 @@ unsafe extern "C-unwind" fn read_from_function(
     if (*reader).first && *size > 0 {
         (*reader).first = false;
         if (*reader).refuse_binary && *piece.cast::<u8>() == 0x1b {
-            ffi::lua_pushstring(state, BINARY_REFUSED.as_ptr());
-            ffi::lua_error(state);
+            (*reader).refused = true;
+            *size = 0;
+            return ptr::null();
         }
     }
     piece
@@ -148,9 +153,17 @@ unsafe extern "C-unwind" fn load(state: *mut ffi::lua_State) -> c_int {
         let mut reader = Reader {
             first: true,
             refuse_binary,
+            refused: false,
         };
         let data = ptr::addr_of_mut!(reader).cast::<c_void>();
-        ffi::lua_load(state, read_from_function, data, name, mode)
+        let status = ffi::lua_load(state, read_from_function, data, name, mode);
+        if reader.refused {
+            ffi::lua_pop(state, 1);
+            ffi::lua_pushstring(state, BINARY_REFUSED.as_ptr());
+            ffi::LUA_ERRSYNTAX
+        } else {
+            status
+        }
     };
     if status == ffi::LUA_OK {
         if env != 0 {

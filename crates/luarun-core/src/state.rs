@@ -527,7 +527,8 @@ fn install_addressless(
         let raw_print: Function = globals.raw_get("print")?;
         let pointer = LightUserData(crate::print::target_pointer(target));
         let print: Function = lua.exec_raw((pointer, raw_print), |state| {
-            ffi::lua_pushcclosure(state, crate::print::print, 2);
+            crate::print::register(state);
+            ffi::lua_pushcfunction(state, crate::print::print);
         })?;
         globals.raw_set("print", print)?;
     }

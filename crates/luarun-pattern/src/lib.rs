@@ -154,7 +154,7 @@ impl Context {
 }
 
 /// Turns a library result into what the Lua wrapper expects.
-fn respond(result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
+fn respond(lua: &Lua, result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
     match result {
         Ok(values) => Ok(values),
         // The level for Lua's `error`: 2 is the caller of the wrapper, as luaL_error's.
@@ -168,7 +168,26 @@ fn respond(result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
             value,
             Value::Integer(0),
         ])),
-        Err(Failure::Lua(error)) => Err(error),
+        // Lua's own errors met while calling back into Lua (its "C stack overflow")
+        // reach a script as Lua's C functions raise them: strings, not mlua's userdata.
+        // Memory errors keep their kind up to the C API.
+        Err(Failure::Lua(error)) => match lua_message(&error) {
+            Some(message) => Ok(MultiValue::from_vec(vec![
+                Value::LightUserData(failure_marker()),
+                Value::String(lua.create_string(message)?),
+                Value::Integer(0),
+            ])),
+            None => Err(error),
+        },
+    }
+}
+
+/// The message of a Lua runtime error that mlua wrapped, if `error` is one.
+fn lua_message(error: &mlua::Error) -> Option<&str> {
+    match error {
+        mlua::Error::RuntimeError(message) => Some(message),
+        mlua::Error::CallbackError { cause, .. } => lua_message(cause),
+        _ => None,
     }
 }
 
@@ -202,13 +221,16 @@ pub fn install(lua: &Lua, budget: Arc<dyn Budget>) -> mlua::Result<()> {
             lua.create_function(move |lua, args| {
                 // gsub re-enters Lua for each replacement: bound the host stack that uses.
                 if let Some(message) = context.meter.budget().stack_exhausted() {
-                    return respond(Err(Failure::message(lua, message)));
+                    return respond(lua, Err(Failure::message(lua, message)));
                 }
-                respond(function(&context, lua, args))
+                respond(lua, function(&context, lua, args))
             })?,
         )?;
     }
-    for (name, raw) in raw.pairs::<String, Function>().collect::<mlua::Result<Vec<_>>>()? {
+    for (name, raw) in raw
+        .pairs::<String, Function>()
+        .collect::<mlua::Result<Vec<_>>>()?
+    {
         let native = if name == "gmatch" {
             c_closure(lua, raw, gmatch_shell)?
         } else {
