@@ -315,3 +315,13 @@ bench-python: build $(BENCH_VENV)/.ready
 ## help: list the targets with what they do
 help:
 	@awk '/^## [a-z-]+:/ { sub(/^## /, ""); print "  " $$0; next } /^## / { sub(/^## /, "    "); print }' $(MAKEFILE_LIST)
+
+.PHONY: test-lua-suite
+## test-lua-suite: Lua 5.4's own test suite through luarun (LUA_TESTES=<lua>/testes; optional LUA=<lua interpreter> for main.lua and a plain-Lua baseline)
+test-lua-suite:
+ifeq ($(LUA_TESTES),)
+	@echo "test-lua-suite: skipped: set LUA_TESTES to a copy of Lua 5.4's testes/ (never copied into this repository)"
+else
+	$(CARGO) build --release -p luarun-core --example lua_suite
+	$(RELEASE)/examples/lua_suite $(abspath $(LUA_TESTES)) $(if $(LUA),--lua $(abspath $(LUA)))
+endif

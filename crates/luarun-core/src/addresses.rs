@@ -164,6 +164,9 @@ unsafe fn rewrite_arguments(state: *mut ffi::lua_State) {
             break; // the original raises "no value"
         }
         match conversion {
+            // Lua allows only '-' and a width before `p`: the original raises "invalid
+            // conversion" for anything else, before it formats an address.
+            b'p' if bytes[at + 1..end].iter().any(|b| b"+ #.".contains(b)) => {}
             b'p' => {
                 // The format up to the conversion letter, then `s`.
                 if ffi::lua_checkstack(state, 3) == 0 {

@@ -66,7 +66,7 @@ unsafe extern "C-unwind" fn read_piece(
 
 /// `lua_load` through [`read_piece`], with Lua 5.4's mode check in both flavors.
 /// Leaves the function, or the error message, on the stack; returns Lua's status.
-unsafe fn load_pieces(
+pub(crate) unsafe fn load_pieces(
     state: *mut ffi::lua_State,
     code: &[u8],
     name: *const c_char,

@@ -124,7 +124,7 @@ pub(crate) fn find_traceback(error: &mlua::Error) -> Option<String> {
     }
 }
 
-/// Chunk names of luarun's own Lua code (`lua/prelude.lua`, `lua/patterns.lua`).
+/// Chunk names of luarun's own Lua code (`lua/prelude.lua`).
 const INTERNAL_CHUNKS: [&str; 2] = ["luarun prelude:", "luarun patterns:"];
 
 /// Whether a traceback line shows luarun's machinery rather than the user's code: a

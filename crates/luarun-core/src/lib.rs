@@ -11,6 +11,8 @@ pub mod coroutines;
 pub mod cstack;
 pub mod error;
 pub mod fallible;
+#[cfg(feature = "lua54")]
+pub mod guards;
 pub mod heap;
 pub mod host_object;
 pub mod limits;

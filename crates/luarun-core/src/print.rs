@@ -30,11 +30,11 @@ impl PrintTarget {
     }
 }
 
-/// `print(...)`. Upvalue 1: a light userdata pointing at the state's [`PrintTarget`]
-/// (which outlives the Lua state); upvalue 2: Lua's own `print`.
+/// `print(...)`. Finds the state's [`PrintTarget`] (which outlives the Lua state) and
+/// Lua's own `print` in the registry (see [`register`]).
 ///
 /// # Safety
-/// A `lua_CFunction` built by `state.rs` with those upvalues.
+/// A `lua_CFunction` of a state where [`register`] ran.
 pub unsafe extern "C-unwind" fn print(state: *mut ffi::lua_State) -> c_int {
     let count = ffi::lua_gettop(state);
     if ffi::lua_checkstack(state, 4) == 0 {
@@ -52,10 +52,12 @@ pub unsafe extern "C-unwind" fn print(state: *mut ffi::lua_State) -> c_int {
         crate::addresses::push_tostring(state, index);
         ffi::lua_concat(state, 2);
     }
-    let target = ffi::lua_touserdata(state, ffi::lua_upvalueindex(1)) as *const PrintTarget;
+    registry_get(state, &TARGET_KEY);
+    let target = ffi::lua_touserdata(state, -1) as *const PrintTarget;
+    ffi::lua_pop(state, 1);
     match (*target).current() {
         None => {
-            ffi::lua_pushvalue(state, ffi::lua_upvalueindex(2));
+            registry_get(state, &RAW_PRINT_KEY);
             ffi::lua_insert(state, -2);
             ffi::lua_call(state, 1, 0);
             0
@@ -85,6 +87,30 @@ pub unsafe extern "C-unwind" fn print(state: *mut ffi::lua_State) -> c_int {
 }
 
 /// The light userdata `print` finds its target through.
+/// Registry keys (their addresses) of the print target and of Lua's own `print`: kept
+/// there, not in upvalues, so that `print` is a plain C function as in Lua
+/// (`debug.getinfo(print).nups` is 0).
+static TARGET_KEY: u8 = 0;
+static RAW_PRINT_KEY: u8 = 0;
+
+unsafe fn registry_get(state: *mut ffi::lua_State, key: &'static u8) {
+    ffi::lua_pushlightuserdata(state, key as *const u8 as *mut c_void);
+    ffi::lua_rawget(state, ffi::LUA_REGISTRYINDEX);
+}
+
+/// Records the print target (the light userdata below the top) and Lua's own `print`
+/// (on top) for [`print`], popping both.
+///
+/// # Safety
+/// `state` is a valid state with those two values on top of its stack.
+pub unsafe fn register(state: *mut ffi::lua_State) {
+    for key in [&RAW_PRINT_KEY, &TARGET_KEY] {
+        ffi::lua_pushlightuserdata(state, key as *const u8 as *mut c_void);
+        ffi::lua_insert(state, -2);
+        ffi::lua_rawset(state, ffi::LUA_REGISTRYINDEX);
+    }
+}
+
 pub fn target_pointer(target: &Arc<PrintTarget>) -> *mut c_void {
     Arc::as_ptr(target) as *mut c_void
 }

@@ -170,6 +170,9 @@ impl State {
                         mlua::Value::Nil
                     },
                 ))?;
+            // Lua 5.4: the guarded functions are C functions, indistinguishable from Lua's.
+            #[cfg(feature = "lua54")]
+            crate::guards::install(lua, options.allow_bytecode, options.allow_finalizers)?;
             // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
             // the original loadfile it captured.
             if !options.libraries.has(Libraries::IO) {
@@ -524,7 +527,8 @@ fn install_addressless(
         let raw_print: Function = globals.raw_get("print")?;
         let pointer = LightUserData(crate::print::target_pointer(target));
         let print: Function = lua.exec_raw((pointer, raw_print), |state| {
-            ffi::lua_pushcclosure(state, crate::print::print, 2);
+            crate::print::register(state);
+            ffi::lua_pushcfunction(state, crate::print::print);
         })?;
         globals.raw_set("print", print)?;
     }

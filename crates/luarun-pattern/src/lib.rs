@@ -12,14 +12,12 @@
 //! The crate knows nothing of luarun's states: a host supplies a [`Budget`] and calls
 //! [`install`], so the port can be used, tested and fuzzed on its own.
 //!
-//! Each function is an mlua function behind a two-line Lua wrapper (`lua/patterns.lua`):
-//! mlua raises a callback's errors as userdata, but Lua's own functions raise plain
-//! strings (and re-raise a replacement function's error value unchanged), so the Rust
-//! side returns failures as `(marker, value, level)` and the wrapper raises `value`
-//! itself. One difference remains: when a Lua function *tail-calls* a pattern function
-//! that raises an error message, Lua's C function prefixes the tail-calling function's
-//! line, which a Lua wrapper cannot know (the tail call replaced that frame): the
-//! prefix names the caller's caller instead.
+//! Each function is an mlua function behind a C closure (`shell`): mlua raises a
+//! callback's errors as userdata, but Lua's own functions raise plain strings (and
+//! re-raise a replacement function's error value unchanged), so the Rust side returns
+//! failures as `(marker, value, level)` and the C closure raises `value` itself, with
+//! the position `luaL_error` would give. Scripts see C functions, as in plain Lua: the
+//! same names, hook events and error positions (`gmatch`'s iterator is a C closure too).
 //!
 //! Installed in Lua 5.4 states only: LuaJIT's string functions follow Lua 5.1 rules and
 //! keep their C implementations (see README, "Running untrusted code").
@@ -36,10 +34,10 @@ mod rep;
 pub mod search;
 pub mod steps;
 
-use std::ffi::c_void;
+use std::ffi::{c_int, c_void};
 use std::sync::Arc;
 
-use mlua::{Function, LightUserData, Lua, MultiValue, Table, Value};
+use mlua::{ffi, Function, LightUserData, Lua, MultiValue, Table, Value};
 
 use matcher::MatchError;
 use steps::StepMeter;
@@ -159,7 +157,7 @@ impl Context {
 }
 
 /// Turns a library result into what the Lua wrapper expects.
-fn respond(result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
+fn respond(lua: &Lua, result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
     match result {
         Ok(values) => Ok(values),
         // The level for Lua's `error`: 2 is the caller of the wrapper, as luaL_error's.
@@ -173,7 +171,26 @@ fn respond(result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
             value,
             Value::Integer(0),
         ])),
-        Err(Failure::Lua(error)) => Err(error),
+        // Lua's own errors met while calling back into Lua (its "C stack overflow")
+        // reach a script as Lua's C functions raise them: strings, not mlua's userdata.
+        // Memory errors keep their kind up to the C API.
+        Err(Failure::Lua(error)) => match lua_message(&error) {
+            Some(message) => Ok(MultiValue::from_vec(vec![
+                Value::LightUserData(failure_marker()),
+                Value::String(lua.create_string(message)?),
+                Value::Integer(0),
+            ])),
+            None => Err(error),
+        },
+    }
+}
+
+/// The message of a Lua runtime error that mlua wrapped, if `error` is one.
+fn lua_message(error: &mlua::Error) -> Option<&str> {
+    match error {
+        mlua::Error::RuntimeError(message) => Some(message),
+        mlua::Error::CallbackError { cause, .. } => lua_message(cause),
+        _ => None,
     }
 }
 
@@ -207,14 +224,77 @@ pub fn install(lua: &Lua, budget: Arc<dyn Budget>) -> mlua::Result<()> {
             lua.create_function(move |lua, args| {
                 // gsub re-enters Lua for each replacement: bound the host stack that uses.
                 if let Some(message) = context.meter.budget().stack_exhausted() {
-                    return respond(Err(Failure::message(lua, message)));
+                    return respond(lua, Err(Failure::message(lua, message)));
                 }
-                respond(function(&context, lua, args))
+                respond(lua, function(&context, lua, args))
             })?,
         )?;
     }
-    lua.load(include_str!("../lua/patterns.lua"))
-        .set_name("=luarun patterns")
-        .set_mode(mlua::chunk::ChunkMode::Text)
-        .call::<()>((string, raw, failure_marker()))
+    for (name, raw) in raw
+        .pairs::<String, Function>()
+        .collect::<mlua::Result<Vec<_>>>()?
+    {
+        let native = if name == "gmatch" {
+            c_closure(lua, raw, gmatch_shell)?
+        } else {
+            c_closure(lua, raw, shell)?
+        };
+        string.raw_set(name, native)?;
+    }
+    Ok(())
+}
+
+/// `function` behind a C closure that raises its failures (see [`shell`]).
+fn c_closure(lua: &Lua, function: Function, shell: ffi::lua_CFunction) -> mlua::Result<Function> {
+    // SAFETY: the closure is built on a valid state with its upvalue on the stack.
+    unsafe {
+        lua.exec_raw(function, |state| {
+            ffi::lua_pushcclosure(state, shell, 1);
+        })
+    }
+}
+
+/// The C function a script calls: runs the mlua function in upvalue 1 with the same
+/// arguments and returns its results, or raises its failure `(marker, value, level)` as
+/// Lua's C function would: level 2 prefixes a string with the caller's position
+/// (`luaL_error`'s), level 0 raises the value unchanged. Being a C function called
+/// directly, it adds no Lua frame, no tail call and no hook event a C function would
+/// not.
+unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: Lua calls this C closure with a valid state whose upvalue 1 is the mlua
+    // function (see `c_closure`); every index used is on the stack: 1..=n arguments,
+    // then the results, of which a failure has at least 3.
+    unsafe {
+        let n = ffi::lua_gettop(state);
+        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(state, 1);
+        ffi::lua_call(state, n, ffi::LUA_MULTRET);
+        let results = ffi::lua_gettop(state);
+        if results >= 3
+            && ffi::lua_type(state, 1) == ffi::LUA_TLIGHTUSERDATA
+            && ffi::lua_touserdata(state, 1) == failure_marker().0
+        {
+            let level = ffi::lua_tointeger(state, 3);
+            ffi::lua_settop(state, 2);
+            if level > 0 && ffi::lua_type(state, 2) == ffi::LUA_TSTRING {
+                ffi::luaL_where(state, 1);
+                ffi::lua_insert(state, -2);
+                ffi::lua_concat(state, 2);
+            }
+            ffi::lua_error(state);
+        }
+        results
+    }
+}
+
+/// `string.gmatch`: as [`shell`], and the iterator it returns is a C closure too.
+unsafe extern "C-unwind" fn gmatch_shell(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: as for `shell`, which leaves gmatch's iterator (an mlua function) at index
+    // 1; it becomes the upvalue of the C closure returned.
+    unsafe {
+        shell(state);
+        ffi::lua_settop(state, 1);
+        ffi::lua_pushcclosure(state, shell, 1);
+    }
+    1
 }

@@ -67,8 +67,14 @@ pub struct RunningThreads {
 }
 
 /// Most coroutines running inside each other. Each level uses host C stack (LuaJIT does
-/// not bound it at all; Lua 5.4 stops near 200 C levels): this keeps it far from 1 MiB.
+/// not bound it at all): this keeps it far from 1 MiB. Lua 5.4 stops near 200 C levels
+/// itself ("C stack overflow"), which this bound leaves to it.
+#[cfg(feature = "luajit")]
 pub const MAX_COROUTINE_NESTING: u32 = 100;
+/// Most coroutines running inside each other: above Lua 5.4's own bound of about 200
+/// C levels, which stops them first, as in plain Lua.
+#[cfg(not(feature = "luajit"))]
+pub const MAX_COROUTINE_NESTING: u32 = 256;
 
 // SAFETY: the pointers are only dereferenced by lua_sethook, which Lua allows from any
 // thread, and only while the mutex guarantees they are alive (see above).
