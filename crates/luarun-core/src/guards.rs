@@ -208,7 +208,7 @@ unsafe extern "C-unwind" fn setmetatable(state: *mut ffi::lua_State) -> c_int {
 
 /// Why `setmetatable` refused a metatable with `__gc`.
 const FINALIZERS_REFUSED: &CStr = c"__gc metamethods are disabled in this state: limits cannot \
-stop a finalizer (set allow_finalizers in luarun_options to allow them)";
+stop a finalizer (enable the allow_finalizers option to allow them)";
 
 /// Installs the guarded functions in the globals (and `coroutine`, when open) of the
 /// state `lua`, for a state that allows bytecode and finalizers as given.
