@@ -196,3 +196,21 @@ fn coroutines_nest_as_deeply_as_lua_allows() {
     let depth: u32 = depth.parse().unwrap();
     assert!(depth > 150, "{depth}");
 }
+
+#[test]
+fn a_c_stack_overflow_in_recursive_gsub_is_a_plain_string() {
+    let state = state_with(Libraries::SAFE);
+    for code in [
+        // A function replacement calling gsub again, and a table whose __index does.
+        "local function f() string.gsub('a', '.', f) end \
+         local ok, e = pcall(f) return type(e) .. ':' .. e",
+        "local f local t = setmetatable({}, {__index = function() return f() end}) \
+         f = function() string.gsub('a', '.', t) end \
+         local ok, e = pcall(f) return type(e) .. ':' .. e",
+    ] {
+        let result = eval_string(&state, &format!("(function() {code} end)()"));
+        assert!(result.starts_with("string:"), "{result}");
+        assert!(result.contains("stack overflow"), "{result}");
+        assert!(!result.contains("stack traceback"), "{result}");
+    }
+}

@@ -46,6 +46,16 @@ use steps::StepMeter;
 /// no script can forge it.
 static FAILURE_MARKER: u8 = 0;
 
+/// The failure level that tells the shell to raise [`PENDING_MESSAGE`].
+const PENDING_LEVEL: i64 = -1;
+
+thread_local! {
+    /// A Lua error message for the shell to push and raise: set just before the mlua
+    /// function returns the failure, taken by the shell right after, on this thread.
+    static PENDING_MESSAGE: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 fn failure_marker() -> LightUserData {
     LightUserData(&FAILURE_MARKER as *const u8 as *mut c_void)
 }
@@ -157,7 +167,7 @@ impl Context {
 }
 
 /// Turns a library result into what the Lua wrapper expects.
-fn respond(lua: &Lua, result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
+fn respond(result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
     match result {
         Ok(values) => Ok(values),
         // The level for Lua's `error`: 2 is the caller of the wrapper, as luaL_error's.
@@ -173,13 +183,23 @@ fn respond(lua: &Lua, result: Result<MultiValue, Failure>) -> mlua::Result<Multi
         ])),
         // Lua's own errors met while calling back into Lua (its "C stack overflow")
         // reach a script as Lua's C functions raise them: strings, not mlua's userdata.
+        // Building that string here could fail the same way (mlua creates strings in a
+        // protected call, one more C level), so the shell pushes it (`PENDING_MESSAGE`).
         // Memory errors keep their kind up to the C API.
         Err(Failure::Lua(error)) => match lua_message(&error) {
-            Some(message) => Ok(MultiValue::from_vec(vec![
-                Value::LightUserData(failure_marker()),
-                Value::String(lua.create_string(message)?),
-                Value::Integer(0),
-            ])),
+            Some(message) => {
+                // Lua's C functions raise the bare message; mlua added a traceback.
+                let bare = message
+                    .split("\nstack traceback:")
+                    .next()
+                    .unwrap_or(message);
+                PENDING_MESSAGE.with(|slot| *slot.borrow_mut() = Some(bare.to_string()));
+                Ok(MultiValue::from_vec(vec![
+                    Value::LightUserData(failure_marker()),
+                    Value::Nil,
+                    Value::Integer(PENDING_LEVEL),
+                ]))
+            }
             None => Err(error),
         },
     }
@@ -224,9 +244,9 @@ pub fn install(lua: &Lua, budget: Arc<dyn Budget>) -> mlua::Result<()> {
             lua.create_function(move |lua, args| {
                 // gsub re-enters Lua for each replacement: bound the host stack that uses.
                 if let Some(message) = context.meter.budget().stack_exhausted() {
-                    return respond(lua, Err(Failure::message(lua, message)));
+                    return respond(Err(Failure::message(lua, message)));
                 }
-                respond(lua, function(&context, lua, args))
+                respond(function(&context, lua, args))
             })?,
         )?;
     }
@@ -257,7 +277,8 @@ fn c_closure(lua: &Lua, function: Function, shell: ffi::lua_CFunction) -> mlua::
 /// The C function a script calls: runs the mlua function in upvalue 1 with the same
 /// arguments and returns its results, or raises its failure `(marker, value, level)` as
 /// Lua's C function would: level 2 prefixes a string with the caller's position
-/// (`luaL_error`'s), level 0 raises the value unchanged. Being a C function called
+/// (`luaL_error`'s), level 0 raises the value unchanged, level -1 raises the message
+/// the Rust side left in `PENDING_MESSAGE`. Being a C function called
 /// directly, it adds no Lua frame, no tail call and no hook event a C function would
 /// not.
 unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
@@ -276,6 +297,15 @@ unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
         {
             let level = ffi::lua_tointeger(state, 3);
             ffi::lua_settop(state, 2);
+            if level == PENDING_LEVEL {
+                let message = PENDING_MESSAGE.with(|slot| slot.borrow_mut().take());
+                let message = message.unwrap_or_default();
+                ffi::lua_settop(state, 0);
+                ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
+                // The Rust string must not outlive the raise (lua_error never returns).
+                drop(message);
+                ffi::lua_error(state);
+            }
             if level > 0 && ffi::lua_type(state, 2) == ffi::LUA_TSTRING {
                 ffi::luaL_where(state, 1);
                 ffi::lua_insert(state, -2);

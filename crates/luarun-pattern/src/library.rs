@@ -105,32 +105,29 @@ pub fn gmatch(context: &Arc<Context>, lua: &Lua, args: MultiValue) -> Result<Mul
     let last_match: Cell<Option<usize>> = Cell::new(None);
     let context = Arc::clone(context);
     let iterate = lua.create_function(move |lua, ()| {
-        super::respond(
-            lua,
-            (|| {
-                let (subject, pattern) = (subject.as_bytes(), pattern.as_bytes());
-                let mut steps = context.meter.start();
-                let mut state = MatchState::new(&subject, &pattern, &mut steps);
-                let mut start = next_start.get();
-                while start <= subject.len() {
-                    let end = state
-                        .match_at(start)
+        super::respond((|| {
+            let (subject, pattern) = (subject.as_bytes(), pattern.as_bytes());
+            let mut steps = context.meter.start();
+            let mut state = MatchState::new(&subject, &pattern, &mut steps);
+            let mut start = next_start.get();
+            while start <= subject.len() {
+                let end = state
+                    .match_at(start)
+                    .map_err(|e| Failure::from_match(lua, e))?;
+                if let Some(end) = end.filter(|&end| Some(end) != last_match.get()) {
+                    next_start.set(end);
+                    last_match.set(Some(end));
+                    let captures = state
+                        .captures(start, end, true)
                         .map_err(|e| Failure::from_match(lua, e))?;
-                    if let Some(end) = end.filter(|&end| Some(end) != last_match.get()) {
-                        next_start.set(end);
-                        last_match.set(Some(end));
-                        let captures = state
-                            .captures(start, end, true)
-                            .map_err(|e| Failure::from_match(lua, e))?;
-                        return Ok(MultiValue::from_vec(capture_values(
-                            lua, &subject, &captures,
-                        )?));
-                    }
-                    start += 1;
+                    return Ok(MultiValue::from_vec(capture_values(
+                        lua, &subject, &captures,
+                    )?));
                 }
-                Ok(MultiValue::new())
-            })(),
-        )
+                start += 1;
+            }
+            Ok(MultiValue::new())
+        })())
     })?;
     Ok(MultiValue::from_vec(vec![Value::Function(iterate)]))
 }
