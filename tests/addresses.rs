@@ -158,3 +158,36 @@ fn a_failing_writer_is_a_lua_error_and_none_restores_stdout() {
     state.set_print(None);
     state.exec(b"print('back on stdout')", None).unwrap();
 }
+
+#[test]
+fn the_hosts_tostring_shows_what_scripts_see() {
+    let state = state();
+    state
+        .exec(b"t = {} f = function() end c = print", None)
+        .unwrap();
+    for global in ["t", "f", "c"] {
+        let value: mlua::Value = state.lua().globals().get(global).unwrap();
+        let from_host = state
+            .to_string(value)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(
+            from_host,
+            eval_string(&state, &format!("tostring({global})"))
+        );
+        assert!(from_host.contains("0x"), "{from_host}");
+    }
+    // Whatever a script does to the global afterwards.
+    state
+        .exec(b"tostring = function() return 'x' end", None)
+        .unwrap();
+    let value: mlua::Value = state.lua().globals().get("t").unwrap();
+    assert!(state
+        .to_string(value)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("table: 0x"));
+}

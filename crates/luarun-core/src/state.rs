@@ -80,8 +80,9 @@ pub struct State {
     wrap_host_function: Function,
     /// The original `next`, kept so table iteration works whatever Lua does to globals.
     raw_next: Function,
-    /// The original `tostring`.
-    raw_tostring: Function,
+    /// luarun's `tostring` (no addresses, see addresses.rs), as the state started with:
+    /// the host sees what scripts see, whatever a script does to the global.
+    host_tostring: Function,
     /// LuaJIT's compiler is on (only in LuaJIT states without limits).
     jit_enabled: bool,
     /// Where `print` writes; `print` points at it, so it outlives `lua` (declared after).
@@ -127,6 +128,7 @@ impl State {
             let raw_next: Function = globals.raw_get("next")?;
             let raw_tostring: Function = globals.raw_get("tostring")?;
             install_addressless(lua, &globals, &print_target)?;
+            let host_tostring: Function = globals.raw_get("tostring")?;
             // SAFETY: a plain C function following the Lua calling convention.
             let tracked_resume =
                 unsafe { lua.create_c_function(crate::coroutines::tracked_resume)? };
@@ -179,9 +181,9 @@ impl State {
                 globals.raw_set("dofile", mlua::Nil)?;
                 globals.raw_set("loadfile", mlua::Nil)?;
             }
-            Ok((wrap, raw_next, raw_tostring))
+            Ok((wrap, raw_next, host_tostring))
         };
-        let (wrap_host_function, raw_next, raw_tostring) = setup(&lua).map_err(|e| {
+        let (wrap_host_function, raw_next, host_tostring) = setup(&lua).map_err(|e| {
             let error = convert_error(&e);
             match error.kind {
                 ErrorKind::Memory => Error::new(
@@ -216,7 +218,7 @@ impl State {
             allow_bytecode: options.allow_bytecode,
             wrap_host_function,
             raw_next,
-            raw_tostring,
+            host_tostring,
             jit_enabled,
             print_target,
         }))
@@ -483,9 +485,10 @@ impl State {
         })
     }
 
-    /// `tostring(value)`, honouring `__tostring`.
+    /// `tostring(value)` as scripts see it: honouring `__tostring`, and showing no
+    /// addresses (`table: 0x<hidden>`, a keyed permutation of the address).
     pub fn to_string(&self, value: mlua::Value) -> Result<mlua::LuaString> {
-        self.run(|_| self.raw_tostring.call(value))
+        self.run(|_| self.host_tostring.call(value))
     }
 
     /// The mlua state, for conversions that need it (creating strings and tables).
