@@ -140,3 +140,59 @@ fn detail_changes_with_the_message_only() {
     assert_eq!(detail(), (LUARUN_STOP_NONE, LUARUN_OPTION_NONE, 0));
     free(state);
 }
+
+#[test]
+fn pool_errors_keep_their_detail() {
+    use luarun::ffi::pool::*;
+    let mut options = std::mem::MaybeUninit::<luarun_options>::uninit();
+    let mut pool = ptr::null_mut();
+    // SAFETY: the default function fills the struct; out pointers and buffers are valid
+    // for the calls, and the pool is freed once at the end.
+    unsafe {
+        luarun_options_default(options.as_mut_ptr());
+        let mut options = options.assume_init();
+        options.time_limit_ms = 50;
+        assert_eq!(luarun_pool_new(&options, 2, &mut pool), LUARUN_OK);
+        let code = "function spin(i) if i == 3 then while true do end end return 'x' end \
+                    function needs_os(i) return os.date() end";
+        assert_eq!(
+            luarun_pool_exec(pool, code.as_ptr().cast(), code.len()),
+            LUARUN_OK
+        );
+        let mut buf = [0u8; 8];
+        let status = luarun_pool_run(
+            pool,
+            c"spin".as_ptr(),
+            0,
+            8,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            1,
+            None,
+            ptr::null_mut(),
+        );
+        assert_eq!(status, LUARUN_ERR_INTERRUPTED, "{}", message());
+        assert_eq!(
+            detail(),
+            (LUARUN_STOP_TIME_LIMIT, LUARUN_OPTION_TIME_LIMIT, 0)
+        );
+        assert!(message().contains("index 3"), "{}", message());
+        let status = luarun_pool_run(
+            pool,
+            c"needs_os".as_ptr(),
+            0,
+            1,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            1,
+            None,
+            ptr::null_mut(),
+        );
+        assert_eq!(status, LUARUN_ERR_RUNTIME);
+        assert_eq!(
+            detail(),
+            (LUARUN_STOP_NONE, LUARUN_OPTION_LIBRARIES, LUARUN_LIB_OS)
+        );
+        luarun_pool_free(pool);
+    }
+}

@@ -87,6 +87,13 @@ impl Error {
         }
     }
 
+    /// This error with `context` before its message ("index 7: ..."), keeping its kind,
+    /// stop reason and setting.
+    pub fn in_context(self, context: impl fmt::Display) -> Self {
+        let message = format!("{context}: {}", self.message);
+        Error { message, ..self }
+    }
+
     /// This error, naming `setting` as the option involved.
     pub fn with_setting(mut self, setting: Setting) -> Self {
         self.setting = Some(setting);

@@ -476,10 +476,9 @@ impl Pool {
                     });
                     if let Err(error) = result {
                         stop.store(true, Ordering::Relaxed);
-                        failure.lock().get_or_insert(Error::new(
-                            error.kind,
-                            format!("pool state {number}: {}", error.message),
-                        ));
+                        failure
+                            .lock()
+                            .get_or_insert(error.in_context(format_args!("pool state {number}")));
                     }
                 });
             }

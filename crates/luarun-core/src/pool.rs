@@ -272,18 +272,11 @@ fn call_one(
                 ))),
             }
         })
-        .map_err(|error| Error::new(error.kind, at(index, error.message)))
-}
-
-fn at(index: i64, message: String) -> String {
-    format!("index {index}: {message}")
+        .map_err(|error| error.in_context(format_args!("index {index}")))
 }
 
 fn in_state(number: usize, error: Error) -> Error {
-    Error::new(
-        error.kind,
-        format!("pool state {number}: {}", error.message),
-    )
+    error.in_context(format_args!("pool state {number}"))
 }
 
 fn range_len(range: &Range<i64>) -> usize {
