@@ -89,3 +89,27 @@ def test_to_image_checks_the_buffer_against_its_size():
 def test_a_valid_large_limit_still_works():
     with luarun.Lua(memory_limit=2**40, max_instructions=2**63, timeout=3600) as lua:
         assert lua.eval("1 + 1") == 2
+
+
+def test_code_must_be_text_or_bytes():
+    lua = luarun.Lua()
+    for bad in (42, [1, 2], None):
+        with pytest.raises(TypeError, match="must be str or bytes"):
+            lua.execute(bad)
+        with pytest.raises(TypeError, match="must be str or bytes"):
+            lua.eval(bad)
+        with pytest.raises(TypeError, match="must be str or bytes"):
+            lua.compile(bad)
+    assert lua.execute(bytearray(b"return 1 + 1")) == 2
+    assert lua.eval(memoryview(b"40 + 2")) == 42
+
+
+def test_print_must_be_callable_and_libs_a_list():
+    with pytest.raises(TypeError, match="print must be callable"):
+        luarun.Lua(print=5)
+    with pytest.raises(TypeError, match=r"SAFE_LIBS \+ \('os',\)"):
+        luarun.Lua(libs="os")
+    lua = luarun.Lua(libs=luarun.SAFE_LIBS + ("os",))
+    assert lua.eval("type(os.time) .. type(string.rep)") == "functionfunction"
+    with pytest.raises(luarun.InvalidArgument, match="None means no time limit"):
+        luarun.Lua(timeout=0)

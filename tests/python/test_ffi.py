@@ -64,13 +64,13 @@ def test_luarun_library_env_var_wins(monkeypatch):
 
 
 def test_missing_library_error_lists_every_place_searched(monkeypatch, tmp_path):
-    monkeypatch.setenv("LUARUN_LIBRARY", str(tmp_path / "nope.so"))
+    monkeypatch.delenv("LUARUN_LIBRARY", raising=False)
     monkeypatch.setattr(_lib, "_PACKAGE_DIR", tmp_path)
     monkeypatch.setattr(_lib, "_source_tree_candidates", lambda flavor: [str(tmp_path / "t.so")])
     with pytest.raises(OSError) as error:
         _lib.find_library()
     message = str(error.value)
-    assert "nope.so (no such file)" in message
+    assert "LUARUN_LIBRARY (not set)" in message
     assert str(tmp_path) in message and "t.so (missing)" in message
     assert "pip install ./bindings/python" in message
 

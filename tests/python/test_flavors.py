@@ -257,16 +257,27 @@ def test_each_flavor_finds_its_own_library_in_the_package(monkeypatch, tmp_path)
 
 
 def test_a_missing_luajit_library_error_lists_every_place_searched(monkeypatch, tmp_path):
-    monkeypatch.setenv("LUARUN_LIBRARY_LUAJIT", str(tmp_path / "nope.so"))
+    monkeypatch.delenv("LUARUN_LIBRARY_LUAJIT", raising=False)
     monkeypatch.setattr(_lib, "_PACKAGE_DIR", tmp_path)
     monkeypatch.setattr(_lib, "_source_tree_candidates", lambda flavor: [str(tmp_path / "j.so")])
     with pytest.raises(OSError) as error:
         _lib.find_library("luajit")
     message = str(error.value)
     assert "'luajit' flavor" in message
-    assert "LUARUN_LIBRARY_LUAJIT=" in message and "nope.so (no such file)" in message
+    assert "LUARUN_LIBRARY_LUAJIT (not set)" in message
     assert "luarun_luajit" in message and "j.so (missing)" in message
     assert "make build" in message
+
+
+def test_a_wrong_library_variable_is_an_error_not_a_fall_back(monkeypatch, tmp_path):
+    monkeypatch.setenv("LUARUN_LIBRARY_LUAJIT", str(tmp_path / "nope.so"))
+    with pytest.raises(OSError, match="LUARUN_LIBRARY_LUAJIT=.*nope.so: no such file"):
+        _lib.find_library("luajit")
+    not_luarun = tmp_path / "not_luarun.so"
+    not_luarun.write_bytes(b"not a shared library")
+    monkeypatch.setenv("LUARUN_LIBRARY_LUAJIT", str(not_luarun))
+    with pytest.raises(OSError, match="cannot load the luarun library"):
+        _lib.load_library("luajit")
 
 
 def test_importing_luarun_loads_only_the_lua54_library():

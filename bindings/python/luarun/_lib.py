@@ -85,11 +85,16 @@ def find_library(flavor: str = DEFAULT_FLAVOR) -> str:
     looked: list[str] = []
     from_env = os.environ.get(info.env_var)
     if from_env:
-        if os.path.isfile(from_env):
-            return from_env
-        looked.append(f"{info.env_var}={from_env} (no such file)")
-    else:
-        looked.append(f"{info.env_var} (not set)")
+        # Set on purpose: a wrong path is an error, never a silent fall-back to another
+        # library (the Node binding does the same).
+        if not os.path.isfile(from_env):
+            raise OSError(
+                f"{info.env_var}={from_env}: no such file. Point it at the luarun library "
+                f"of the {flavor!r} flavor ({info.plain_name}), or unset it to use the one "
+                "installed with the package."
+            )
+        return from_env
+    looked.append(f"{info.env_var} (not set)")
     package = _package_candidates(flavor)
     if package:
         return package[0]
@@ -109,4 +114,14 @@ def find_library(flavor: str = DEFAULT_FLAVOR) -> str:
 def load_library(flavor: str = DEFAULT_FLAVOR) -> ctypes.CDLL:
     """Loads the library found by :func:`find_library`. ``ctypes.CDLL`` releases the GIL
     during every call, so Lua work and renders run while other Python threads go on."""
-    return ctypes.CDLL(find_library(flavor))
+    path = find_library(flavor)
+    try:
+        cdll = ctypes.CDLL(path)
+    except OSError as error:
+        raise OSError(f"cannot load the luarun library {path}: {error}") from None
+    if not hasattr(cdll, "luarun_abi_version"):
+        raise OSError(
+            f"{path} is not a luarun library (it has no luarun_abi_version); check "
+            f"{flavor_info(flavor).env_var}"
+        )
+    return cdll

@@ -77,8 +77,9 @@ def _params(
 ) -> _ffi.luarun_mandelbrot:
     params = _ffi.filled_defaults(_ffi.luarun_mandelbrot, library.luarun_mandelbrot_default)
     u32 = _checks.UINT32_MAX
-    params.width = _checks.integer("width", width, 1, u32)
-    params.height = params.width if height is None else _checks.integer("height", height, 1, u32)
+    side = _ffi.MANDELBROT_MAX_SIDE  # the C check's bound, so both say the same range
+    params.width = _checks.integer("width", width, 1, side)
+    params.height = params.width if height is None else _checks.integer("height", height, 1, side)
     params.max_iter = _checks.integer("max_iter", max_iter, 1, u32)
     if len(viewport) != 4:
         raise InvalidArgument(f"viewport is (x_min, x_max, y_min, y_max), got {viewport!r}")
@@ -93,8 +94,8 @@ def _params(
     params.y_offset = _checks.integer("offset[1]", y_offset, 0, u32)
     if image_size is not None:
         image_width, image_height = image_size
-        params.image_width = _checks.integer("image_size[0]", image_width, 1, u32)
-        params.image_height = _checks.integer("image_size[1]", image_height, 1, u32)
+        params.image_width = _checks.integer("image_size[0]", image_width, 1, side)
+        params.image_height = _checks.integer("image_size[1]", image_height, 1, side)
     if lua_kernel is not None and params.engine != _ffi.ENGINE_LUA:
         raise InvalidArgument("lua_kernel applies only to engine='lua'; the native engine has no kernel")
     if lua_kernel is not None:

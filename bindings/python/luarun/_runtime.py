@@ -36,7 +36,10 @@ def _library_bits(libs: Iterable[str] | int | None) -> int:
     if isinstance(libs, int) and not isinstance(libs, bool):
         return _checks.integer("libs", libs, 0, _ffi.LIBS_ALL)
     if isinstance(libs, str):
-        libs = [libs]
+        raise TypeError(
+            f"libs={libs!r} is one name; libs replaces the whole set, so pass a list: "
+            f"luarun.SAFE_LIBS + ({libs!r},) adds {libs!r} to the safe libraries"
+        )
     bits = 0
     for name in libs:
         if name not in _LIBRARY_BITS:
@@ -65,7 +68,10 @@ def state_options(
     if timeout is not None:
         seconds = _checks.finite("timeout", timeout)
         if not seconds > 0:
-            raise InvalidArgument(f"timeout must be a positive number of seconds, not {timeout}")
+            raise InvalidArgument(
+                f"timeout must be a positive number of seconds, not {timeout} "
+                "(None means no time limit)"
+            )
         options.time_limit_ms = _checks.integer(
             "timeout in milliseconds", max(1, math.ceil(seconds * 1000)), 1, _checks.UINT64_MAX
         )
@@ -96,9 +102,9 @@ class Lua(Managed):
         :class:`LuaTimeoutError`.
     :param max_instructions: VM instructions one call may run (None: unlimited); beyond it
         :class:`LuaInstructionLimitError`.
-    :param libs: standard libraries to open: names (see ``SAFE_LIBS``, ``ALL_LIBS``) or
-        ``LIB_*`` bits. Default: the safe set, without ``os``, ``io``, ``package``,
-        ``debug``.
+    :param libs: standard libraries to open, the whole set: a list of names (see
+        ``SAFE_LIBS``, ``ALL_LIBS``; ``SAFE_LIBS + ("os",)`` adds one) or ``LIB_*`` bits.
+        Default: the safe set, without ``os``, ``io``, ``package``, ``debug``.
     :param encoding: how ``str`` crosses into Lua and Lua strings come back; None: Lua
         strings come back as ``bytes`` (``str`` still goes in as UTF-8). Strings that are
         not valid in ``encoding`` come back as ``bytes``.
@@ -186,6 +192,8 @@ class Lua(Managed):
         getter, setter = _attribute_handlers(attribute_handlers, attribute_filter)
         if overflow_handler is not None and not callable(overflow_handler):
             raise TypeError(f"overflow_handler must be callable, not {overflow_handler!r}")
+        if print is not None and not callable(print):
+            raise TypeError(f"print must be callable (it receives each line), not {print!r}")
         state = ctypes.c_void_p()
         check(library.luarun_state_new(byref(options), byref(state)), library)
         self._state = state
@@ -283,6 +291,11 @@ class Lua(Managed):
         self, code: str | bytes, name: str | bytes | None, mode: str | None = None
     ) -> luarun_value:
         ctx = self._check()
+        if not isinstance(code, (str, bytes, bytearray, memoryview)):
+            raise TypeError(
+                f"Lua code must be str or bytes (or a bytearray/memoryview), "
+                f"not {type(code).__name__}"
+            )
         data = code.encode(self._source_encoding) if isinstance(code, str) else bytes(code)
         if mode is not None:
             _check_mode(data, mode)
@@ -303,7 +316,10 @@ class Lua(Managed):
         Lua's ``load`` (bytecode also needs ``allow_bytecode``)."""
         if mode is not None:
             return self.compile(code, name, mode)(*args)
-        function = self._chunks.get((code, name, False))
+        try:
+            function = self._chunks.get((code, name, False))
+        except TypeError:  # bytearray, memoryview, wrong types: not cached
+            function = None
         if function is None:
             function = self._compile_cached(code, name, False)
         ctx = self._ctx
@@ -320,7 +336,10 @@ class Lua(Managed):
         ``name`` labels it in error messages; ``mode`` as for :meth:`execute`."""
         if mode is not None:
             _check_mode(expression if isinstance(expression, bytes) else b"", mode)
-        function = self._chunks.get((expression, name, True))
+        try:
+            function = self._chunks.get((expression, name, True))
+        except TypeError:  # bytearray, memoryview, wrong types: not cached
+            function = None
         if function is None:
             function = self._compile_cached(expression, name, True)
         ctx = self._ctx
@@ -329,7 +348,13 @@ class Lua(Managed):
     def _compile_cached(self, code: str | bytes, name: str | None, expression: bool) -> LuaFunction:
         ctx = self._check()
         if not isinstance(code, (str, bytes)):
-            code = bytes(code)  # bytearray, memoryview: not hashable, not cached
+            if not isinstance(code, (bytearray, memoryview)):
+                what = "expression" if expression else "code"
+                raise TypeError(
+                    f"Lua {what} must be str or bytes (or a bytearray/memoryview), "
+                    f"not {type(code).__name__}"
+                )
+            code = bytes(code)  # not hashable: not cached
             cacheable = False
         else:
             cacheable = True
