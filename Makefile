@@ -108,6 +108,7 @@ TEST_SUITES := lint test-rust test-c test-cpp test-install test-node test-python
 test:
 	@$(PYTHON) tools/test_summary.py --make "$(MAKE)" $(TEST_SUITES)
 
+## lint: cargo fmt --check and clippy -D warnings, both flavors
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -124,6 +125,7 @@ test-hostile:
 	$(CARGO) test --release --test hostile
 	$(CARGO) test --release $(LUAJIT_FLAGS) --test hostile
 
+## test-c: the C tests (tests/c) against both libraries' header, and their SONAMEs
 test-c: $(C_TESTS)
 	@set -e; for t in $(C_TESTS); do echo "== $$t"; ./$$t; done
 	@# Each library names itself, so a program linked by path records the file name only.
@@ -266,9 +268,16 @@ test-wheel: $(PY_READY)
 	LUARUN_TEST_WHEEL=1 CARGO_TARGET_DIR=$(abspath $(TARGET_DIR)) \
 	  $(PY_VENV)/bin/python -m pytest -q -rsx tests/python/test_wheel.py
 
-## demo-python: the seed comparison table (pure Python, Lua per thread, luarun engines)
-demo-python: build $(PY_READY)
-	LUARUN_LIBRARY=$(abspath $(LIB)) $(PY_VENV)/bin/python bindings/python/examples/seed_demo.py --out $(BUILD)
+## demo-python: the seed comparison table (Lua per thread, luarun engines; --python adds pure Python)
+## in a small venv of its own (Pillow only, for the PNG; without it the demo writes a PBM)
+DEMO_VENV  := $(BUILD)/demo-venv
+DEMO_READY := $(DEMO_VENV)/.ready
+$(DEMO_READY):
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install -q Pillow || echo "Pillow unavailable: the demo writes a PBM instead of a PNG"
+	touch $@
+demo-python: build $(DEMO_READY)
+	LUARUN_LIBRARY=$(abspath $(LIB)) $(DEMO_VENV)/bin/python bindings/python/examples/seed_demo.py --out $(BUILD)
 
 # --- luarun.dask: tiles and Lua jobs on a dask.distributed LocalCluster --------------
 .PHONY: demo-dask bench-dask
