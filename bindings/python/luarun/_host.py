@@ -57,10 +57,14 @@ def default_attribute_filter(obj: Any, name: str, is_setting: bool) -> str:
     ...). A best effort: hand Lua only objects you mean to expose."""
     if name.startswith(PRIVATE_PREFIX):
         raise AttributeError(
-            f"access to '{name}' is refused: names starting with '_' are private"
+            f"access to '{name}' is refused: names starting with '_' are private "
+            "(pass attribute_filter= to luarun.Lua to choose what Lua may reach)"
         )
     if name in INTROSPECTION_NAMES:
-        raise AttributeError(f"access to '{name}' is refused: it leads to interpreter internals")
+        raise AttributeError(
+            f"access to '{name}' is refused: it leads to interpreter internals "
+            "(pass attribute_filter= to luarun.Lua to choose what Lua may reach)"
+        )
     return name
 
 
