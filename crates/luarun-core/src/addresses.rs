@@ -49,13 +49,21 @@ fn hex(value: u64) -> [u8; 19] {
 
 /// Pushes what luarun shows for the object at `index` in place of its address:
 /// `"0x..."`, or Lua's `"(null)"` for values without one (numbers, booleans, nil).
+///
+/// # Safety
+/// `state` valid with room for one more slot, `index` an acceptable index.
 unsafe fn push_hidden_pointer(state: *mut ffi::lua_State, index: c_int) {
-    let pointer = ffi::lua_topointer(state, index);
+    // SAFETY: our caller guarantees `state` is valid and `index` acceptable; the pointer
+    // is only compared and hashed, never dereferenced.
+    let pointer = unsafe { ffi::lua_topointer(state, index) };
     if pointer.is_null() {
-        ffi::lua_pushliteral(state, c"(null)");
+        // SAFETY: valid state with a free slot (our caller's guarantee).
+        unsafe { ffi::lua_pushliteral(state, c"(null)") };
     } else {
         let text = hex(hide(pointer as usize));
-        ffi::lua_pushstring(state, text.as_ptr().cast());
+        // SAFETY: valid state with a free slot; `text` is NUL-terminated (`hex`), and Lua
+        // copies it before this returns.
+        unsafe { ffi::lua_pushstring(state, text.as_ptr().cast()) };
     }
 }
 
@@ -67,36 +75,61 @@ unsafe fn push_hidden_pointer(state: *mut ffi::lua_State, index: c_int) {
 /// # Safety
 /// `state` valid, `index` an acceptable index; may raise Lua errors.
 pub unsafe fn push_tostring(state: *mut ffi::lua_State, index: c_int) {
-    let index = ffi::lua_absindex(state, index);
+    // SAFETY: `state` valid and `index` acceptable: our caller's guarantee (`# Safety`).
+    let index = unsafe { ffi::lua_absindex(state, index) };
     // LuaJIT bounds no C re-entry: __tostring may recurse through here.
     if cfg!(feature = "luajit") && crate::cstack::exceeded() {
-        ffi::lua_pushstring(state, c"stack overflow (tostring)".as_ptr());
-        ffi::lua_error(state);
-    }
-    if ffi::luaL_callmeta(state, index, c"__tostring".as_ptr()) != 0 {
-        if ffi::lua_isstring(state, -1) == 0 {
-            ffi::lua_pushstring(state, c"'__tostring' must return a string".as_ptr());
+        // SAFETY: valid state; raising is allowed (`# Safety`), and nothing here owns
+        // memory that the longjmp would leak.
+        unsafe {
+            ffi::lua_pushstring(state, c"stack overflow (tostring)".as_ptr());
             ffi::lua_error(state);
+        }
+    }
+    // SAFETY: `index` is an absolute acceptable index; the call may raise (allowed).
+    if unsafe { ffi::luaL_callmeta(state, index, c"__tostring".as_ptr()) } != 0 {
+        // SAFETY: luaL_callmeta left the metamethod's result at -1; raising is allowed
+        // and nothing here owns memory.
+        unsafe {
+            if ffi::lua_isstring(state, -1) == 0 {
+                ffi::lua_pushstring(state, c"'__tostring' must return a string".as_ptr());
+                ffi::lua_error(state);
+            }
         }
         return;
     }
-    let kind = ffi::lua_type(state, index);
+    // SAFETY: `index` is an acceptable index of a valid state.
+    let kind = unsafe { ffi::lua_type(state, index) };
     match kind {
         ffi::LUA_TNUMBER | ffi::LUA_TSTRING | ffi::LUA_TBOOLEAN | ffi::LUA_TNIL => {
-            ffi::luaL_tolstring(state, index, std::ptr::null_mut());
+            // SAFETY: `index` holds a value luaL_tolstring converts without metamethods
+            // (there is no `__tostring`); a NULL length pointer is allowed.
+            unsafe { ffi::luaL_tolstring(state, index, std::ptr::null_mut()) };
         }
         _ => {
+            // SAFETY: `index` is acceptable; luaL_getmetafield pushes the field only
+            // when it returns a type other than nil.
             let named = cfg!(feature = "lua54")
-                && ffi::luaL_getmetafield(state, index, c"__name".as_ptr()) == ffi::LUA_TSTRING;
+                && unsafe { ffi::luaL_getmetafield(state, index, c"__name".as_ptr()) }
+                    == ffi::LUA_TSTRING;
             let name: *const c_char = if named {
-                ffi::lua_tolstring(state, -1, std::ptr::null_mut())
+                // SAFETY: -1 is the `__name` string just pushed; it stays there (and
+                // with it the returned text) until lua_remove below.
+                unsafe { ffi::lua_tolstring(state, -1, std::ptr::null_mut()) }
             } else {
-                ffi::lua_typename(state, kind)
+                // SAFETY: `kind` came from lua_type, so it is a valid type tag; Lua's
+                // type names are static strings.
+                unsafe { ffi::lua_typename(state, kind) }
             };
-            let text = hex(hide(ffi::lua_topointer(state, index) as usize));
-            ffi::lua_pushfstring(state, c"%s: %s".as_ptr(), name, text.as_ptr());
-            if named {
-                ffi::lua_remove(state, -2);
+            // SAFETY: `index` is acceptable; the pointer is only hashed.
+            let text = hex(hide(unsafe { ffi::lua_topointer(state, index) } as usize));
+            // SAFETY: both `%s` arguments are NUL-terminated and alive during the call
+            // (`name` on the stack or static, `text` ours); when named, -2 is `__name`.
+            unsafe {
+                ffi::lua_pushfstring(state, c"%s: %s".as_ptr(), name, text.as_ptr());
+                if named {
+                    ffi::lua_remove(state, -2);
+                }
             }
         }
     }
@@ -107,8 +140,12 @@ pub unsafe fn push_tostring(state: *mut ffi::lua_State, index: c_int) {
 /// # Safety
 /// A `lua_CFunction`.
 pub unsafe extern "C-unwind" fn tostring(state: *mut ffi::lua_State) -> c_int {
-    ffi::luaL_checkany(state, 1);
-    push_tostring(state, 1);
+    // SAFETY: Lua passes a valid state; luaL_checkany raises unless slot 1 exists, so
+    // push_tostring gets an acceptable index, and a C function may raise.
+    unsafe {
+        ffi::luaL_checkany(state, 1);
+        push_tostring(state, 1);
+    }
     1
 }
 
@@ -120,24 +157,39 @@ pub unsafe extern "C-unwind" fn tostring(state: *mut ffi::lua_State) -> c_int {
 /// # Safety
 /// A `lua_CFunction` whose upvalue 1 is the original C `string.format`.
 pub unsafe extern "C-unwind" fn format(state: *mut ffi::lua_State) -> c_int {
-    let original = ffi::lua_tocfunction(state, ffi::lua_upvalueindex(1));
+    // SAFETY: Lua passes a valid state; upvalue 1 exists (our caller's guarantee).
+    let original = unsafe { ffi::lua_tocfunction(state, ffi::lua_upvalueindex(1)) };
     let Some(original) = original else {
-        ffi::lua_pushstring(state, c"string.format is missing".as_ptr());
-        ffi::lua_error(state);
+        // SAFETY: valid state; a C function may raise, and nothing here owns memory.
+        unsafe {
+            ffi::lua_pushstring(state, c"string.format is missing".as_ptr());
+            ffi::lua_error(state);
+        }
     };
-    if ffi::lua_type(state, 1) == ffi::LUA_TSTRING {
-        rewrite_arguments(state);
+    // SAFETY: valid state; slot 1 is an acceptable index (LUA_TNONE when absent).
+    if unsafe { ffi::lua_type(state, 1) } == ffi::LUA_TSTRING {
+        // SAFETY: slot 1 holds the format string, as rewrite_arguments needs.
+        unsafe { rewrite_arguments(state) };
     }
-    original(state)
+    // SAFETY: `original` is the C `string.format`, called as Lua would call it: in this
+    // very frame, with the (rewritten) arguments it expects.
+    unsafe { original(state) }
 }
 
 /// The conversions of `fmt` (slot 1) in order, rewriting slot 1 and the argument slots
 /// as [`format`] says. Malformed formats are left for the original to complain about.
+///
+/// # Safety
+/// `state` is a valid state inside a C function (may raise), slot 1 a string.
 unsafe fn rewrite_arguments(state: *mut ffi::lua_State) {
     let mut len = 0usize;
-    let text = ffi::lua_tolstring(state, 1, &mut len).cast::<u8>();
-    let bytes = std::slice::from_raw_parts(text, len);
-    let top = ffi::lua_gettop(state);
+    // SAFETY: slot 1 is a string (our caller's guarantee), so this converts nothing.
+    let text = unsafe { ffi::lua_tolstring(state, 1, &mut len) }.cast::<u8>();
+    // SAFETY: Lua's string at slot 1 has `len` bytes and stays alive (slot 1 is replaced
+    // only after the last use of `bytes`).
+    let bytes = unsafe { std::slice::from_raw_parts(text, len) };
+    // SAFETY: a valid state.
+    let top = unsafe { ffi::lua_gettop(state) };
     let mut argument = 1;
     // Pieces of the rewritten format pushed so far (0: the format needs no change).
     let mut copied_to = 0usize;
@@ -169,21 +221,34 @@ unsafe fn rewrite_arguments(state: *mut ffi::lua_State) {
             b'p' if bytes[at + 1..end].iter().any(|b| b"+ #.".contains(b)) => {}
             b'p' => {
                 // The format up to the conversion letter, then `s`.
-                if ffi::lua_checkstack(state, 3) == 0 {
+                // SAFETY: a valid state.
+                if unsafe { ffi::lua_checkstack(state, 3) } == 0 {
                     break;
                 }
-                push_piece(state, &bytes[copied_to..end], rewritten);
-                push_piece(state, b"s", true);
+                // SAFETY: room for 3 slots was checked; when `rewritten`, the piece
+                // below is the format's rewritten start, a string to join onto.
+                unsafe {
+                    push_piece(state, &bytes[copied_to..end], rewritten);
+                    push_piece(state, b"s", true);
+                }
                 copied_to = end + 1;
                 rewritten = true;
-                push_hidden_pointer(state, argument);
-                ffi::lua_replace(state, argument);
+                // SAFETY: `argument` <= `top`, an existing slot; room was checked.
+                unsafe {
+                    push_hidden_pointer(state, argument);
+                    ffi::lua_replace(state, argument);
+                }
             }
             b's' => {
-                let kind = ffi::lua_type(state, argument);
+                // SAFETY: `argument` <= `top`, an existing slot.
+                let kind = unsafe { ffi::lua_type(state, argument) };
                 if kind != ffi::LUA_TSTRING && kind != ffi::LUA_TNUMBER {
-                    push_tostring(state, argument);
-                    ffi::lua_replace(state, argument);
+                    // SAFETY: an existing slot; push_tostring may raise, which a C
+                    // function allows; its result replaces the argument.
+                    unsafe {
+                        push_tostring(state, argument);
+                        ffi::lua_replace(state, argument);
+                    }
                 }
             }
             _ => {}
@@ -191,17 +256,27 @@ unsafe fn rewrite_arguments(state: *mut ffi::lua_State) {
         at = end + 1;
     }
     if rewritten {
-        push_piece(state, &bytes[copied_to..], true);
+        // SAFETY: the rewritten start is on top to join onto, and the checkstack for it
+        // left a slot free.
+        unsafe { push_piece(state, &bytes[copied_to..], true) };
         // `bytes` points into slot 1, which is replaced only now.
-        ffi::lua_replace(state, 1);
+        // SAFETY: slot 1 exists; the joined format is on top.
+        unsafe { ffi::lua_replace(state, 1) };
     }
 }
 
 /// Pushes `piece` and, when `join`, concatenates it onto the piece below it.
+///
+/// # Safety
+/// `state` valid with a free slot; when `join`, a string below the new piece. May raise
+/// (out of memory).
 unsafe fn push_piece(state: *mut ffi::lua_State, piece: &[u8], join: bool) {
-    ffi::lua_pushlstring(state, piece.as_ptr().cast(), piece.len());
+    // SAFETY: valid state with a free slot; `piece` is `piece.len()` readable bytes,
+    // which Lua copies.
+    unsafe { ffi::lua_pushlstring(state, piece.as_ptr().cast(), piece.len()) };
     if join {
-        ffi::lua_concat(state, 2);
+        // SAFETY: the two top slots are strings (our caller's guarantee for the lower).
+        unsafe { ffi::lua_concat(state, 2) };
     }
 }
 

@@ -36,27 +36,39 @@ struct Source {
 
 /// The `lua_Reader`: the next piece, after checking for a stop (raised as a Lua error,
 /// which `lua_load` catches and returns).
+///
+/// # Safety
+/// A `lua_Reader` of [`load_pieces`]'s `lua_load`: `data` is its [`Source`], `size`
+/// writable.
 unsafe extern "C-unwind" fn read_piece(
     state: *mut ffi::lua_State,
     data: *mut c_void,
     size: *mut usize,
 ) -> *const c_char {
-    let source = data as *mut Source;
-    let guard = (*source).guard;
-    if !guard.is_null() {
-        if let Err(reason) = (*guard).check_stop() {
-            let message = (*guard).describe(reason);
-            ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
+    // SAFETY: `data` is load_pieces' `Source`, alive during its lua_load and used by
+    // nothing else meanwhile.
+    let source = unsafe { &mut *(data as *mut Source) };
+    // SAFETY: NULL or the state's guard, which outlives the state (load_pieces' caller
+    // guarantees it).
+    if let Some(guard) = unsafe { source.guard.as_ref() } {
+        if let Err(reason) = guard.check_stop() {
+            let message = guard.describe(reason);
+            // SAFETY: a valid state with free slots (lua_load's); Lua copies the bytes.
+            unsafe { ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len()) };
             // lua_error does not return: drop everything that owns memory first.
             drop(message);
-            ffi::lua_error(state);
+            // SAFETY: a reader may raise: lua_load catches it and returns its status.
+            unsafe { ffi::lua_error(state) };
         }
     }
-    let n = (*source).len.min(PIECE);
-    let piece = (*source).rest;
-    (*source).rest = piece.add(n);
-    (*source).len -= n;
-    *size = n;
+    let n = source.len.min(PIECE);
+    let piece = source.rest;
+    // SAFETY: `rest` has `len` >= `n` bytes left, so this stays in (or one past) the
+    // source.
+    source.rest = unsafe { piece.add(n) };
+    source.len -= n;
+    // SAFETY: lua_load passes a writable `size`.
+    unsafe { *size = n };
     if n == 0 {
         ptr::null()
     } else {
@@ -66,6 +78,10 @@ unsafe extern "C-unwind" fn read_piece(
 
 /// `lua_load` through [`read_piece`], with Lua 5.4's mode check in both flavors.
 /// Leaves the function, or the error message, on the stack; returns Lua's status.
+///
+/// # Safety
+/// `state` is a valid state with a free slot, run by this thread; `name` and `mode` are
+/// C strings (`name` may be NULL); `guard` is NULL or a guard that outlives the call.
 pub(crate) unsafe fn load_pieces(
     state: *mut ffi::lua_State,
     code: &[u8],
@@ -79,12 +95,16 @@ pub(crate) unsafe fn load_pieces(
         guard,
     };
     let data = ptr::addr_of_mut!(source).cast::<c_void>();
+    // SAFETY: our caller's guarantees for `state`, `name`, `mode` and `guard`; `data`
+    // is the `Source` read_piece expects, alive for the whole load, and `code` outlives
+    // it (borrowed).
     #[cfg(feature = "lua54")]
-    {
+    unsafe {
         ffi::lua_load(state, read_piece, data, name, mode)
     }
+    // SAFETY: as above (LuaJIT's lua_loadx takes the same arguments).
     #[cfg(feature = "luajit")]
-    {
+    unsafe {
         lua_loadx(state, read_piece, data, name, mode)
     }
 }
@@ -169,41 +189,67 @@ fn load_error(status: c_int, message: String) -> mlua::Error {
 /// A `lua_CFunction`: Lua calls it with a valid state whose hook guard is installed.
 pub unsafe extern "C-unwind" fn load_string(state: *mut ffi::lua_State) -> c_int {
     let mut len = 0usize;
-    let text = ffi::luaL_checklstring(state, 1, &mut len);
-    let name = ffi::luaL_optlstring(state, 2, text, ptr::null_mut());
-    let mode = ffi::luaL_optlstring(state, 3, c"bt".as_ptr(), ptr::null_mut());
-    let has_env = ffi::lua_type(state, 4) != ffi::LUA_TNONE;
+    // SAFETY: Lua passes a valid state; slots 1 to 4 are acceptable indexes; the checks
+    // raise on bad arguments, which a C function may; `text` is slot 1's string and a
+    // valid default name.
+    let (text, name, mode, has_env) = unsafe {
+        let text = ffi::luaL_checklstring(state, 1, &mut len);
+        let name = ffi::luaL_optlstring(state, 2, text, ptr::null_mut());
+        let mode = ffi::luaL_optlstring(state, 3, c"bt".as_ptr(), ptr::null_mut());
+        (text, name, mode, ffi::lua_type(state, 4) != ffi::LUA_TNONE)
+    };
     // The string stays on the stack (slot 1) while the parser reads it.
-    let code = std::slice::from_raw_parts(text.cast::<u8>(), len);
-    let status = load_pieces(state, code, name, mode, guard_of(state));
+    // SAFETY: slot 1's string has `len` bytes.
+    let code = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len) };
+    // SAFETY: a C function's state has free slots; `name` and `mode` are C strings on
+    // the stack (or static); the guard is the state's own (or NULL), alive while it runs.
+    let status = unsafe { load_pieces(state, code, name, mode, guard_of(state)) };
     if status != ffi::LUA_OK {
-        ffi::lua_pushnil(state);
-        ffi::lua_insert(state, -2);
+        // SAFETY: the message is on top; nil goes below it.
+        unsafe {
+            ffi::lua_pushnil(state);
+            ffi::lua_insert(state, -2);
+        }
         return 2;
     }
     if has_env {
-        set_env(state);
+        // SAFETY: the function is on top and slot 4 exists (`has_env`).
+        unsafe { set_env(state) };
     }
     1
 }
 
 /// Gives the function on top of the stack argument 4 as its environment, as `load`'s
 /// `env` does.
+///
+/// # Safety
+/// `state` is valid with a free slot, a loaded chunk on top and slot 4 present.
 #[cfg(feature = "lua54")]
 unsafe fn set_env(state: *mut ffi::lua_State) {
-    ffi::lua_pushvalue(state, 4);
-    // The first upvalue of a main chunk is its _ENV.
-    if ffi::lua_setupvalue(state, -2, 1).is_null() {
-        ffi::lua_pop(state, 1);
+    // SAFETY: slot 4 exists and the chunk is at -1 (-2 after the push); the pop drops
+    // the value when the chunk has no upvalue.
+    unsafe {
+        ffi::lua_pushvalue(state, 4);
+        // The first upvalue of a main chunk is its _ENV.
+        if ffi::lua_setupvalue(state, -2, 1).is_null() {
+            ffi::lua_pop(state, 1);
+        }
     }
 }
 
 /// LuaJIT: only a table `env` is used; anything else keeps the default, as LuaJIT's
 /// `load` does.
+///
+/// # Safety
+/// `state` is valid with a free slot, a loaded chunk on top and slot 4 present.
 #[cfg(feature = "luajit")]
 unsafe fn set_env(state: *mut ffi::lua_State) {
-    if ffi::lua_type(state, 4) == ffi::LUA_TTABLE {
-        ffi::lua_pushvalue(state, 4);
-        ffi::lua_setfenv(state, -2);
+    // SAFETY: slot 4 exists and the chunk is at -1 (-2 after the push); lua_setfenv
+    // pops the table.
+    unsafe {
+        if ffi::lua_type(state, 4) == ffi::LUA_TTABLE {
+            ffi::lua_pushvalue(state, 4);
+            ffi::lua_setfenv(state, -2);
+        }
     }
 }

@@ -81,12 +81,16 @@ pub fn exceeded() -> bool {
 pub unsafe extern "C-unwind" fn check(state: *mut ffi::lua_State) -> c_int {
     if exceeded() {
         // lua_error does not return; nothing here owns memory.
-        ffi::lua_pushlstring(
-            state,
-            OVERFLOW_MESSAGE.as_ptr().cast(),
-            OVERFLOW_MESSAGE.len(),
-        );
-        ffi::lua_error(state);
+        // SAFETY: Lua passes this C function a valid state with free slots; a C
+        // function may raise.
+        unsafe {
+            ffi::lua_pushlstring(
+                state,
+                OVERFLOW_MESSAGE.as_ptr().cast(),
+                OVERFLOW_MESSAGE.len(),
+            );
+            ffi::lua_error(state);
+        }
     }
     0
 }

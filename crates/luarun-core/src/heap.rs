@@ -215,8 +215,8 @@ pub fn install(lua: &mlua::Lua, limit: Option<usize>) -> mlua::Result<Arc<Heap>>
     // this one is never reached, as mlua's allocator is not called any more.
     lua.set_memory_limit(usize::MAX)?;
     let used = lua.used_memory();
-    // SAFETY: runs with mlua's lock held on a valid state; reads the allocator pair.
     let mut original = None;
+    // SAFETY: runs with mlua's lock held on a valid state; reads the allocator pair.
     unsafe {
         lua.exec_raw::<()>((), |state| {
             let mut user_data = ptr::null_mut();
@@ -260,13 +260,20 @@ unsafe extern "C" fn allocate(
     old_size: usize,
     new_size: usize,
 ) -> *mut c_void {
-    let heap = &*(user_data as *const Heap);
+    // SAFETY: `user_data` is the heap given to lua_setallocf, which the state's owner
+    // keeps alive for as long as the state uses this allocator (see [`install`]).
+    let heap = unsafe { &*(user_data as *const Heap) };
     if new_size == 0 {
         if !block.is_null() {
-            std::alloc::dealloc(
-                block.cast(),
-                Layout::from_size_align_unchecked(old_size, ALIGN),
-            );
+            // SAFETY: Lua's contract: a non-NULL `block` has `old_size` bytes and came
+            // from this allocator or mlua's, both of which allocate with this layout
+            // (`old_size` was a valid size with ALIGN when it was allocated).
+            unsafe {
+                std::alloc::dealloc(
+                    block.cast(),
+                    Layout::from_size_align_unchecked(old_size, ALIGN),
+                )
+            };
             heap.used.fetch_sub(old_size, Ordering::Relaxed);
         }
         return ptr::null_mut();
@@ -294,10 +301,16 @@ unsafe extern "C" fn allocate(
         }
     }
     let new_block = if block.is_null() {
-        std::alloc::alloc(new_layout)
+        // SAFETY: `new_size` is not 0 (handled above), so the layout is non-zero.
+        unsafe { std::alloc::alloc(new_layout) }
     } else {
-        let old_layout = Layout::from_size_align_unchecked(old_size, ALIGN);
-        std::alloc::realloc(block.cast(), old_layout, new_size)
+        // SAFETY: Lua's contract: `block` has `old_size` bytes and was allocated with
+        // this layout (by this allocator or mlua's); `new_size` is non-zero and fits a
+        // layout with ALIGN (`new_layout` was built from it).
+        unsafe {
+            let old_layout = Layout::from_size_align_unchecked(old_size, ALIGN);
+            std::alloc::realloc(block.cast(), old_layout, new_size)
+        }
     };
     if new_block.is_null() {
         // Lua keeps the old block (realloc leaves it intact), collects and retries,

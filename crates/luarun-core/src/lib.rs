@@ -4,6 +4,8 @@
 //! Nothing here speaks C: the `luarun` crate's shells check and convert C arguments and
 //! call into this crate; errors carry a kind, a stop reason and the option involved, which
 //! each binding words in its own vocabulary.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod addresses;
 pub mod compile;

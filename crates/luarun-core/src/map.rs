@@ -203,6 +203,7 @@ pub struct Output {
 // SAFETY: workers write disjoint elements (each index is handed out once), and the
 // caller keeps the buffer alive and untouched for the whole map.
 unsafe impl Send for Output {}
+// SAFETY: as for `Send`: shared references only ever write disjoint elements.
 unsafe impl Sync for Output {}
 
 impl<'a> Input<'a> {
@@ -264,7 +265,7 @@ impl Output {
         let size = self.kind.size();
         // SAFETY: in bounds (the caller's promise and the size check in `new`), and this
         // element is written by no one else.
-        let slot = std::slice::from_raw_parts_mut(self.start.add(index * size), size);
+        let slot = unsafe { std::slice::from_raw_parts_mut(self.start.add(index * size), size) };
         self.kind.write(number, slot)
     }
 }
@@ -343,7 +344,8 @@ unsafe fn run_chunks(
     next_chunk: &(dyn Fn() -> Option<Range<usize>> + Sync),
     stop: &AtomicBool,
 ) -> Option<Failure> {
-    if ffi::lua_checkstack(raw, 4) == 0 {
+    // SAFETY: `raw` is live (our caller's guarantee).
+    if unsafe { ffi::lua_checkstack(raw, 4) } == 0 {
         return Some(Failure::Lua {
             index: 0,
             message: "stack overflow".into(),
@@ -353,29 +355,42 @@ unsafe fn run_chunks(
     while !stop.load(Ordering::Relaxed) {
         let chunk = next_chunk()?;
         for index in chunk {
-            ffi::lua_pushvalue(raw, 1);
-            match input.get(index) {
-                Number::Integer(value) => ffi::lua_pushinteger(raw, value as ffi::lua_Integer),
-                Number::Float(value) => ffi::lua_pushnumber(raw, value),
-            }
-            let status = ffi::lua_pcall(raw, 1, 1, 0);
+            let number = input.get(index);
+            // SAFETY: 4 free slots were checked and the stack is back at 1 slot after
+            // each element; slot 1 is the function, called protected with its argument.
+            let status = unsafe {
+                ffi::lua_pushvalue(raw, 1);
+                match number {
+                    Number::Integer(value) => ffi::lua_pushinteger(raw, value as ffi::lua_Integer),
+                    Number::Float(value) => ffi::lua_pushnumber(raw, value),
+                }
+                ffi::lua_pcall(raw, 1, 1, 0)
+            };
             if status != ffi::LUA_OK {
-                let message = stack_text(raw, -1);
-                ffi::lua_settop(raw, 1);
+                // SAFETY: the error value is on top; settop drops it, keeping slot 1.
+                let message = unsafe {
+                    let message = stack_text(raw, -1);
+                    ffi::lua_settop(raw, 1);
+                    message
+                };
                 return Some(Failure::Lua {
                     index,
                     message,
                     memory: status == ffi::LUA_ERRMEM,
                 });
             }
-            let written = match stack_number(raw, -1) {
-                Some(number) => output.store(index, number),
-                None => Err(format!(
-                    "a {}, not a number",
+            // SAFETY: the one result is on top (-1).
+            let written = match unsafe { stack_number(raw, -1) } {
+                // SAFETY: `next_chunk` hands each index below the count out once, so
+                // no other worker writes it.
+                Some(number) => unsafe { output.store(index, number) },
+                // SAFETY: the result is on top; lua_type gives a valid type tag.
+                None => Err(format!("a {}, not a number", unsafe {
                     type_name(raw, ffi::lua_type(raw, -1))
-                )),
+                })),
             };
-            ffi::lua_settop(raw, 1);
+            // SAFETY: drops the result, keeping the function at slot 1.
+            unsafe { ffi::lua_settop(raw, 1) };
             if let Err(message) = written {
                 return Some(Failure::Result { index, message });
             }
@@ -385,45 +400,69 @@ unsafe fn run_chunks(
 }
 
 /// The number at `index` (no string coercion), or `None`.
+///
+/// # Safety
+/// `raw` is a live Lua state and `index` an acceptable index.
 unsafe fn stack_number(raw: *mut ffi::lua_State, index: c_int) -> Option<Number> {
-    if ffi::lua_type(raw, index) != ffi::LUA_TNUMBER {
+    // SAFETY: live state, acceptable index (our caller's guarantee).
+    if unsafe { ffi::lua_type(raw, index) } != ffi::LUA_TNUMBER {
         return None;
     }
     // LuaJIT has only doubles: integral values come back as integers (exact up to 2^53).
     if cfg!(feature = "luajit") {
-        let value = ffi::lua_tonumberx(raw, index, std::ptr::null_mut());
+        // SAFETY: as above; the value is a number, and a NULL `isnum` is allowed.
+        let value = unsafe { ffi::lua_tonumberx(raw, index, std::ptr::null_mut()) };
         return Some(Number::Float(value));
     }
-    if ffi::lua_isinteger(raw, index) != 0 {
-        Some(Number::Integer(
-            ffi::lua_tointegerx(raw, index, std::ptr::null_mut()) as i64,
-        ))
-    } else {
-        Some(Number::Float(ffi::lua_tonumberx(
-            raw,
-            index,
-            std::ptr::null_mut(),
-        )))
+    // SAFETY: as above; the value is a number, and a NULL `isnum` is allowed.
+    unsafe {
+        if ffi::lua_isinteger(raw, index) != 0 {
+            Some(Number::Integer(
+                ffi::lua_tointegerx(raw, index, std::ptr::null_mut()) as i64,
+            ))
+        } else {
+            Some(Number::Float(ffi::lua_tonumberx(
+                raw,
+                index,
+                std::ptr::null_mut(),
+            )))
+        }
     }
 }
 
 /// An error value as text (strings and numbers as they are, others by type).
+///
+/// # Safety
+/// `raw` is a live Lua state and `index` an acceptable index.
 unsafe fn stack_text(raw: *mut ffi::lua_State, index: c_int) -> String {
-    let kind = ffi::lua_type(raw, index);
+    // SAFETY: live state, acceptable index (our caller's guarantee).
+    let kind = unsafe { ffi::lua_type(raw, index) };
     if kind == ffi::LUA_TSTRING || kind == ffi::LUA_TNUMBER {
         let mut len = 0usize;
-        let data = ffi::lua_tolstring(raw, index, &mut len);
+        // SAFETY: as above; a number converts in place, which nothing iterates here.
+        let data = unsafe { ffi::lua_tolstring(raw, index, &mut len) };
         if !data.is_null() {
-            let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
+            // SAFETY: Lua's string at `index` has `len` bytes and stays on the stack.
+            let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) };
             return String::from_utf8_lossy(bytes).into_owned();
         }
     }
-    format!("(error object is a {} value)", type_name(raw, kind))
+    // SAFETY: `kind` came from lua_type.
+    format!("(error object is a {} value)", unsafe {
+        type_name(raw, kind)
+    })
 }
 
+/// Lua's name for the type `kind`.
+///
+/// # Safety
+/// `raw` is a live Lua state and `kind` a type tag from `lua_type`.
 unsafe fn type_name(raw: *mut ffi::lua_State, kind: c_int) -> String {
-    let name = ffi::lua_typename(raw, kind);
-    std::ffi::CStr::from_ptr(name)
+    // SAFETY: a live state and a valid tag (our caller's guarantee): Lua returns one
+    // of its static, NUL-terminated names.
+    let name = unsafe { ffi::lua_typename(raw, kind) };
+    // SAFETY: as just said.
+    unsafe { std::ffi::CStr::from_ptr(name) }
         .to_string_lossy()
         .into_owned()
 }

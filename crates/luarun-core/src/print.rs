@@ -36,38 +36,61 @@ impl PrintTarget {
 /// # Safety
 /// A `lua_CFunction` of a state where [`register`] ran.
 pub unsafe extern "C-unwind" fn print(state: *mut ffi::lua_State) -> c_int {
-    let count = ffi::lua_gettop(state);
-    if ffi::lua_checkstack(state, 4) == 0 {
-        ffi::lua_pushstring(state, c"stack overflow (print)".as_ptr());
-        ffi::lua_error(state);
-    }
+    // SAFETY: Lua passes a valid state; a C function may raise, and nothing here owns
+    // memory yet.
+    let count = unsafe {
+        let count = ffi::lua_gettop(state);
+        if ffi::lua_checkstack(state, 4) == 0 {
+            ffi::lua_pushstring(state, c"stack overflow (print)".as_ptr());
+            ffi::lua_error(state);
+        }
+        count
+    };
     // The line, built on the Lua stack: nothing of Rust's is alive if a conversion
     // raises an error.
-    ffi::lua_pushliteral(state, c"");
-    for index in 1..=count {
-        if index > 1 {
-            ffi::lua_pushliteral(state, c"\t");
+    // SAFETY: 4 slots were checked: the line, a separator or converted value, and what
+    // push_tostring needs; every `index` is an argument slot (1..=count); each concat
+    // joins the two strings on top.
+    unsafe {
+        ffi::lua_pushliteral(state, c"");
+        for index in 1..=count {
+            if index > 1 {
+                ffi::lua_pushliteral(state, c"\t");
+                ffi::lua_concat(state, 2);
+            }
+            crate::addresses::push_tostring(state, index);
             ffi::lua_concat(state, 2);
         }
-        crate::addresses::push_tostring(state, index);
-        ffi::lua_concat(state, 2);
     }
-    registry_get(state, &TARGET_KEY);
-    let target = ffi::lua_touserdata(state, -1) as *const PrintTarget;
-    ffi::lua_pop(state, 1);
-    match (*target).current() {
+    // SAFETY: a free slot (checked); [`register`] stored the target there, a pointer
+    // to a `PrintTarget` that outlives the Lua state.
+    let target = unsafe {
+        registry_get(state, &TARGET_KEY);
+        let target = ffi::lua_touserdata(state, -1) as *const PrintTarget;
+        ffi::lua_pop(state, 1);
+        &*target
+    };
+    match target.current() {
         None => {
-            registry_get(state, &RAW_PRINT_KEY);
-            ffi::lua_insert(state, -2);
-            ffi::lua_call(state, 1, 0);
+            // SAFETY: Lua's own `print` ([`register`]) goes below the line and is called
+            // with it as its one argument.
+            unsafe {
+                registry_get(state, &RAW_PRINT_KEY);
+                ffi::lua_insert(state, -2);
+                ffi::lua_call(state, 1, 0);
+            }
             0
         }
         Some(writer) => {
-            ffi::lua_pushliteral(state, c"\n");
-            ffi::lua_concat(state, 2);
             let mut len = 0usize;
-            let text = ffi::lua_tolstring(state, -1, &mut len).cast::<u8>();
-            let line = std::slice::from_raw_parts(text, len);
+            // SAFETY: the line is the string on top; a free slot for the newline; the
+            // joined line stays on top (alive) while `line` is used.
+            let line = unsafe {
+                ffi::lua_pushliteral(state, c"\n");
+                ffi::lua_concat(state, 2);
+                let text = ffi::lua_tolstring(state, -1, &mut len).cast::<u8>();
+                std::slice::from_raw_parts(text, len)
+            };
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer(line)));
             drop(writer);
             let message = match outcome {
@@ -75,13 +98,19 @@ pub unsafe extern "C-unwind" fn print(state: *mut ffi::lua_State) -> c_int {
                 Ok(Err(message)) => message,
                 Err(_) => "print: the host's print writer panicked".to_string(),
             };
-            ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
+            // SAFETY: free slots (checked, the line still counted); Lua copies the
+            // `message.len()` bytes.
+            unsafe { ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len()) };
             // lua_error does not return: drop everything that owns memory first.
             drop(message);
-            ffi::luaL_where(state, 1);
-            ffi::lua_insert(state, -2);
-            ffi::lua_concat(state, 2);
-            ffi::lua_error(state)
+            // SAFETY: the message is on top; the caller's position goes before it; a C
+            // function may raise, and nothing here owns memory any more.
+            unsafe {
+                ffi::luaL_where(state, 1);
+                ffi::lua_insert(state, -2);
+                ffi::lua_concat(state, 2);
+                ffi::lua_error(state)
+            }
         }
     }
 }
@@ -93,9 +122,17 @@ pub unsafe extern "C-unwind" fn print(state: *mut ffi::lua_State) -> c_int {
 static TARGET_KEY: u8 = 0;
 static RAW_PRINT_KEY: u8 = 0;
 
+/// Pushes `registry[key]` (keyed by the address of `key`).
+///
+/// # Safety
+/// `state` is valid with a free stack slot.
 unsafe fn registry_get(state: *mut ffi::lua_State, key: &'static u8) {
-    ffi::lua_pushlightuserdata(state, key as *const u8 as *mut c_void);
-    ffi::lua_rawget(state, ffi::LUA_REGISTRYINDEX);
+    // SAFETY: valid with a free slot (our caller's guarantee); the key replaced by the
+    // value, a raw get never raises.
+    unsafe {
+        ffi::lua_pushlightuserdata(state, key as *const u8 as *mut c_void);
+        ffi::lua_rawget(state, ffi::LUA_REGISTRYINDEX);
+    }
 }
 
 /// Records the print target (the light userdata below the top) and Lua's own `print`
@@ -105,9 +142,13 @@ unsafe fn registry_get(state: *mut ffi::lua_State, key: &'static u8) {
 /// `state` is a valid state with those two values on top of its stack.
 pub unsafe fn register(state: *mut ffi::lua_State) {
     for key in [&RAW_PRINT_KEY, &TARGET_KEY] {
-        ffi::lua_pushlightuserdata(state, key as *const u8 as *mut c_void);
-        ffi::lua_insert(state, -2);
-        ffi::lua_rawset(state, ffi::LUA_REGISTRYINDEX);
+        // SAFETY: the value to record is on top (our caller's guarantee); its key goes
+        // below it and lua_rawset pops both, freeing the slot the next key uses.
+        unsafe {
+            ffi::lua_pushlightuserdata(state, key as *const u8 as *mut c_void);
+            ffi::lua_insert(state, -2);
+            ffi::lua_rawset(state, ffi::LUA_REGISTRYINDEX);
+        }
     }
 }
 

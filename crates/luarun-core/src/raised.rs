@@ -100,19 +100,30 @@ thread_local! {
 /// `raw` is a live Lua state inside a protected call, whose stack is the function and
 /// its arguments; `text` outlives the call.
 unsafe fn pcall_keeping_value(raw: *mut ffi::lua_State, text: &mut Vec<u8>) -> c_int {
-    let nargs = ffi::lua_gettop(raw) - 1;
-    if ffi::lua_checkstack(raw, 2) == 0 {
-        ffi::lua_settop(raw, 0);
-        ffi::lua_pushstring(raw, c"stack overflow".as_ptr());
+    // SAFETY: `raw` is live (our caller's guarantee); slot 1 is the function.
+    let nargs = unsafe { ffi::lua_gettop(raw) } - 1;
+    // SAFETY: as above.
+    if unsafe { ffi::lua_checkstack(raw, 2) } == 0 {
+        // SAFETY: emptying the stack frees the slot the message needs.
+        unsafe {
+            ffi::lua_settop(raw, 0);
+            ffi::lua_pushstring(raw, c"stack overflow".as_ptr());
+        }
         return ffi::LUA_ERRRUN;
     }
-    ffi::lua_pushcfunction(raw, keep_traceback);
-    ffi::lua_insert(raw, 1);
+    // SAFETY: room was checked; the handler goes to slot 1, below the function.
+    unsafe {
+        ffi::lua_pushcfunction(raw, keep_traceback);
+        ffi::lua_insert(raw, 1);
+    }
     // Nested calls (through host callbacks) restore the outer call's buffer after.
     let outer = TRACEBACK_TEXT.with(|slot| slot.replace(text as *mut Vec<u8>));
-    let status = ffi::lua_pcall(raw, nargs, ffi::LUA_MULTRET, 1);
+    // SAFETY: slot 1 the handler, slot 2 the function, then its `nargs` arguments;
+    // lua_pcall catches every error, so `outer` is restored below in any case.
+    let status = unsafe { ffi::lua_pcall(raw, nargs, ffi::LUA_MULTRET, 1) };
     TRACEBACK_TEXT.with(|slot| slot.set(outer));
-    ffi::lua_remove(raw, 1);
+    // SAFETY: the handler stays at slot 1 below the results or the error value.
+    unsafe { ffi::lua_remove(raw, 1) };
     status
 }
 
@@ -129,34 +140,52 @@ unsafe extern "C-unwind" fn keep_traceback(raw: *mut ffi::lua_State) -> c_int {
     let text = TRACEBACK_TEXT
         .try_with(Cell::get)
         .unwrap_or(std::ptr::null_mut());
-    ffi::lua_settop(raw, 1);
-    if ffi::lua_checkstack(raw, 4) == 0 {
+    // SAFETY: Lua calls the handler with a valid state and the error value as slot 1.
+    unsafe { ffi::lua_settop(raw, 1) };
+    // SAFETY: a valid state.
+    if unsafe { ffi::lua_checkstack(raw, 4) } == 0 {
         return 1;
     }
-    let kind = ffi::lua_type(raw, 1);
-    if kind == ffi::LUA_TSTRING || kind == ffi::LUA_TNUMBER {
-        ffi::lua_pushvalue(raw, 1);
-        ffi::lua_tolstring(raw, -1, std::ptr::null_mut());
-    } else if ffi::luaL_callmeta(raw, 1, c"__tostring".as_ptr()) == 0
-        || ffi::lua_type(raw, -1) != ffi::LUA_TSTRING
-    {
-        ffi::lua_settop(raw, 1);
-        let name = ffi::lua_typename(raw, kind);
-        ffi::lua_pushfstring(raw, c"(error object is a %s value)".as_ptr(), name);
+    // SAFETY: slot 1 exists (settop above).
+    let kind = unsafe { ffi::lua_type(raw, 1) };
+    // SAFETY: room for 4 slots was checked; slot 1 is the error value; a `__tostring`
+    // error may escape (see `# Safety`), with nothing here owning memory; each branch
+    // leaves the message string on top.
+    unsafe {
+        if kind == ffi::LUA_TSTRING || kind == ffi::LUA_TNUMBER {
+            ffi::lua_pushvalue(raw, 1);
+            ffi::lua_tolstring(raw, -1, std::ptr::null_mut());
+        } else if ffi::luaL_callmeta(raw, 1, c"__tostring".as_ptr()) == 0
+            || ffi::lua_type(raw, -1) != ffi::LUA_TSTRING
+        {
+            ffi::lua_settop(raw, 1);
+            let name = ffi::lua_typename(raw, kind);
+            ffi::lua_pushfstring(raw, c"(error object is a %s value)".as_ptr(), name);
+        }
     }
-    let message = ffi::lua_tostring(raw, -1);
-    // Level 1: the function that raised, not this handler.
-    ffi::luaL_traceback(raw, raw, message, 1);
     let mut len = 0usize;
-    let data = ffi::lua_tolstring(raw, -1, &mut len);
-    if let (false, Some(text)) = (data.is_null(), text.as_mut()) {
-        let bytes = std::slice::from_raw_parts(data.cast::<u8>(), len);
+    // SAFETY: the message string is on top and stays there during luaL_traceback,
+    // which pushes the joined text into a checked slot; that stays on top while `data`
+    // is read below.
+    let data = unsafe {
+        let message = ffi::lua_tostring(raw, -1);
+        // Level 1: the function that raised, not this handler.
+        ffi::luaL_traceback(raw, raw, message, 1);
+        ffi::lua_tolstring(raw, -1, &mut len)
+    };
+    // SAFETY: TRACEBACK_TEXT is NULL or the `text` of the pcall_keeping_value running
+    // on this thread, alive and not otherwise used during its lua_pcall.
+    let text = unsafe { text.as_mut() };
+    if let (false, Some(text)) = (data.is_null(), text) {
+        // SAFETY: `data` is the string on top, `len` bytes, alive until the settop.
+        let bytes = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), len) };
         // Fallibly: this may run with the process out of memory. Without room the
         // caller falls back to describing the value.
         if text.try_reserve_exact(bytes.len()).is_ok() {
             text.extend_from_slice(bytes);
         }
     }
-    ffi::lua_settop(raw, 1);
+    // SAFETY: slot 1 (the error value) exists; the handler returns it.
+    unsafe { ffi::lua_settop(raw, 1) };
     1
 }

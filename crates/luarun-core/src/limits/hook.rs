@@ -110,13 +110,24 @@ impl RunningThreads {
     }
 }
 
+/// The count hook itself.
+///
+/// # Safety
+/// A `lua_Hook`: Lua calls it with a valid state, of a state whose guard (if any) was
+/// recorded by [`install`].
 unsafe extern "C-unwind" fn limit_hook(state: *mut ffi::lua_State, _debug: *mut ffi::lua_Debug) {
-    let guard = guard_of(state);
+    // SAFETY: Lua passes a valid state, with a free slot for LuaJIT's registry lookup
+    // (LUA_MINSTACK is guaranteed to a hook).
+    let guard = unsafe { guard_of(state) };
     if guard.is_null() {
         return;
     }
-    let guard = &*guard;
-    let stop_mode = ffi::lua_gethookcount(state) == STOP_INTERVAL && guard.interval() != 1;
+    // SAFETY: a recorded guard outlives its Lua state (see [`install`]), so it is alive
+    // while the state runs this hook.
+    let guard = unsafe { &*guard };
+    // SAFETY: a valid state (Lua passes it).
+    let hook_count = unsafe { ffi::lua_gethookcount(state) };
+    let stop_mode = hook_count == STOP_INTERVAL && guard.interval() != 1;
     // In stop mode the hook ran after one instruction, not a whole interval.
     let checked = if stop_mode {
         guard.check_stop()
@@ -124,22 +135,30 @@ unsafe extern "C-unwind" fn limit_hook(state: *mut ffi::lua_State, _debug: *mut 
         guard.check()
     };
     match checked {
-        Ok(()) if stop_mode => leave_stop_mode(state, guard),
+        // SAFETY: we are in the hook, on the thread running `state`, and `guard` is its.
+        Ok(()) if stop_mode => unsafe { leave_stop_mode(state, guard) },
         Ok(()) => {}
         Err(reason) => {
             // Every later instruction of this thread fails too, at once.
-            set_hook(state, STOP_INTERVAL);
+            // SAFETY: a valid state, on the thread that runs it (inside its hook).
+            unsafe { set_hook(state, STOP_INTERVAL) };
             let message = guard.describe(reason);
-            ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
+            // SAFETY: a valid state with free slots (a hook gets LUA_MINSTACK); Lua
+            // copies the `message.len()` bytes.
+            unsafe { ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len()) };
             // lua_error does not return: drop everything that owns memory first.
             drop(message);
-            ffi::lua_error(state);
+            // SAFETY: a hook may raise; the message is on top and nothing owns memory.
+            unsafe { ffi::lua_error(state) };
         }
     }
 }
 
 /// A hook in stop mode with no stop pending (armed while an earlier call was stopped)
 /// goes back to what the state runs with between stops. Runs on `state`'s own thread.
+///
+/// # Safety
+/// `state` is a valid thread of the state `guard` belongs to, run by the calling thread.
 #[cold]
 unsafe fn leave_stop_mode(state: *mut ffi::lua_State, guard: &LimitGuard) {
     let running = guard.running().lock();
@@ -148,30 +167,52 @@ unsafe fn leave_stop_mode(state: *mut ffi::lua_State, guard: &LimitGuard) {
     }
     // LuaJIT never removes a hook from inside it (see the module comment): an
     // installed hook is what keeps other threads from touching it.
-    if guard.hook_is_permanent() || cfg!(feature = "luajit") {
-        set_hook(state, running.interval);
-    } else {
-        remove_hook(state);
+    // SAFETY: `state` is valid and run by this thread (our caller's guarantee).
+    unsafe {
+        if guard.hook_is_permanent() || cfg!(feature = "luajit") {
+            set_hook(state, running.interval);
+        } else {
+            remove_hook(state);
+        }
     }
 }
 
 #[cfg(feature = "lua54")]
 /// The guard of the state `state` belongs to (null before [`install`]).
+///
+/// # Safety
+/// `state` must be a valid Lua thread (LuaJIT: with a free stack slot).
 pub(crate) unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
-    *(ffi::lua_getextraspace(state) as *const *const LimitGuard)
+    // SAFETY: a valid state's extra space is LUA_EXTRASPACE (pointer-sized, aligned)
+    // bytes, zeroed by mlua or holding the pointer `store_guard` wrote.
+    unsafe { *(ffi::lua_getextraspace(state) as *const *const LimitGuard) }
 }
 
+/// Records `guard` as the guard of the thread `main` (and of coroutines created later).
+///
+/// # Safety
+/// `main` must be a valid Lua thread (LuaJIT: with two free stack slots).
 #[cfg(feature = "lua54")]
 unsafe fn store_guard(main: *mut ffi::lua_State, guard: *const LimitGuard) {
-    *(ffi::lua_getextraspace(main) as *mut *const c_void) = guard.cast();
+    // SAFETY: a valid state's extra space is pointer-sized and aligned, and only this
+    // module uses it.
+    unsafe { *(ffi::lua_getextraspace(main) as *mut *const c_void) = guard.cast() };
 }
 
+/// The main thread of the state `state` belongs to.
+///
+/// # Safety
+/// `state` must be a valid Lua thread with a free stack slot.
 #[cfg(feature = "lua54")]
 unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
-    ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
-    let main = ffi::lua_tothread(state, -1);
-    ffi::lua_pop(state, 1);
-    main
+    // SAFETY: a valid state with a free slot; Lua 5.4's registry always holds the main
+    // thread at LUA_RIDX_MAINTHREAD, and the pop restores the stack.
+    unsafe {
+        ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_MAINTHREAD);
+        let main = ffi::lua_tothread(state, -1);
+        ffi::lua_pop(state, 1);
+        main
+    }
 }
 
 /// Registry key of the guard pointer on LuaJIT: the address of this static.
@@ -180,21 +221,41 @@ static GUARD_KEY: u8 = 0;
 
 #[cfg(feature = "luajit")]
 /// The guard of the state `state` belongs to (null before [`install`]).
+///
+/// # Safety
+/// `state` must be a valid Lua thread with a free stack slot.
 pub(crate) unsafe fn guard_of(state: *mut ffi::lua_State) -> *const LimitGuard {
-    ffi::lua_pushlightuserdata(state, &GUARD_KEY as *const u8 as *mut c_void);
-    ffi::lua_rawget(state, ffi::LUA_REGISTRYINDEX);
-    let guard = ffi::lua_touserdata(state, -1);
-    ffi::lua_pop(state, 1);
+    // SAFETY: a valid state with a free slot; a raw get on the registry never raises,
+    // and the pop restores the stack (nil, if unset, reads as NULL).
+    let guard = unsafe {
+        ffi::lua_pushlightuserdata(state, &GUARD_KEY as *const u8 as *mut c_void);
+        ffi::lua_rawget(state, ffi::LUA_REGISTRYINDEX);
+        let guard = ffi::lua_touserdata(state, -1);
+        ffi::lua_pop(state, 1);
+        guard
+    };
     guard as *const LimitGuard
 }
 
+/// Records `guard` in the registry of `main`'s state (LuaJIT hooks are global).
+///
+/// # Safety
+/// `main` must be a valid Lua thread with two free stack slots.
 #[cfg(feature = "luajit")]
 unsafe fn store_guard(main: *mut ffi::lua_State, guard: *const LimitGuard) {
-    ffi::lua_pushlightuserdata(main, &GUARD_KEY as *const u8 as *mut c_void);
-    ffi::lua_pushlightuserdata(main, guard as *mut c_void);
-    ffi::lua_rawset(main, ffi::LUA_REGISTRYINDEX);
+    // SAFETY: a valid state with two free slots; lua_rawset pops both.
+    unsafe {
+        ffi::lua_pushlightuserdata(main, &GUARD_KEY as *const u8 as *mut c_void);
+        ffi::lua_pushlightuserdata(main, guard as *mut c_void);
+        ffi::lua_rawset(main, ffi::LUA_REGISTRYINDEX);
+    }
 }
 
+/// The main thread of the state `state` belongs to.
+///
+/// # Safety
+/// `state` must be a valid Lua thread (as the Lua 5.4 flavor needs; this one only
+/// returns it).
 #[cfg(feature = "luajit")]
 unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
     // mlua runs setup code on the main thread; LuaJIT hooks are global anyway.
@@ -206,37 +267,63 @@ unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
 /// a storm of interrupts) could keep the count from ever reaching `interval`. On LuaJIT
 /// the count is shared by all coroutines, where a loop of short resumes never let the
 /// hook fire.
+///
+/// # Safety
+/// `thread` must be a valid Lua thread (alive until this returns).
 #[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
 unsafe fn set_hook(thread: *mut ffi::lua_State, interval: c_int) {
-    let installed = ffi::lua_gethook(thread).is_some_and(|hook| {
-        std::ptr::fn_addr_eq(hook, limit_hook as unsafe extern "C-unwind" fn(_, _))
-    }) && ffi::lua_gethookmask(thread) == ffi::LUA_MASKCOUNT
-        && ffi::lua_gethookcount(thread) == interval;
+    // SAFETY: `thread` is valid (our caller's guarantee); these only read its hook.
+    let installed = unsafe {
+        ffi::lua_gethook(thread).is_some_and(|hook| {
+            std::ptr::fn_addr_eq(hook, limit_hook as unsafe extern "C-unwind" fn(_, _))
+        }) && ffi::lua_gethookmask(thread) == ffi::LUA_MASKCOUNT
+            && ffi::lua_gethookcount(thread) == interval
+    };
     if !installed {
-        let _ = ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, interval);
+        // SAFETY: `thread` is valid; `limit_hook` is a `lua_Hook` for any state.
+        let _ = unsafe { ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, interval) };
     }
 }
 
 /// Whether `thread` runs the limit hook (with any count).
+///
+/// # Safety
+/// `thread` must be a valid Lua thread (alive until this returns).
 unsafe fn hooked(thread: *mut ffi::lua_State) -> bool {
-    ffi::lua_gethook(thread).is_some_and(|hook| {
-        std::ptr::fn_addr_eq(hook, limit_hook as unsafe extern "C-unwind" fn(_, _))
-    }) && ffi::lua_gethookmask(thread) != 0
+    // SAFETY: `thread` is valid (our caller's guarantee); these only read its hook.
+    unsafe {
+        ffi::lua_gethook(thread).is_some_and(|hook| {
+            std::ptr::fn_addr_eq(hook, limit_hook as unsafe extern "C-unwind" fn(_, _))
+        }) && ffi::lua_gethookmask(thread) != 0
+    }
 }
 
+/// Removes any hook from `thread`.
+///
+/// # Safety
+/// `thread` must be a valid Lua thread (alive until this returns).
 #[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
 unsafe fn remove_hook(thread: *mut ffi::lua_State) {
-    let _ = ffi::lua_sethook(thread, None, 0, 0);
+    // SAFETY: `thread` is valid (our caller's guarantee); a NULL hook with mask 0 is
+    // how Lua turns hooks off.
+    let _ = unsafe { ffi::lua_sethook(thread, None, 0, 0) };
 }
 
 #[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
 /// Arms `thread` for a pending stop from a thread that may not be the one running it.
 /// Lua 5.4: stop mode at once. LuaJIT: only where no hook is installed (see the module
 /// comment); an installed one enters stop mode itself when it next fires.
+///
+/// # Safety
+/// `thread` must be a Lua thread that stays alive until this returns.
 unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State) {
     if cfg!(feature = "luajit") {
-        if !hooked(thread) {
-            set_hook(thread, STOP_INTERVAL);
+        // SAFETY: `thread` is alive (our caller's guarantee); with no hook installed,
+        // none is running that lua_sethook could disturb (module comment).
+        unsafe {
+            if !hooked(thread) {
+                set_hook(thread, STOP_INTERVAL);
+            }
         }
         return;
     }
@@ -244,7 +331,10 @@ unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State) {
     // finds no hook mask; a hook set from here between that read and that write is
     // installed but never traps that frame, so a later arm must set the traps again
     // (lua_sethook does). At a count of 1 there is no count to restart.
-    let _ = ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, STOP_INTERVAL);
+    // SAFETY: `thread` is alive (our caller's guarantee), and Lua 5.4's lua_sethook
+    // may be called from any thread, even while the hook runs.
+    let _ =
+        unsafe { ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, STOP_INTERVAL) };
 }
 
 /// Arms `co`, about to run on the calling thread, for a pending stop (any flavor: the
@@ -253,7 +343,8 @@ unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State) {
 /// # Safety
 /// `co` must be a live coroutine of the state whose hook runs `guard`.
 pub unsafe fn arm_here(co: *mut ffi::lua_State) {
-    set_hook(co, STOP_INTERVAL);
+    // SAFETY: `co` is a live coroutine (our caller's guarantee), about to run here.
+    unsafe { set_hook(co, STOP_INTERVAL) };
 }
 
 /// Records the guard in the main thread's extra space and, for states with limits,

@@ -150,6 +150,7 @@ fn make_global(ours: &Object) {
 
 /// The object holding `address`.
 fn object_at(address: *const c_void) -> Option<Object> {
+    // SAFETY: Dl_info is plain data (pointers and integers): all zeros is valid.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
     // SAFETY: dladdr only reads the loader's tables and writes `info`.
     if unsafe { libc::dladdr(address, &mut info) } == 0 || info.dli_fname.is_null() {
