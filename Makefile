@@ -40,7 +40,7 @@ ASAN_TESTS     := $(patsubst $(BUILD)/%,$(BUILD)/asan/%,$(C_TESTS) $(CXX_TESTS))
 VALGRIND       := valgrind --quiet --error-exitcode=99 --leak-check=full \
                   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect
 
-.PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits
+.PHONY: all build demo test lint test-rust test-c header install clean fuzz bench-limits bench-state
 .PHONY: test-cpp test-node sanitize bench-cpp bench help test-hostile test-install uninstall
 
 all: build
@@ -233,6 +233,10 @@ fuzz:
 	  (cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O $$t ../$(BUILD)/fuzz-corpus/$$t corpus/$$t -- \
 	     -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=4096); \
 	done
+
+## bench-state: what creating and freeing a default state costs (time, memory, ratios)
+bench-state:
+	$(CARGO) bench --bench state_creation
 
 ## bench-limits: stop latency of runaway code, memory-limit accuracy, cost of limits
 bench-limits:

@@ -10,7 +10,12 @@
 -- 3. Optional sandbox rules: only text chunks in every loader (load, loadstring,
 --    loadfile, dofile, require), no __gc finalizers.
 -- 4. LuaJIT: C functions that call back into Lua check the host stack first.
-local is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
+--
+-- Lua 5.4 (guarded_in_c): guards.rs installs pcall, xpcall, load, setmetatable and
+-- coroutine.resume/wrap/close as C functions over whatever this chunk leaves, so the
+-- sections that would only build Lua versions of them are skipped (is_stopped,
+-- tracked_resume, tracked_close and load_string are then nil).
+local guarded_in_c, is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
   tracked_resume, check_c_stack, tracked_close, load_string, raw_tostring = ...
 local error, rawget, select, type = error, rawget, select, type
 
@@ -32,7 +37,7 @@ end
 --    the host's load_string, which feeds the parser in small pieces and stops between
 --    them when the call must stop (the parser runs no instructions, so no hook reaches
 --    it). Reader functions run Lua code, which the hook reaches; they go to Lua's load.
-do
+if not guarded_in_c then
   local raw_load = load
   local function load_any(chunk, ...)
     local kind = type(chunk)
@@ -54,30 +59,32 @@ local function rethrow_if_stopped(ok, ...)
   return ok, ...
 end
 
-local raw_pcall = pcall
-pcall = function(f, ...)
-  return rethrow_if_stopped(raw_pcall(f, ...))
-end
+if not guarded_in_c then
+  local raw_pcall = pcall
+  pcall = function(f, ...)
+    return rethrow_if_stopped(raw_pcall(f, ...))
+  end
 
-local raw_xpcall = xpcall
-xpcall = function(f, handler, ...)
-  if handler == nil then
-    error("bad argument #2 to 'xpcall' (value expected)", 2)
-  end
-  local function guarded_handler(e)
-    if is_stopped() then
-      return e
+  local raw_xpcall = xpcall
+  xpcall = function(f, handler, ...)
+    if handler == nil then
+      error("bad argument #2 to 'xpcall' (value expected)", 2)
     end
-    return handler(e)
+    local function guarded_handler(e)
+      if is_stopped() then
+        return e
+      end
+      return handler(e)
+    end
+    return rethrow_if_stopped(raw_xpcall(f, guarded_handler, ...))
   end
-  return rethrow_if_stopped(raw_xpcall(f, guarded_handler, ...))
 end
 
 -- Resumes and closes go through the host's tracked_resume and tracked_close (Lua 5.4),
 -- which record the running coroutine so that an interrupt or a deadline can reach a
 -- loop inside it (or inside a __close handler run by a close), and bound how deeply
 -- coroutines nest.
-if coroutine then
+if coroutine and not guarded_in_c then
   local raw_create, raw_status = coroutine.create, coroutine.status
   local resume, close = tracked_resume, tracked_close
 
@@ -128,19 +135,21 @@ if not allow_bytecode then
   -- Every global that loads code loads text only: hand-made bytecode can crash the VM.
   -- Each wrapper forces mode "t", so a binary chunk fails to load with Lua's own
   -- message. An explicit nil env must stay explicit, so argument counts are preserved.
-  local function text_only(raw_load)
-    return function(...)
-      local chunk, name, _, env = ...
-      if select("#", ...) >= 4 then
-        return raw_load(chunk, name, "t", env)
+  if not guarded_in_c then
+    local function text_only(raw_load)
+      return function(...)
+        local chunk, name, _, env = ...
+        if select("#", ...) >= 4 then
+          return raw_load(chunk, name, "t", env)
+        end
+        return raw_load(chunk, name, "t")
       end
-      return raw_load(chunk, name, "t")
     end
-  end
-  load = text_only(load)
-  -- LuaJIT: loadstring is load itself, mode argument included.
-  if loadstring then
-    loadstring = text_only(loadstring)
+    load = text_only(load)
+    -- LuaJIT: loadstring is load itself, mode argument included.
+    if loadstring then
+      loadstring = text_only(loadstring)
+    end
   end
 
   local raw_loadfile = loadfile
@@ -198,19 +207,21 @@ if not allow_finalizers then
   -- LuaJIT's newproxy(true) makes a userdata whose metatable the script fills in
   -- (rawset included), so no wrapper could keep __gc out of it: it goes.
   newproxy = nil
-  local raw_setmetatable = setmetatable
-  setmetatable = function(t, mt)
-    if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
-      error("__gc metamethods are disabled in this state: limits cannot stop a "
-        .. "finalizer (enable the allow_finalizers option to allow them)", 2)
+  if not guarded_in_c then
+    local raw_setmetatable = setmetatable
+    setmetatable = function(t, mt)
+      if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+        error("__gc metamethods are disabled in this state: limits cannot stop a "
+          .. "finalizer (enable the allow_finalizers option to allow them)", 2)
+      end
+      return raw_setmetatable(t, mt)
     end
-    return raw_setmetatable(t, mt)
   end
 end
 
 -- load (and LuaJIT's loadstring, the same function) runs a reader function and returns
 -- its error as nil, message: a stop raised inside the reader must not become a value.
-do
+if not guarded_in_c then
   local function rethrowing(raw_load)
     return function(...)
       local chunk, message = raw_load(...)

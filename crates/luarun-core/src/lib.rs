@@ -22,6 +22,7 @@ pub mod map;
 pub mod modules;
 pub mod options;
 pub mod pool;
+pub mod prelude;
 pub mod print;
 pub mod progress;
 pub mod raised;

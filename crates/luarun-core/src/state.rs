@@ -10,7 +10,6 @@ use std::cell::Cell;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use mlua::chunk::ChunkMode;
 use mlua::{ffi, Function, LightUserData, Lua, LuaOptions, StdLib};
 use parking_lot::ReentrantMutex;
 
@@ -129,49 +128,12 @@ impl State {
             let raw_tostring: Function = globals.raw_get("tostring")?;
             install_addressless(lua, &globals, &print_target)?;
             let host_tostring: Function = globals.raw_get("tostring")?;
-            // SAFETY: a plain C function following the Lua calling convention.
-            let tracked_resume =
-                unsafe { lua.create_c_function(crate::coroutines::tracked_resume)? };
-            // Lua 5.4 only: LuaJIT has no coroutine.close.
-            #[cfg(feature = "lua54")]
-            // SAFETY: as above.
-            let tracked_close = mlua::Value::Function(unsafe {
-                lua.create_c_function(crate::coroutines::tracked_close)?
-            });
-            #[cfg(not(feature = "lua54"))]
-            let tracked_close = mlua::Value::Nil;
-            // SAFETY: as above.
-            let load_string = unsafe { lua.create_c_function(crate::compile::load_string)? };
-            // LuaJIT only: Lua 5.4 bounds C re-entries itself (see cstack.rs).
-            let check_c_stack = if cfg!(feature = "luajit") {
-                // SAFETY: as above.
-                mlua::Value::Function(unsafe { lua.create_c_function(crate::cstack::check)? })
-            } else {
-                mlua::Value::Nil
-            };
-            let stop_guard = Arc::clone(&guard);
-            let is_stopped =
-                lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?;
-            let wrap: Function = lua
-                .load(include_str!("../lua/prelude.lua"))
-                .set_name("=luarun prelude")
-                .set_mode(ChunkMode::Text)
-                .call((
-                    is_stopped,
-                    host_error_marker(),
-                    options.allow_bytecode,
-                    options.allow_finalizers,
-                    tracked_resume,
-                    check_c_stack,
-                    tracked_close,
-                    load_string,
-                    // LuaJIT: the original tostring, for a fast path its JIT compiles.
-                    if cfg!(feature = "luajit") {
-                        mlua::Value::Function(raw_tostring.clone())
-                    } else {
-                        mlua::Value::Nil
-                    },
-                ))?;
+            let wrap: Function = crate::prelude::load(lua)?.call(prelude_arguments(
+                lua,
+                options,
+                &guard,
+                raw_tostring,
+            )?)?;
             // Lua 5.4: the guarded functions are C functions, indistinguishable from Lua's.
             #[cfg(feature = "lua54")]
             crate::guards::install(lua, options.allow_bytecode, options.allow_finalizers)?;
@@ -504,6 +466,59 @@ impl Drop for State {
         self.guard.close();
         crate::heap::close_with_mlua_allocator(&self.lua, &self.heap);
     }
+}
+
+/// What `lua/prelude.lua` receives, in its order. On Lua 5.4 the functions only its
+/// Lua guards would use are nil: guards.rs installs C guards over those (see the prelude).
+fn prelude_arguments(
+    lua: &Lua,
+    options: &Options,
+    guard: &Arc<LimitGuard>,
+    raw_tostring: Function,
+) -> mlua::Result<mlua::MultiValue> {
+    use mlua::{IntoLuaMulti, Value};
+    let guarded_in_c = cfg!(feature = "lua54");
+    let (is_stopped, tracked_resume, load_string) = if guarded_in_c {
+        (Value::Nil, Value::Nil, Value::Nil)
+    } else {
+        let stop_guard = Arc::clone(guard);
+        // SAFETY (both C functions): plain C functions following the Lua calling convention.
+        unsafe {
+            (
+                Value::Function(
+                    lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?,
+                ),
+                Value::Function(lua.create_c_function(crate::coroutines::tracked_resume)?),
+                Value::Function(lua.create_c_function(crate::compile::load_string)?),
+            )
+        }
+    };
+    // LuaJIT only: Lua 5.4 bounds C re-entries itself (see cstack.rs).
+    let check_c_stack = if cfg!(feature = "luajit") {
+        // SAFETY: as above.
+        Value::Function(unsafe { lua.create_c_function(crate::cstack::check)? })
+    } else {
+        Value::Nil
+    };
+    (
+        guarded_in_c,
+        is_stopped,
+        host_error_marker(),
+        options.allow_bytecode,
+        options.allow_finalizers,
+        tracked_resume,
+        check_c_stack,
+        // coroutine.close: Lua 5.4 only, where guards.rs installs it.
+        Value::Nil,
+        load_string,
+        // LuaJIT: the original tostring, for a fast path its JIT compiles.
+        if cfg!(feature = "luajit") {
+            Value::Function(raw_tostring)
+        } else {
+            Value::Nil
+        },
+    )
+        .into_lua_multi(lua)
 }
 
 /// Replaces `tostring`, `string.format` and `print` with luarun's, which show no
