@@ -23,14 +23,13 @@ RUST_SOURCES = (
     "Cargo.toml",
     "Cargo.lock",  # the build runs --locked
     "build.rs",
+    "build_support",  # shared by the build scripts (the Lua C API export)
     "cbindgen.toml",
     "src",
     "crates",  # the workspace members (their lua/ holds the include_str! sources)
     "include",
-    # Cargo looks for the file of every [[bench]] without a `path` even when it builds
-    # only the library ([[test]] hostile names its path and is not looked for).
-    "benches/mandelbrot.rs",
-    "benches/stop_latency.rs",
+    # Plus benches/<name>.rs of every [[bench]] of the root Cargo.toml (see
+    # `bench_sources`): cargo looks for each even when it builds only the library.
 )
 #: Entries of ``RUST_SOURCES`` that a tree may lack.
 OPTIONAL_RUST_SOURCES: frozenset[str] = frozenset()
@@ -81,11 +80,22 @@ def shipped_files(root: Path, entry: str) -> list[Path]:
     )
 
 
+_BENCH_NAME = re.compile(r'^\[\[bench\]\]\s*\n(?:\s*#.*\n)*\s*name = "([^"]+)"', re.MULTILINE)
+
+
+def bench_sources(root: Path) -> tuple[str, ...]:
+    """``benches/<name>.rs`` of every ``[[bench]]`` in ``root``'s Cargo.toml: the
+    manifest is the one list of them ([[test]] hostile names its path and is not
+    looked for)."""
+    manifest = (root / "Cargo.toml").read_text(encoding="utf-8")
+    return tuple(f"benches/{name}.rs" for name in _BENCH_NAME.findall(manifest))
+
+
 def rust_source_files(root: Path) -> list[Path]:
-    """Every file of ``RUST_SOURCES`` under ``root``; a missing required entry is an
-    error naming it."""
+    """Every file of ``RUST_SOURCES`` and ``bench_sources`` under ``root``; a missing
+    required entry is an error naming it."""
     files: list[Path] = []
-    for entry in RUST_SOURCES:
+    for entry in RUST_SOURCES + bench_sources(root):
         if not (root / entry).exists():
             if entry in OPTIONAL_RUST_SOURCES:
                 continue
