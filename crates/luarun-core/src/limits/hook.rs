@@ -64,6 +64,8 @@ pub struct RunningThreads {
     interval: c_int,
     /// Coroutines resumed inside each other right now.
     nesting: u32,
+    /// When another thread last set the hook (Lua 5.4, see [`arm`]); None: never.
+    last_remote_arm: Option<std::time::Instant>,
 }
 
 /// Most coroutines running inside each other. Each level uses host C stack (LuaJIT does
@@ -88,6 +90,7 @@ impl RunningThreads {
             current: ptr::null_mut(),
             interval: DEFAULT_HOOK_INTERVAL as c_int,
             nesting: 0,
+            last_remote_arm: None,
         }
     }
 
@@ -316,25 +319,34 @@ unsafe fn remove_hook(thread: *mut ffi::lua_State) {
 ///
 /// # Safety
 /// `thread` must be a Lua thread that stays alive until this returns.
-unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State) {
+unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State, rearm_due: bool) -> bool {
     if cfg!(feature = "luajit") {
         // SAFETY: `thread` is alive (our caller's guarantee); with no hook installed,
         // none is running that lua_sethook could disturb (module comment).
         unsafe {
             if !hooked(thread) {
                 set_hook(thread, STOP_INTERVAL);
+                return true;
             }
         }
-        return;
+        return false;
     }
-    // Lua 5.4: set even when it looks installed. The VM clears a frame's trap when it
-    // finds no hook mask; a hook set from here between that read and that write is
-    // installed but never traps that frame, so a later arm must set the traps again
-    // (lua_sethook does). At a count of 1 there is no count to restart.
+    // Lua 5.4: an armed thread is set again now and then, not at every arm. The VM
+    // clears a frame's trap when it finds no hook mask; a hook set from here between
+    // that read and that write is installed but never traps that frame, so a later arm
+    // must set the traps again (lua_sethook does). At a count of 1 there is no count to
+    // restart.
+    // SAFETY: `thread` is alive (our caller's guarantee); these read its hook fields.
+    let armed = unsafe { hooked(thread) && ffi::lua_gethookcount(thread) == STOP_INTERVAL };
+    if armed && !rearm_due {
+        return false;
+    }
     // SAFETY: `thread` is alive (our caller's guarantee), and Lua 5.4's lua_sethook
-    // may be called from any thread, even while the hook runs.
+    // may be called from another thread, even while the hook runs (see `arm` for the
+    // race this rate-limits).
     let _ =
         unsafe { ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, STOP_INTERVAL) };
+    true
 }
 
 /// Arms `co`, about to run on the calling thread, for a pending stop (any flavor: the
@@ -376,14 +388,33 @@ pub fn install(lua: &mlua::Lua, guard: &Arc<LimitGuard>) -> mlua::Result<()> {
 /// Arms the hook for a pending stop on the threads that may be running. Any thread, any
 /// time.
 pub fn arm(guard: &LimitGuard) {
-    let running = guard.running().lock();
+    let mut running = guard.running().lock();
+    // Lua 5.4's lua_sethook walks the thread's CallInfo chain (settraps). From another
+    // thread that walk races with the running thread freeing CallInfos (luaE_shrinkCI,
+    // after every error and in GC steps): a storm of interrupts turned that into a
+    // crash. So another thread sets the hook only where it is not already armed for a
+    // stop, and re-sets an armed one at most every REARM_INTERVAL (which still repairs
+    // the trap a racing VM may have cleared, see arm_from_anywhere).
+    let now = std::time::Instant::now();
+    let rearm_due = running
+        .last_remote_arm
+        .is_none_or(|at| now.duration_since(at) >= REARM_INTERVAL);
+    let mut armed_any = false;
     for thread in [running.main, running.current] {
         if !thread.is_null() {
-            // SAFETY: alive while recorded (see RunningThreads); lua_sethook is async-safe.
-            unsafe { arm_from_anywhere(thread) };
+            // SAFETY: alive while recorded (see RunningThreads); the reads of its hook
+            // fields and lua_sethook are what Lua allows from signal handlers.
+            armed_any |= unsafe { arm_from_anywhere(thread, rearm_due) };
         }
     }
+    if armed_any {
+        running.last_remote_arm = Some(now);
+    }
 }
+
+/// How often another thread may set the hook again on a thread already armed for a
+/// stop (Lua 5.4; see [`arm`]).
+const REARM_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// After a call, on the thread that ran it: removes the hook from the main thread of a
 /// state without an instruction limit, so the next call runs at full speed, and puts a
