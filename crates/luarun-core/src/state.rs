@@ -482,7 +482,7 @@ fn prelude_arguments(
         (Value::Nil, Value::Nil, Value::Nil)
     } else {
         let stop_guard = Arc::clone(guard);
-        // SAFETY (both C functions): plain C functions following the Lua calling convention.
+        // SAFETY: both C functions follow the Lua calling convention (create_c_function).
         unsafe {
             (
                 Value::Function(
