@@ -234,9 +234,10 @@ fuzz:
 	     -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -max_len=4096); \
 	done
 
-## bench-state: what creating and freeing a default state costs (time, memory, ratios)
+## bench-state: what creating and freeing a default state costs (time, memory, ratios), both flavors
 bench-state:
 	$(CARGO) bench --bench state_creation
+	$(CARGO) bench --bench state_creation $(LUAJIT_FLAGS)
 
 ## bench-limits: stop latency of runaway code, memory-limit accuracy, cost of limits
 bench-limits:

@@ -214,3 +214,150 @@ fn a_c_stack_overflow_in_recursive_gsub_is_a_plain_string() {
         assert!(!result.contains("stack traceback"), "{result}");
     }
 }
+
+/// A state with io and package (loadfile, dofile, require) that refuses bytecode, and a
+/// directory of module files for it.
+fn loader_state(test: &str) -> (std::sync::Arc<State>, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("luarun-loaders-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("two.lua"), "return 1, 2, ...").unwrap();
+    std::fs::write(dir.join("broken.lua"), "return +").unwrap();
+    std::fs::write(dir.join("fails.lua"), "\nerror('in file')").unwrap();
+    std::fs::write(dir.join("binary.lua"), b"#!/bin/lua\n\x1bLua").unwrap();
+    let state = state_with(Libraries::ALL);
+    let path = format!("{}/?.lua", dir.display());
+    state.set_module_path(path.as_bytes()).unwrap();
+    state
+        .exec(
+            format!("dir = {:?}", dir.display().to_string()).as_bytes(),
+            None,
+        )
+        .unwrap();
+    (state, dir)
+}
+
+#[test]
+fn text_only_loaders_answer_as_lua_does() {
+    let (state, dir) = loader_state("answers");
+    // Results and arguments pass through dofile and loadfile's chunks.
+    assert_eq!(
+        eval_string(&state, "select('#', dofile(dir .. '/two.lua'))"),
+        "2"
+    );
+    assert_eq!(
+        eval_string(&state, "select(3, loadfile(dir .. '/two.lua')(7))"),
+        "7"
+    );
+    // loadfile's env argument becomes the chunk's _ENV.
+    assert_eq!(
+        eval_string(
+            &state,
+            "(function() local f = loadfile(dir .. '/two.lua', 't', {}) \
+             return debug.getupvalue(f, 1) end)()"
+        ),
+        "_ENV"
+    );
+    // Lua's messages: a missing file, a syntax error, a mode that refuses text, and a
+    // binary file (refused whatever mode is asked, after a #! line as Lua skips it).
+    let missing = eval_string(&state, "select(2, loadfile(dir .. '/none.lua'))");
+    assert!(missing.starts_with("cannot open "), "{missing}");
+    let broken = eval_string(&state, "select(2, loadfile(dir .. '/broken.lua'))");
+    assert!(
+        broken.contains("broken.lua:1: unexpected symbol"),
+        "{broken}"
+    );
+    assert_eq!(
+        eval_string(&state, "select(2, loadfile(dir .. '/two.lua', 'b'))"),
+        "attempt to load a text chunk (mode is 'b')"
+    );
+    for mode in ["'b'", "'bt'", "nil"] {
+        assert_eq!(
+            eval_string(
+                &state,
+                &format!("select(2, loadfile(dir .. '/binary.lua', {mode}))")
+            ),
+            "attempt to load a binary chunk (mode is 't')",
+            "{mode}"
+        );
+    }
+    // dofile raises the load error as it is, and the chunk's own errors keep its lines.
+    let raised = eval_string(&state, "select(2, pcall(dofile, dir .. '/binary.lua'))");
+    assert_eq!(raised, "attempt to load a binary chunk (mode is 't')");
+    let raised = eval_string(&state, "select(2, pcall(dofile, dir .. '/fails.lua'))");
+    assert!(raised.ends_with("fails.lua:2: in file"), "{raised}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn require_loads_text_modules_and_refuses_binary_ones() {
+    let (state, dir) = loader_state("require");
+    let data = eval_string(
+        &state,
+        "(function() local value, data = require('two') assert(value == 1) return data end)()",
+    );
+    // The loader data: the file's path, as Lua's searcher gives it.
+    assert!(data.ends_with("two.lua"), "{data}");
+    let data = eval_string(&state, "select(2, package.searchers[2]('two'))");
+    assert!(data.ends_with("two.lua"), "{data}");
+    let refused = eval_string(&state, "select(2, pcall(require, 'binary'))");
+    assert!(
+        refused.starts_with("error loading module 'binary' from file '")
+            && refused.ends_with("binary.lua':\n\tattempt to load a binary chunk (mode is 't')"),
+        "{refused}"
+    );
+    let missing = eval_string(&state, "select(2, pcall(require, 'none'))");
+    assert!(missing.contains("no file '"), "{missing}");
+    let bad_path = eval_string(
+        &state,
+        "(function() package.path = {} return select(2, pcall(require, 'other')) end)()",
+    );
+    assert!(
+        bad_path.contains("'package.path' must be a string"),
+        "{bad_path}"
+    );
+    // No Lua wrapper: the loaders are C functions, like Lua's.
+    for name in ["loadfile", "dofile", "package.searchers[2]"] {
+        assert_eq!(
+            eval_string(&state, &format!("debug.getinfo({name}).what")),
+            "C",
+            "{name}"
+        );
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn host_functions_raise_at_the_callers_line_without_a_lua_frame() {
+    use luarun_core::state::HostFailure;
+    let state = state_with(Libraries::ALL);
+    let fail = state
+        .create_host_function(|_, _| Err(HostFailure::Message("host says no".into())))
+        .unwrap();
+    let table = state
+        .create_host_function(|lua, _| {
+            let value = lua.create_table().unwrap();
+            value.raw_set("code", 7).unwrap();
+            Err(HostFailure::Value(mlua::Value::Table(value)))
+        })
+        .unwrap();
+    let echo = state.create_host_function(|_, args| Ok(args)).unwrap();
+    let globals = state.lua().globals();
+    globals.raw_set("fail", fail).unwrap();
+    globals.raw_set("fail_with_table", table).unwrap();
+    globals.raw_set("echo", echo).unwrap();
+    assert_eq!(
+        eval_string(&state, "select(2, pcall(function()\n fail() end))"),
+        "test:2: host says no"
+    );
+    assert_eq!(
+        eval_string(&state, "select(2, pcall(fail_with_table)).code"),
+        "7"
+    );
+    assert_eq!(
+        eval_string(&state, "select('#', echo(1, nil, 3, nil))"),
+        "4"
+    );
+    assert_eq!(eval_string(&state, "debug.getinfo(fail).what"), "C");
+    let traceback = eval_string(&state, "select(2, xpcall(fail, debug.traceback))");
+    assert!(!traceback.contains("luarun"), "{traceback}");
+}

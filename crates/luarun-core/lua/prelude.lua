@@ -1,28 +1,23 @@
--- luarun prelude: runs once in every new state, before any user code.
+-- luarun prelude (LuaJIT states): runs once in every new LuaJIT state, before any user
+-- code. Lua 5.4 states have no prelude: their guards are C functions (guards.rs,
+-- coroutines.rs, text_loaders.rs, host_function.rs), which scripts cannot tell from
+-- Lua's own.
 --
 -- 1. Limit errors (interrupt, instruction and time limits) must not be swallowed by Lua:
---    pcall, xpcall, coroutine.resume, coroutine.close and load (whose reader's errors
+--    pcall, xpcall, coroutine.resume and load (whose reader's errors
 --    come back as values) re-raise any error caught while the running call has been
 --    stopped.
--- 2. Host functions report failure by returning (host_error_marker, message); the
---    wrapper made here raises that message as an ordinary Lua string error at the
---    caller's line, so Lua code can pcall it and match on it.
--- 3. Optional sandbox rules: only text chunks in every loader (load, loadstring,
+-- 2. Optional sandbox rules: only text chunks in every loader (load, loadstring,
 --    loadfile, dofile, require), no __gc finalizers.
--- 4. LuaJIT: C functions that call back into Lua check the host stack first.
---
--- Lua 5.4 (guarded_in_c): guards.rs installs pcall, xpcall, load, setmetatable and
--- coroutine.resume/wrap/close as C functions over whatever this chunk leaves, so the
--- sections that would only build Lua versions of them are skipped (is_stopped,
--- tracked_resume, tracked_close and load_string are then nil).
-local guarded_in_c, is_stopped, host_error_marker, allow_bytecode, allow_finalizers,
-  tracked_resume, check_c_stack, tracked_close, load_string, raw_tostring = ...
+-- 3. C functions that call back into Lua check the host stack first.
+local is_stopped, allow_bytecode, allow_finalizers, tracked_resume, check_c_stack,
+  load_string, raw_tostring = ...
 local error, rawget, select, type = error, rawget, select, type
 
 -- LuaJIT: tostring is luarun's C function (it hides addresses, see addresses.rs),
 -- which compiled traces cannot inline; values without an address take LuaJIT's own
 -- tostring, which they can. (LuaJIT's tostring ignores __tostring on these types too.)
-if raw_tostring then
+do
   local hidden_tostring = tostring
   tostring = function(...)
     local kind = type((...))
@@ -37,7 +32,7 @@ end
 --    the host's load_string, which feeds the parser in small pieces and stops between
 --    them when the call must stop (the parser runs no instructions, so no hook reaches
 --    it). Reader functions run Lua code, which the hook reaches; they go to Lua's load.
-if not guarded_in_c then
+do
   local raw_load = load
   local function load_any(chunk, ...)
     local kind = type(chunk)
@@ -59,7 +54,7 @@ local function rethrow_if_stopped(ok, ...)
   return ok, ...
 end
 
-if not guarded_in_c then
+do
   local raw_pcall = pcall
   pcall = function(f, ...)
     return rethrow_if_stopped(raw_pcall(f, ...))
@@ -80,13 +75,12 @@ if not guarded_in_c then
   end
 end
 
--- Resumes and closes go through the host's tracked_resume and tracked_close (Lua 5.4),
--- which record the running coroutine so that an interrupt or a deadline can reach a
--- loop inside it (or inside a __close handler run by a close), and bound how deeply
+-- Resumes go through the host's tracked_resume, which records the running coroutine so
+-- that an interrupt or a deadline can reach a loop inside it, and bounds how deeply
 -- coroutines nest.
-if coroutine and not guarded_in_c then
-  local raw_create, raw_status = coroutine.create, coroutine.status
-  local resume, close = tracked_resume, tracked_close
+if coroutine then
+  local raw_create = coroutine.create
+  local resume = tracked_resume
 
   coroutine.resume = function(co, ...)
     return rethrow_if_stopped(resume(co, ...))
@@ -94,23 +88,14 @@ if coroutine and not guarded_in_c then
 
   coroutine.wrap = function(f)
     local co = raw_create(f)
-    -- As the built-in wrap: a coroutine that failed has its to-be-closed variables
-    -- closed (an error in a __close handler replaces the original error), and a string
-    -- error gets the position of the call (level 2: finish_wrap is tail-called, so
-    -- level 2 is whoever called the wrapped function), except a memory error's.
+    -- As the built-in wrap: a string error gets the position of the call (level 2:
+    -- finish_wrap is tail-called, so level 2 is whoever called the wrapped function),
+    -- except a memory error's.
     local function finish_wrap(ok, ...)
       if ok then
         return ...
       end
       local err = ...
-      -- After a stop too, so that no error is left in it for a later call to find;
-      -- its handlers then stop at their first instruction (tracked_close arms co).
-      if close and raw_status(co) == "dead" then
-        local closed, close_err = close(co)
-        if not closed and not is_stopped() then
-          err = close_err
-        end
-      end
       if is_stopped() then
         error(err, 0)
       end
@@ -123,19 +108,13 @@ if coroutine and not guarded_in_c then
       return finish_wrap(resume(co, ...))
     end
   end
-
-  if close then
-    coroutine.close = function(co)
-      return rethrow_if_stopped(close(co))
-    end
-  end
 end
 
 if not allow_bytecode then
   -- Every global that loads code loads text only: hand-made bytecode can crash the VM.
   -- Each wrapper forces mode "t", so a binary chunk fails to load with Lua's own
   -- message. An explicit nil env must stay explicit, so argument counts are preserved.
-  if not guarded_in_c then
+  do
     local function text_only(raw_load)
       return function(...)
         local chunk, name, _, env = ...
@@ -207,7 +186,7 @@ if not allow_finalizers then
   -- LuaJIT's newproxy(true) makes a userdata whose metatable the script fills in
   -- (rawset included), so no wrapper could keep __gc out of it: it goes.
   newproxy = nil
-  if not guarded_in_c then
+  do
     local raw_setmetatable = setmetatable
     setmetatable = function(t, mt)
       if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
@@ -221,7 +200,7 @@ end
 
 -- load (and LuaJIT's loadstring, the same function) runs a reader function and returns
 -- its error as nil, message: a stop raised inside the reader must not become a value.
-if not guarded_in_c then
+do
   local function rethrowing(raw_load)
     return function(...)
       local chunk, message = raw_load(...)
@@ -282,19 +261,5 @@ if check_c_stack then
   print = guarded(print)
   if require then
     require = guarded(require)
-  end
-end
-
-local function host_result(...)
-  if (...) == host_error_marker then
-    error((select(2, ...)), 2)
-  end
-  return ...
-end
-
--- Returned to Rust: wraps a raw host function so that its failures become Lua errors.
-return function(raw)
-  return function(...)
-    return host_result(raw(...))
   end
 end

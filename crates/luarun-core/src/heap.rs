@@ -359,12 +359,21 @@ pub(crate) fn new_lua(options: &Options) -> Result<Lua> {
     }
 }
 
-/// Prepares `lua` to be closed by mlua: a full collection with luarun's allocator, then
-/// mlua's allocator back (see `heap.rs`). mlua collects once more before it closes;
-/// after this collection that one has nothing left to free or shrink, so mlua's
-/// aborting allocator is not asked for memory.
-pub(crate) fn close_with_mlua_allocator(lua: &Lua, heap: &Heap) {
-    let _ = lua.gc_collect();
+/// Prepares `lua` to be closed by mlua: mlua's allocator back (see [`Heap::restore`]),
+/// after a full collection with luarun's allocator when `collect_first`.
+///
+/// mlua's allocator aborts the process when the system refuses memory, so what closing
+/// allocates matters. `lua_close` frees everything and allocates nothing except for the
+/// finalizers and `__close` handlers it runs. mlua's own finalizers (C functions that
+/// drop Rust values) allocate nothing; only a state that allows scripts' finalizers
+/// runs Lua code there, so only such a state collects first: its unreachable objects'
+/// finalizers then run under luarun's allocator, where a refusal is a Lua memory error.
+/// For every other state that collection was pure cost (a quarter of creating and
+/// freeing a state).
+pub(crate) fn close_with_mlua_allocator(lua: &Lua, heap: &Heap, collect_first: bool) {
+    if collect_first {
+        let _ = lua.gc_collect();
+    }
     heap.restore(lua);
 }
 
@@ -376,6 +385,8 @@ pub(crate) struct RestoreAllocator<'a> {
 
 impl Drop for RestoreAllocator<'_> {
     fn drop(&mut self) {
-        close_with_mlua_allocator(self.lua, self.heap);
+        // A rare path (setup failed, likely short of memory): collect whatever setup
+        // left under luarun's allocator.
+        close_with_mlua_allocator(self.lua, self.heap, true);
     }
 }

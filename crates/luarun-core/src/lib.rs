@@ -16,17 +16,21 @@ pub mod fallible;
 #[cfg(feature = "lua54")]
 pub mod guards;
 pub mod heap;
+mod host_function;
 pub mod host_object;
 pub mod limits;
 pub mod map;
 pub mod modules;
 pub mod options;
 pub mod pool;
-pub mod prelude;
+#[cfg(feature = "luajit")]
+pub(crate) mod prelude;
 pub mod print;
 pub mod progress;
 pub mod raised;
 pub mod state;
 pub mod string_patterns;
+#[cfg(feature = "lua54")]
+mod text_loaders;
 
 pub use mlua;

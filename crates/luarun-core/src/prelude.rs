@@ -1,5 +1,6 @@
-//! `lua/prelude.lua`, compiled once per process: every new state loads the same bytecode
-//! instead of parsing the source again, which was most of what a state cost to create.
+//! `lua/prelude.lua` (LuaJIT states; Lua 5.4 states have none), compiled once per
+//! process: every new state loads the same bytecode instead of parsing the source again,
+//! which was most of what a state cost to create.
 //!
 //! Loading bytecode is safe here although states refuse it for user code: these bytes are
 //! our own chunk, dumped by this process's Lua from the source compiled into this binary,
@@ -7,7 +8,6 @@
 //! The dump keeps its debug information, so tracebacks still name `luarun prelude` and
 //! the error module can leave its frames out (see `error.rs`).
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use mlua::chunk::ChunkMode;
@@ -21,35 +21,14 @@ const SOURCE: &str = include_str!("../lua/prelude.lua");
 /// The prelude's bytecode, dumped the first time a state compiled it.
 static BYTECODE: OnceLock<Vec<u8>> = OnceLock::new();
 
-/// Set by [`set_prelude_source`]: every state compiles the source, as before the cache.
-static COMPILE_PER_STATE: AtomicBool = AtomicBool::new(false);
-
-/// How new states get the prelude; only `benches/state_creation.rs` changes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PreludeSource {
-    /// Load the bytecode compiled once per process (the default).
-    Bytecode,
-    /// Compile the source in every state (the old path, kept to compare against).
-    CompilePerState,
-}
-
-/// Chooses how states created from now on get the prelude. For the benchmark that
-/// measures the old path against the new one in the same run; both build the same state.
-#[doc(hidden)]
-pub fn set_prelude_source(source: PreludeSource) {
-    COMPILE_PER_STATE.store(source == PreludeSource::CompilePerState, Ordering::Relaxed);
-}
-
 /// The prelude as a function of `lua`, ready to be called with its arguments.
 pub(crate) fn load(lua: &Lua) -> mlua::Result<Function> {
-    if !COMPILE_PER_STATE.load(Ordering::Relaxed) {
-        if let Some(bytecode) = BYTECODE.get() {
-            return lua
-                .load(bytecode.as_slice())
-                .set_name(CHUNK_NAME)
-                .set_mode(ChunkMode::Binary)
-                .into_function();
-        }
+    if let Some(bytecode) = BYTECODE.get() {
+        return lua
+            .load(bytecode.as_slice())
+            .set_name(CHUNK_NAME)
+            .set_mode(ChunkMode::Binary)
+            .into_function();
     }
     let function = lua
         .load(SOURCE)

@@ -7,7 +7,6 @@
 //! mlua errors into [`Error`]s with the right [`ErrorKind`].
 
 use std::cell::Cell;
-use std::ffi::c_void;
 use std::sync::Arc;
 
 use mlua::{ffi, Function, LightUserData, Lua, LuaOptions, StdLib};
@@ -23,14 +22,6 @@ use crate::print::{PrintTarget, PrintWriter};
 /// Lua -> ...). Lua bounds its own recursion, but every host round trip also uses the
 /// host thread's stack; this bound keeps that well under 1 MiB.
 pub const MAX_NESTED_CALLS: u32 = 48;
-
-/// The marker a host function returns first to signal failure (see `lua/prelude.lua`).
-/// Its address is unique to this crate, which makes it unforgeable from Lua.
-static HOST_ERROR_MARKER: u8 = 0;
-
-fn host_error_marker() -> LightUserData {
-    LightUserData(&HOST_ERROR_MARKER as *const u8 as *mut c_void)
-}
 
 /// What [`State::collect_garbage`] does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,8 +66,8 @@ pub struct State {
     /// host callback re-enter on the thread that already holds it.
     call_depth: ReentrantMutex<Cell<u32>>,
     allow_bytecode: bool,
-    /// Wraps raw host functions so that their failures become Lua errors.
-    wrap_host_function: Function,
+    /// Scripts may set `__gc` (so closing runs Lua code, see heap.rs).
+    allow_finalizers: bool,
     /// The original `next`, kept so table iteration works whatever Lua does to globals.
     raw_next: Function,
     /// luarun's `tostring` (no addresses, see addresses.rs), as the state started with:
@@ -104,9 +95,9 @@ impl State {
         crate::limits::hook::install(&lua, &guard).map_err(|e| convert_error(&e))?;
         let print_target = Arc::new(PrintTarget::default());
 
-        let setup = |lua: &Lua| -> mlua::Result<(Function, Function, Function)> {
+        let setup = |lua: &Lua| -> mlua::Result<(Function, Function)> {
             let globals = lua.globals();
-            // Before the prelude: the port keeps the original pcall for gsub callbacks.
+            // Before the guards: the port keeps the original pcall for gsub callbacks.
             // LuaJIT keeps its own (Lua 5.1) pattern functions: see the luarun-pattern crate.
             #[cfg(feature = "lua54")]
             if options.libraries.has(Libraries::STRING) {
@@ -125,27 +116,45 @@ impl State {
                 globals.raw_set("jit", mlua::Nil)?;
             }
             let raw_next: Function = globals.raw_get("next")?;
+            #[cfg(feature = "luajit")]
             let raw_tostring: Function = globals.raw_get("tostring")?;
             install_addressless(lua, &globals, &print_target)?;
             let host_tostring: Function = globals.raw_get("tostring")?;
-            let wrap: Function = crate::prelude::load(lua)?.call(prelude_arguments(
+            // LuaJIT: the guards are Lua wrappers, loaded as bytecode.
+            #[cfg(feature = "luajit")]
+            crate::prelude::load(lua)?.call::<()>(prelude_arguments(
                 lua,
                 options,
                 &guard,
                 raw_tostring,
             )?)?;
-            // Lua 5.4: the guarded functions are C functions, indistinguishable from Lua's.
+            // Lua 5.4: the guards are C functions, indistinguishable from Lua's, and a
+            // new state compiles no Lua source.
             #[cfg(feature = "lua54")]
-            crate::guards::install(lua, options.allow_bytecode, options.allow_finalizers)?;
-            // After the prelude: require's text-only searcher (PACKAGE without IO) keeps
-            // the original loadfile it captured.
+            {
+                crate::guards::install(lua, options.allow_bytecode, options.allow_finalizers)?;
+                if !options.allow_bytecode {
+                    // SAFETY: runs with mlua's lock held on a valid state, not running
+                    // Lua code, with free slots; exec_raw protects what may raise.
+                    unsafe { lua.exec_raw::<()>((), |state| crate::text_loaders::install(state))? };
+                }
+            }
+            // After the guards: require's text-only searcher (PACKAGE without IO) keeps
+            // the loader it needs.
             if !options.libraries.has(Libraries::IO) {
                 globals.raw_set("dofile", mlua::Nil)?;
                 globals.raw_set("loadfile", mlua::Nil)?;
             }
-            Ok((wrap, raw_next, host_tostring))
+            Ok((raw_next, host_tostring))
         };
-        let (wrap_host_function, raw_next, host_tostring) = setup(&lua).map_err(|e| {
+        // Lua 5.4 setup makes little garbage: collecting during it would only cost time.
+        // (LuaJIT's prelude leaves garbage, which a new state would otherwise hold.)
+        if cfg!(feature = "lua54") {
+            lua.gc_stop();
+        }
+        let set_up = setup(&lua);
+        lua.gc_restart();
+        let (raw_next, host_tostring) = set_up.map_err(|e| {
             let error = convert_error(&e);
             match error.kind {
                 ErrorKind::Memory => Error::new(
@@ -178,7 +187,7 @@ impl State {
             guard,
             call_depth: ReentrantMutex::new(Cell::new(0)),
             allow_bytecode: options.allow_bytecode,
-            wrap_host_function,
+            allow_finalizers: options.allow_finalizers,
             raw_next,
             host_tostring,
             jit_enabled,
@@ -425,12 +434,12 @@ impl State {
                             HostFailure::Value(value) => value,
                         };
                         Ok(mlua::MultiValue::from_vec(vec![
-                            mlua::Value::LightUserData(host_error_marker()),
+                            mlua::Value::LightUserData(crate::host_function::failure_marker()),
                             raised,
                         ]))
                     }
                 })?;
-            self.wrap_host_function.call(raw)
+            crate::host_function::wrap(lua, raw)
         })
     }
 
@@ -464,59 +473,39 @@ impl Drop for State {
     fn drop(&mut self) {
         // Anything that runs while Lua closes the state must not loop forever.
         self.guard.close();
-        crate::heap::close_with_mlua_allocator(&self.lua, &self.heap);
+        crate::heap::close_with_mlua_allocator(&self.lua, &self.heap, self.allow_finalizers);
     }
 }
 
-/// What `lua/prelude.lua` receives, in its order. On Lua 5.4 the functions only its
-/// Lua guards would use are nil: guards.rs installs C guards over those (see the prelude).
+/// What `lua/prelude.lua` (LuaJIT states) receives, in its order.
+#[cfg(feature = "luajit")]
 fn prelude_arguments(
     lua: &Lua,
     options: &Options,
     guard: &Arc<LimitGuard>,
     raw_tostring: Function,
 ) -> mlua::Result<mlua::MultiValue> {
-    use mlua::{IntoLuaMulti, Value};
-    let guarded_in_c = cfg!(feature = "lua54");
-    let (is_stopped, tracked_resume, load_string) = if guarded_in_c {
-        (Value::Nil, Value::Nil, Value::Nil)
-    } else {
-        let stop_guard = Arc::clone(guard);
-        // SAFETY: both C functions follow the Lua calling convention (create_c_function).
-        unsafe {
-            (
-                Value::Function(
-                    lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?,
-                ),
-                Value::Function(lua.create_c_function(crate::coroutines::tracked_resume)?),
-                Value::Function(lua.create_c_function(crate::compile::load_string)?),
-            )
-        }
-    };
-    // LuaJIT only: Lua 5.4 bounds C re-entries itself (see cstack.rs).
-    let check_c_stack = if cfg!(feature = "luajit") {
-        // SAFETY: as above.
-        Value::Function(unsafe { lua.create_c_function(crate::cstack::check)? })
-    } else {
-        Value::Nil
+    use mlua::IntoLuaMulti;
+    let stop_guard = Arc::clone(guard);
+    let is_stopped = lua.create_function(move |_, ()| Ok(stop_guard.tripped().is_some()))?;
+    // SAFETY: these C functions follow the Lua calling convention (create_c_function).
+    let (tracked_resume, check_c_stack, load_string) = unsafe {
+        (
+            lua.create_c_function(crate::coroutines::tracked_resume)?,
+            // LuaJIT does not bound C re-entries itself (see cstack.rs).
+            lua.create_c_function(crate::cstack::check)?,
+            lua.create_c_function(crate::compile::load_string)?,
+        )
     };
     (
-        guarded_in_c,
         is_stopped,
-        host_error_marker(),
         options.allow_bytecode,
         options.allow_finalizers,
         tracked_resume,
         check_c_stack,
-        // coroutine.close: Lua 5.4 only, where guards.rs installs it.
-        Value::Nil,
         load_string,
-        // LuaJIT: the original tostring, for a fast path its JIT compiles.
-        if cfg!(feature = "luajit") {
-            Value::Function(raw_tostring)
-        } else {
-            Value::Nil
-        },
+        // The original tostring, for a fast path LuaJIT's compiler can inline.
+        raw_tostring,
     )
         .into_lua_multi(lua)
 }

@@ -140,7 +140,7 @@ pub struct Context {
     /// The original `pcall`: calls replacement functions so their error values survive
     /// unchanged (mlua would turn them into strings).
     raw_pcall: Function,
-    /// `function(t, k) return t[k] end`, for replacement tables with metatables.
+    /// `t[k]` with metamethods ([`index_table`]), for replacement tables with metatables.
     index: Function,
 }
 
@@ -216,6 +216,15 @@ fn lua_message(error: &mlua::Error) -> Option<&str> {
 
 type LibraryFunction = fn(&Arc<Context>, &Lua, MultiValue) -> Result<MultiValue, Failure>;
 
+/// The ported functions, by the number their C closure passes first ([`library_shell`]).
+const FUNCTIONS: [(&std::ffi::CStr, LibraryFunction); 5] = [
+    (c"find", |c, lua, args| library::find(c, lua, args, true)),
+    (c"match", |c, lua, args| library::find(c, lua, args, false)),
+    (c"gmatch", library::gmatch),
+    (c"gsub", gsub::gsub),
+    (c"rep", rep::rep),
+];
+
 /// Replaces `string.find`, `match`, `gmatch`, `gsub` and `rep` with the interruptible
 /// port answering to `budget`. Does nothing when the string library is not open. Must
 /// run while `pcall` is still Lua's own (the port calls replacement functions with it).
@@ -227,69 +236,106 @@ pub fn install(lua: &Lua, budget: Arc<dyn Budget>) -> mlua::Result<()> {
     let context = Arc::new(Context {
         meter: StepMeter::new(budget),
         raw_pcall: globals.raw_get("pcall")?,
-        index: lua.load("local t, k = ... return t[k]").into_function()?,
+        // SAFETY: `index_table` follows the Lua calling convention.
+        index: unsafe { lua.create_c_function(index_table)? },
     });
-    let functions: [(&str, LibraryFunction); 5] = [
-        ("find", |c, lua, args| library::find(c, lua, args, true)),
-        ("match", |c, lua, args| library::find(c, lua, args, false)),
-        ("gmatch", library::gmatch),
-        ("gsub", gsub::gsub),
-        ("rep", rep::rep),
-    ];
-    let raw = lua.create_table()?;
-    for (name, function) in functions {
-        let context = Arc::clone(&context);
-        raw.raw_set(
-            name,
-            lua.create_function(move |lua, args| {
-                // gsub re-enters Lua for each replacement: bound the host stack that uses.
-                if let Some(message) = context.meter.budget().stack_exhausted() {
-                    return respond(Err(Failure::message(lua, message)));
-                }
-                respond(function(&context, lua, args))
-            })?,
-        )?;
-    }
-    for (name, raw) in raw
-        .pairs::<String, Function>()
-        .collect::<mlua::Result<Vec<_>>>()?
-    {
-        let native = if name == "gmatch" {
-            c_closure(lua, raw, gmatch_shell)?
-        } else {
-            c_closure(lua, raw, shell)?
+    // One mlua function serves all five (creating each is what a new state would pay
+    // five times): the C closure scripts call passes which one it is first.
+    let port = lua.create_function(move |lua, mut args: MultiValue| {
+        let function = match args.pop_front() {
+            Some(Value::Integer(i)) => FUNCTIONS.get(i as usize).map(|(_, f)| *f),
+            _ => None,
         };
-        string.raw_set(name, native)?;
-    }
-    Ok(())
-}
-
-/// `function` behind a C closure that raises its failures (see [`shell`]).
-fn c_closure(lua: &Lua, function: Function, shell: ffi::lua_CFunction) -> mlua::Result<Function> {
-    // SAFETY: the closure is built on a valid state with its upvalue on the stack.
+        let Some(function) = function else {
+            return Err(mlua::Error::runtime(
+                "string library port: unknown function",
+            ));
+        };
+        // gsub re-enters Lua for each replacement: bound the host stack that uses.
+        if let Some(message) = context.meter.budget().stack_exhausted() {
+            return respond(Err(Failure::message(lua, message)));
+        }
+        respond(function(&context, lua, args))
+    })?;
+    // SAFETY: runs on a valid state with the string table and the port pushed; each
+    // closure gets the port and its number as upvalues, as `library_shell` expects, and
+    // lua_setfield pops it; the stack is balanced.
     unsafe {
-        lua.exec_raw(function, |state| {
-            ffi::lua_pushcclosure(state, shell, 1);
+        lua.exec_raw::<()>((string, port), |state| {
+            for (number, (name, _)) in FUNCTIONS.iter().enumerate() {
+                ffi::lua_pushvalue(state, -1);
+                ffi::lua_pushinteger(state, number as ffi::lua_Integer);
+                let shell: ffi::lua_CFunction = if name == &c"gmatch" {
+                    gmatch_shell
+                } else {
+                    library_shell
+                };
+                ffi::lua_pushcclosure(state, shell, 2);
+                ffi::lua_setfield(state, -3, name.as_ptr());
+            }
         })
     }
 }
 
-/// The C function a script calls: runs the mlua function in upvalue 1 with the same
-/// arguments and returns its results, or raises its failure `(marker, value, level)` as
-/// Lua's C function would: level 2 prefixes a string with the caller's position
-/// (`luaL_error`'s), level 0 raises the value unchanged, level -1 raises the message
-/// the Rust side left in `PENDING_MESSAGE`. Being a C function called
-/// directly, it adds no Lua frame, no tail call and no hook event a C function would
-/// not.
+/// `t[k]`, metamethods included: what Lua's gsub does with a replacement table. A C
+/// function, so no state compiles Lua source for it.
+///
+/// # Safety
+/// A `lua_CFunction`: Lua calls it with a valid state.
+unsafe extern "C-unwind" fn index_table(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: a valid state; settop makes slots 1 and 2 exist, lua_gettable replaces
+    // the key (slot 2) with the value and may raise (a C function may).
+    unsafe {
+        ffi::lua_settop(state, 2);
+        ffi::lua_gettable(state, 1);
+    }
+    1
+}
+
+/// The C function a script calls for one of [`FUNCTIONS`]: upvalue 1 is the port's mlua
+/// function, upvalue 2 the function's number, passed first; otherwise as [`shell`].
+unsafe extern "C-unwind" fn library_shell(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: Lua calls this C closure (made by `install`) with a valid state and its
+    // two upvalues; the rotation puts them below the n arguments, and lua_call leaves
+    // the results from slot 1 up, as `finish` expects.
+    unsafe {
+        let n = ffi::lua_gettop(state);
+        ffi::luaL_checkstack(state, 2, c"too many arguments".as_ptr());
+        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(2));
+        ffi::lua_rotate(state, 1, 2);
+        ffi::lua_call(state, n + 1, ffi::LUA_MULTRET);
+        finish(state)
+    }
+}
+
+/// The C function a script calls for gmatch's iterator: runs the mlua function in
+/// upvalue 1 with the same arguments; the results as [`finish`] gives them.
 unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: Lua calls this C closure with a valid state whose upvalue 1 is the mlua
-    // function (see `c_closure`); every index used is on the stack: 1..=n arguments,
-    // then the results, of which a failure has at least 3.
+    // function (see `gmatch_shell`); lua_call leaves the results from slot 1 up.
     unsafe {
         let n = ffi::lua_gettop(state);
         ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
         ffi::lua_insert(state, 1);
         ffi::lua_call(state, n, ffi::LUA_MULTRET);
+        finish(state)
+    }
+}
+
+/// After the mlua function returned its results into slots 1 and up: returns them, or
+/// raises its failure `(marker, value, level)` as Lua's C function would: level 2
+/// prefixes a string with the caller's position (`luaL_error`'s), level 0 raises the
+/// value unchanged, level -1 raises the message the Rust side left in
+/// `PENDING_MESSAGE`. The shells are C functions called directly, so they add no Lua
+/// frame, no tail call and no hook event a C function would not.
+///
+/// # Safety
+/// Inside a shell, on a valid state whose slots 1 and up hold only those results.
+unsafe fn finish(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: every index used is on the stack: the results, of which a failure has
+    // at least 3; raising is allowed in the C function this runs in.
+    unsafe {
         let results = ffi::lua_gettop(state);
         if results >= 3
             && ffi::lua_type(state, 1) == ffi::LUA_TLIGHTUSERDATA
@@ -317,12 +363,13 @@ unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
     }
 }
 
-/// `string.gmatch`: as [`shell`], and the iterator it returns is a C closure too.
+/// `string.gmatch`: as [`library_shell`], and the iterator it returns is a C closure
+/// too ([`shell`]).
 unsafe extern "C-unwind" fn gmatch_shell(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: as for `shell`, which leaves gmatch's iterator (an mlua function) at index
-    // 1; it becomes the upvalue of the C closure returned.
+    // SAFETY: as for `library_shell`, which leaves gmatch's iterator (an mlua function)
+    // at index 1; it becomes the upvalue of the C closure returned.
     unsafe {
-        shell(state);
+        library_shell(state);
         ffi::lua_settop(state, 1);
         ffi::lua_pushcclosure(state, shell, 1);
     }
