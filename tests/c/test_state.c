@@ -396,6 +396,33 @@ static void sandbox_leaves_out_unsafe_libraries(void) {
   CHECK_STATUS(luarun_state_new(&options, &state), LUARUN_ERR_UNSUPPORTED);
 }
 
+/* A script's own debug.sethook runs beside the limits, which keep holding, and
+ * debug.gethook shows only the script's hook. */
+static void script_hooks_leave_the_limits_in_force(void) {
+  luarun_options options;
+  luarun_state *state = NULL;
+  luarun_value v;
+  luarun_options_default(&options);
+  options.libraries = LUARUN_LIBS_ALL;
+  options.instruction_limit = 1000000;
+  CHECK_OK(luarun_state_new(&options, &state));
+  CHECK_OK(luarun_eval(state, S("debug.gethook() == nil"), &v));
+  CHECK(v.boolean);
+  CHECK_STATUS(luarun_exec(state, S("debug.sethook() while true do end")), LUARUN_ERR_INTERRUPTED);
+  CHECK(luarun_last_error_stop() == LUARUN_STOP_INSTRUCTION_LIMIT);
+  CHECK(strstr(luarun_last_error(), "hook '?'") == NULL);
+  CHECK_STATUS(luarun_exec(state, S("debug.sethook(function() end, 'l') while true do end")),
+               LUARUN_ERR_INTERRUPTED);
+  CHECK(luarun_last_error_stop() == LUARUN_STOP_INSTRUCTION_LIMIT);
+  CHECK_OK(luarun_eval(state, S("select(2, debug.gethook()) == 'l'"), &v));
+  CHECK(v.boolean);
+  CHECK_OK(luarun_exec(state, S("n = 0 debug.sethook(function() n = n + 1 end, '', 1)"
+                                " for i = 1, 100 do end debug.sethook()")));
+  CHECK_OK(luarun_eval(state, S("n >= 100 and n < 120"), &v));
+  CHECK(v.boolean);
+  luarun_state_free(state);
+}
+
 static void limits_stop_runaway_code_and_the_state_stays_usable(void) {
   luarun_options options;
   luarun_state *state;
@@ -475,6 +502,7 @@ int main(void) {
   RUN_TEST(host_callbacks_return_values_and_raise_catchable_errors);
   RUN_TEST(sandbox_leaves_out_unsafe_libraries);
   RUN_TEST(limits_stop_runaway_code_and_the_state_stays_usable);
+  RUN_TEST(script_hooks_leave_the_limits_in_force);
   RUN_TEST(interrupt_from_another_thread);
   return harness_finish("test_state");
 }

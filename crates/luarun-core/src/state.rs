@@ -139,6 +139,12 @@ impl State {
                     unsafe { lua.exec_raw::<()>((), |state| crate::text_loaders::install(state))? };
                 }
             }
+            if options.libraries.has(Libraries::DEBUG) {
+                // SAFETY: as above.
+                unsafe {
+                    lua.exec_raw::<()>((), |state| crate::limits::script_hook::install(state))?
+                };
+            }
             // After the guards: require's text-only searcher (PACKAGE without IO) keeps
             // the loader it needs.
             if !options.libraries.has(Libraries::IO) {
@@ -278,7 +284,8 @@ impl State {
                 let mut message = self.guard.describe(reason);
                 if let Some(traceback) = find_traceback(&error) {
                     message.push('\n');
-                    message.push_str(&traceback);
+                    // Without the count hook's frame: plain Lua never shows one.
+                    message.push_str(&crate::error::without_internal_frames(&traceback));
                 }
                 Error::stopped(reason, message)
             }

@@ -37,6 +37,7 @@ use std::sync::Arc;
 use mlua::ffi;
 use parking_lot::Mutex;
 
+use crate::limits::script_hook::{self, ScriptHook};
 use crate::limits::LimitGuard;
 
 /// VM instructions between two checks when no instruction limit asks for finer steps:
@@ -61,7 +62,6 @@ pub fn hook_interval(limit: Option<u64>) -> u32 {
 pub struct RunningThreads {
     main: *mut ffi::lua_State,
     current: *mut ffi::lua_State,
-    interval: c_int,
     /// Coroutines resumed inside each other right now.
     nesting: u32,
     /// When another thread last set the hook (Lua 5.4, see [`arm`]); None: never.
@@ -88,7 +88,6 @@ impl RunningThreads {
         RunningThreads {
             main: ptr::null_mut(),
             current: ptr::null_mut(),
-            interval: DEFAULT_HOOK_INTERVAL as c_int,
             nesting: 0,
             last_remote_arm: None,
         }
@@ -113,71 +112,176 @@ impl RunningThreads {
     }
 }
 
-/// The count hook itself.
+/// The state's one hook: luarun's count checks, then the script's own hook (see
+/// `script_hook.rs`), then the hook set to what both need next.
 ///
 /// # Safety
 /// A `lua_Hook`: Lua calls it with a valid state, of a state whose guard (if any) was
-/// recorded by [`install`].
-unsafe extern "C-unwind" fn limit_hook(state: *mut ffi::lua_State, _debug: *mut ffi::lua_Debug) {
+/// recorded by [`install`], and a valid `debug`.
+pub(crate) unsafe extern "C-unwind" fn dispatch(
+    state: *mut ffi::lua_State,
+    debug: *mut ffi::lua_Debug,
+) {
     // SAFETY: Lua passes a valid state, with a free slot for LuaJIT's registry lookup
     // (LUA_MINSTACK is guaranteed to a hook).
     let guard = unsafe { guard_of(state) };
     if guard.is_null() {
         return;
     }
-    // SAFETY: a recorded guard outlives its Lua state (see [`install`]), so it is alive
-    // while the state runs this hook.
-    let guard = unsafe { &*guard };
+    // SAFETY: a recorded guard outlives its Lua state, so it is alive while the state
+    // runs this hook; Lua passes a valid `debug`.
+    let (guard, event) = unsafe { (&*guard, (*debug).event) };
     // SAFETY: a valid state (Lua passes it).
-    let hook_count = unsafe { ffi::lua_gethookcount(state) };
-    let stop_mode = hook_count == STOP_INTERVAL && guard.interval() != 1;
-    // In stop mode the hook ran after one instruction, not a whole interval.
-    let checked = if stop_mode {
+    let elapsed = unsafe { ffi::lua_gethookcount(state) };
+    let checked = if event == ffi::LUA_HOOKCOUNT {
+        // The instructions since the last count event: the hook's count.
+        guard.check_elapsed(elapsed.max(1) as u64)
+    } else if guard.stop_pending() {
+        // A stop met at an event the script asked for counts as at a count event.
         guard.check_stop()
     } else {
-        guard.check()
+        Ok(())
     };
-    match checked {
-        // SAFETY: we are in the hook, on the thread running `state`, and `guard` is its.
-        Ok(()) if stop_mode => unsafe { leave_stop_mode(state, guard) },
-        Ok(()) => {}
-        Err(reason) => {
-            // Every later instruction of this thread fails too, at once.
-            // SAFETY: a valid state, on the thread that runs it (inside its hook).
-            unsafe { set_hook(state, STOP_INTERVAL) };
-            let message = guard.describe(reason);
-            // SAFETY: a valid state with free slots (a hook gets LUA_MINSTACK); Lua
-            // copies the `message.len()` bytes.
-            unsafe { ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len()) };
-            // lua_error does not return: drop everything that owns memory first.
-            drop(message);
-            // SAFETY: a hook may raise; the message is on top and nothing owns memory.
-            unsafe { ffi::lua_error(state) };
-        }
+    if let Err(reason) = checked {
+        // Every later instruction of this thread fails too, at once.
+        // SAFETY: a valid state, on the thread that runs it (inside its hook).
+        unsafe { arm_here(state) };
+        let message = guard.describe(reason);
+        // SAFETY: a valid state with free slots (a hook gets LUA_MINSTACK); Lua
+        // copies the `message.len()` bytes.
+        unsafe { ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len()) };
+        // lua_error does not return: drop everything that owns memory first.
+        drop(message);
+        // SAFETY: a hook may raise; the message is on top and nothing owns memory.
+        unsafe { ffi::lua_error(state) };
+    }
+    let script = if guard.has_script_hooks() {
+        // SAFETY: inside the hook on `state`; nothing here owns memory should the
+        // script's function raise.
+        unsafe { script_hook::run(state, debug, elapsed) }
+    } else {
+        None
+    };
+    let wanted = wanted(guard, script, false);
+    // SAFETY: a valid state, run by this thread.
+    if unsafe { current(state) } != (Some(()), wanted.0, wanted.1) {
+        // Under the lock, as `arm` sets hooks: a stop armed meanwhile is kept.
+        let _running = guard.running().lock();
+        let wanted = self::wanted(guard, script, guard.stop_pending());
+        // SAFETY: as above; inside the hook.
+        unsafe { apply(state, wanted, true) };
     }
 }
 
-/// A hook in stop mode with no stop pending (armed while an earlier call was stopped)
-/// goes back to what the state runs with between stops. Runs on `state`'s own thread.
+/// The hook `thread` should run (mask, count; mask 0: none) for luarun's limits and a
+/// script's hook: luarun counts for an instruction limit and while a stop is pending
+/// (`stop`: every instruction), and on LuaJIT whenever a script hook is set (another
+/// thread cannot set a LuaJIT hook that is installed, so the hook must come by to see
+/// a stop); when both count, the hook fires at the nearer of the two.
+///
+/// An instruction limit with a script's call, return or line hook counts every
+/// instruction. Lua keeps counting down while the script's hook function runs, but
+/// calls no hook there: a count running out inside the hook function is lost, with all
+/// the script's instructions it stood for. A line hook on a tight loop can make that
+/// happen at every count (the loop and the hook function alternate in step with the
+/// interval), and the limit would never be reached. Counting each instruction loses
+/// nothing (a lost count then stands for a hook-function instruction only), at the
+/// price of a C call per instruction, only where a script set such a hook.
+fn wanted(guard: &LimitGuard, script: Option<ScriptHook>, stop: bool) -> (c_int, c_int) {
+    let limits_count =
+        stop || guard.hook_is_permanent() || (cfg!(feature = "luajit") && script.is_some());
+    let mut mask = script.map_or(0, |hook| hook.mask);
+    let exact = guard.hook_is_permanent() && mask & !ffi::LUA_MASKCOUNT != 0;
+    let mut count = 0;
+    if limits_count {
+        mask |= ffi::LUA_MASKCOUNT;
+        count = if stop || exact {
+            STOP_INTERVAL
+        } else {
+            guard.interval() as c_int
+        };
+    }
+    if let Some(hook) = script.filter(|hook| hook.mask & ffi::LUA_MASKCOUNT != 0) {
+        let left = hook.remaining.max(1);
+        count = if limits_count { count.min(left) } else { left };
+    }
+    (mask, count)
+}
+
+/// What `thread` runs now: (our hook installed, mask, count).
 ///
 /// # Safety
-/// `state` is a valid thread of the state `guard` belongs to, run by the calling thread.
-#[cold]
-unsafe fn leave_stop_mode(state: *mut ffi::lua_State, guard: &LimitGuard) {
-    let running = guard.running().lock();
-    if guard.stop_pending() {
-        return;
-    }
-    // LuaJIT never removes a hook from inside it (see the module comment): an
-    // installed hook is what keeps other threads from touching it.
-    // SAFETY: `state` is valid and run by this thread (our caller's guarantee).
+/// `thread` must be a valid Lua thread (alive until this returns).
+unsafe fn current(thread: *mut ffi::lua_State) -> (Option<()>, c_int, c_int) {
+    // SAFETY: `thread` is valid (our caller's guarantee); these only read its hook.
     unsafe {
-        if guard.hook_is_permanent() || cfg!(feature = "luajit") {
-            set_hook(state, running.interval);
-        } else {
-            remove_hook(state);
+        let ours = ffi::lua_gethook(thread).is_some_and(|hook| {
+            std::ptr::fn_addr_eq(hook, dispatch as unsafe extern "C-unwind" fn(_, _))
+        });
+        let mask = ffi::lua_gethookmask(thread);
+        if !ours || mask == 0 {
+            return (None, 0, 0);
         }
+        (Some(()), mask, ffi::lua_gethookcount(thread))
     }
+}
+
+/// Sets `thread`'s hook to `wanted` unless it runs that already: setting a hook
+/// restarts its count, so re-setting an unchanged one (each resume of a coroutine, each
+/// of a storm of interrupts) could keep the count from ever coming round. LuaJIT never
+/// removes a hook from inside it (`inside_hook`: see the module comment); it counts at
+/// luarun's interval instead.
+///
+/// # Safety
+/// `thread` must be a valid Lua thread (alive until this returns), run by the calling
+/// thread or not running.
+#[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
+unsafe fn apply(thread: *mut ffi::lua_State, wanted: (c_int, c_int), inside_hook: bool) {
+    let (mask, count) = wanted;
+    // SAFETY: `thread` is valid (our caller's guarantee).
+    let now = unsafe { current(thread) };
+    if mask == 0 {
+        if now.0.is_none() {
+            return;
+        }
+        if cfg!(feature = "luajit") && inside_hook {
+            let interval = DEFAULT_HOOK_INTERVAL as c_int;
+            if now != (Some(()), ffi::LUA_MASKCOUNT, interval) {
+                // SAFETY: as above; `dispatch` is a `lua_Hook` for any state.
+                let _ = unsafe {
+                    ffi::lua_sethook(thread, Some(dispatch), ffi::LUA_MASKCOUNT, interval)
+                };
+            }
+            return;
+        }
+        // SAFETY: as above; a NULL hook with mask 0 is how Lua turns hooks off.
+        let _ = unsafe { ffi::lua_sethook(thread, None, 0, 0) };
+    } else if now != (Some(()), mask, count) {
+        // SAFETY: as above; `dispatch` is a `lua_Hook` for any state.
+        let _ = unsafe { ffi::lua_sethook(thread, Some(dispatch), mask, count) };
+    }
+}
+
+/// After `debug.sethook` recorded `script` (None: removed) for `target`: sets the
+/// target's hook to what luarun and the script need. Runs on the thread running the
+/// state; `target` is the running thread or a coroutine that is not running.
+///
+/// # Safety
+/// `target` must be a live thread of the state `guard` belongs to.
+pub(crate) unsafe fn apply_script_hook(
+    guard: &LimitGuard,
+    target: *mut ffi::lua_State,
+    script: Option<ScriptHook>,
+) {
+    if script.is_some() {
+        guard.note_script_hooks();
+    }
+    // Under the lock, as `arm` sets hooks: a stop armed meanwhile is kept.
+    let _running = guard.running().lock();
+    let wanted = wanted(guard, script, guard.stop_pending());
+    // SAFETY: `target` is live (our caller's guarantee) and run by this thread or not
+    // running; not inside a hook (sethook is called from Lua code).
+    unsafe { apply(target, wanted, false) };
 }
 
 #[cfg(feature = "lua54")]
@@ -265,51 +369,13 @@ unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
     state
 }
 
-/// Installs the count hook on `thread`, unless it is installed already: setting a hook
-/// restarts its count, so re-arming an armed hook (each resume of a coroutine, each of
-/// a storm of interrupts) could keep the count from ever reaching `interval`. On LuaJIT
-/// the count is shared by all coroutines, where a loop of short resumes never let the
-/// hook fire.
-///
-/// # Safety
-/// `thread` must be a valid Lua thread (alive until this returns).
-#[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
-unsafe fn set_hook(thread: *mut ffi::lua_State, interval: c_int) {
-    // SAFETY: `thread` is valid (our caller's guarantee); these only read its hook.
-    let installed = unsafe {
-        ffi::lua_gethook(thread).is_some_and(|hook| {
-            std::ptr::fn_addr_eq(hook, limit_hook as unsafe extern "C-unwind" fn(_, _))
-        }) && ffi::lua_gethookmask(thread) == ffi::LUA_MASKCOUNT
-            && ffi::lua_gethookcount(thread) == interval
-    };
-    if !installed {
-        // SAFETY: `thread` is valid; `limit_hook` is a `lua_Hook` for any state.
-        let _ = unsafe { ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, interval) };
-    }
-}
-
-/// Whether `thread` runs the limit hook (with any count).
+/// Whether `thread` runs the hook with any events.
 ///
 /// # Safety
 /// `thread` must be a valid Lua thread (alive until this returns).
 unsafe fn hooked(thread: *mut ffi::lua_State) -> bool {
-    // SAFETY: `thread` is valid (our caller's guarantee); these only read its hook.
-    unsafe {
-        ffi::lua_gethook(thread).is_some_and(|hook| {
-            std::ptr::fn_addr_eq(hook, limit_hook as unsafe extern "C-unwind" fn(_, _))
-        }) && ffi::lua_gethookmask(thread) != 0
-    }
-}
-
-/// Removes any hook from `thread`.
-///
-/// # Safety
-/// `thread` must be a valid Lua thread (alive until this returns).
-#[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
-unsafe fn remove_hook(thread: *mut ffi::lua_State) {
-    // SAFETY: `thread` is valid (our caller's guarantee); a NULL hook with mask 0 is
-    // how Lua turns hooks off.
-    let _ = unsafe { ffi::lua_sethook(thread, None, 0, 0) };
+    // SAFETY: `thread` is valid (our caller's guarantee).
+    unsafe { current(thread).0.is_some() }
 }
 
 #[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
@@ -325,7 +391,7 @@ unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State, rearm_due: bool) -> boo
         // none is running that lua_sethook could disturb (module comment).
         unsafe {
             if !hooked(thread) {
-                set_hook(thread, STOP_INTERVAL);
+                let _ = ffi::lua_sethook(thread, Some(dispatch), ffi::LUA_MASKCOUNT, STOP_INTERVAL);
                 return true;
             }
         }
@@ -337,26 +403,36 @@ unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State, rearm_due: bool) -> boo
     // must set the traps again (lua_sethook does). At a count of 1 there is no count to
     // restart.
     // SAFETY: `thread` is alive (our caller's guarantee); these read its hook fields.
-    let armed = unsafe { hooked(thread) && ffi::lua_gethookcount(thread) == STOP_INTERVAL };
+    let (ours, mask, count) = unsafe { current(thread) };
+    let armed = ours.is_some() && mask & ffi::LUA_MASKCOUNT != 0 && count == STOP_INTERVAL;
     if armed && !rearm_due {
         return false;
     }
+    // A script's events stay (its hook function never runs again this call: the
+    // dispatcher raises the stop first).
+    let mask = if ours.is_some() { mask } else { 0 } | ffi::LUA_MASKCOUNT;
     // SAFETY: `thread` is alive (our caller's guarantee), and Lua 5.4's lua_sethook
     // may be called from another thread, even while the hook runs (see `arm` for the
     // race this rate-limits).
-    let _ =
-        unsafe { ffi::lua_sethook(thread, Some(limit_hook), ffi::LUA_MASKCOUNT, STOP_INTERVAL) };
+    let _ = unsafe { ffi::lua_sethook(thread, Some(dispatch), mask, STOP_INTERVAL) };
     true
 }
 
-/// Arms `co`, about to run on the calling thread, for a pending stop (any flavor: the
-/// caller runs the state, so no hook is running).
+/// Arms `co`, about to run on the calling thread (or running it, inside its hook), for
+/// a pending stop: a count of 1, the script's events kept (any flavor: the caller runs
+/// the state, so no other thread's hook is running).
 ///
 /// # Safety
 /// `co` must be a live coroutine of the state whose hook runs `guard`.
+#[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
 pub unsafe fn arm_here(co: *mut ffi::lua_State) {
     // SAFETY: `co` is a live coroutine (our caller's guarantee), about to run here.
-    unsafe { set_hook(co, STOP_INTERVAL) };
+    let (ours, mask, count) = unsafe { current(co) };
+    let mask = if ours.is_some() { mask } else { 0 } | ffi::LUA_MASKCOUNT;
+    if (ours, mask, count) != (Some(()), mask, STOP_INTERVAL) {
+        // SAFETY: as above; `dispatch` is a `lua_Hook` for any state.
+        let _ = unsafe { ffi::lua_sethook(co, Some(dispatch), mask, STOP_INTERVAL) };
+    }
 }
 
 /// Records the guard in the main thread's extra space and, for states with limits,
@@ -375,12 +451,11 @@ pub fn install(lua: &mlua::Lua, guard: &Arc<LimitGuard>) -> mlua::Result<()> {
                 store_guard(state, guard_ptr);
             }
             if permanent {
-                set_hook(main, interval);
-                set_hook(state, interval);
+                apply(main, (ffi::LUA_MASKCOUNT, interval), false);
+                apply(state, (ffi::LUA_MASKCOUNT, interval), false);
             }
             let mut running = guard.running().lock();
             running.main = main;
-            running.interval = interval;
         })
     }
 }
@@ -416,22 +491,25 @@ pub fn arm(guard: &LimitGuard) {
 /// stop (Lua 5.4; see [`arm`]).
 const REARM_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 
-/// After a call, on the thread that ran it: removes the hook from the main thread of a
-/// state without an instruction limit, so the next call runs at full speed, and puts a
-/// counting hook back to its interval. Coroutines armed during the call keep their hook
-/// until it next fires (it then finds no stop pending and goes back by itself).
+/// After a call, on the thread that ran it: sets the main thread's hook back to what
+/// the state runs with between calls (none without an instruction limit or a script
+/// hook, so the next call runs at full speed). Coroutines armed during the call keep
+/// their hook until it next fires (it then finds no stop pending and goes back by
+/// itself).
 pub fn rest(guard: &LimitGuard) {
     let running = guard.running().lock();
     if running.main.is_null() {
         return;
     }
-    // SAFETY: the main thread lives as long as the state; no hook runs during this.
+    // SAFETY: the main thread lives as long as the state and runs nothing now (the call
+    // ended); the lookup of its script hook needs free slots, checked first.
     unsafe {
-        if guard.hook_is_permanent() {
-            set_hook(running.main, running.interval);
+        let script = if guard.has_script_hooks() && ffi::lua_checkstack(running.main, 5) != 0 {
+            script_hook::of_thread(running.main)
         } else {
-            remove_hook(running.main);
-        }
+            None
+        };
+        apply(running.main, wanted(guard, script, false), false);
     }
 }
 

@@ -9,6 +9,7 @@
 //! `xpcall` and `coroutine.resume`: Lua code cannot swallow it.
 
 pub mod hook;
+pub(crate) mod script_hook;
 pub mod watchdog;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
@@ -75,6 +76,9 @@ pub struct LimitGuard {
     time_expired: AtomicBool,
     /// The running call's deadline registered with the watchdog.
     timer: parking_lot::Mutex<Option<crate::limits::watchdog::TimerId>>,
+    /// A script has set a hook of its own (`debug.sethook`) at some point: the hook
+    /// then looks for script hooks (see `script_hook.rs`).
+    script_hooks: AtomicBool,
 }
 
 impl LimitGuard {
@@ -89,6 +93,7 @@ impl LimitGuard {
             running: parking_lot::Mutex::new(crate::limits::hook::RunningThreads::empty()),
             time_expired: AtomicBool::new(false),
             timer: parking_lot::Mutex::new(None),
+            script_hooks: AtomicBool::new(false),
         }
     }
 
@@ -180,12 +185,28 @@ impl LimitGuard {
         StopReason::from_code(self.tripped.load(Ordering::SeqCst))
     }
 
-    /// Called from the count hook every `hook::hook_interval(limit)` instructions.
+    /// Whether a script has ever set a hook of its own in this state.
+    pub(crate) fn has_script_hooks(&self) -> bool {
+        self.script_hooks.load(Ordering::Relaxed)
+    }
+
+    /// Records that a script set a hook of its own.
+    pub(crate) fn note_script_hooks(&self) {
+        self.script_hooks.store(true, Ordering::Relaxed);
+    }
+
+    /// Called by the pattern functions every `hook::hook_interval(limit)` steps, which
+    /// count as that many instructions.
     pub fn check(&self) -> Result<(), StopReason> {
+        self.check_elapsed(self.interval)
+    }
+
+    /// Called from the count hook: `elapsed` instructions ran since its last call.
+    pub fn check_elapsed(&self, elapsed: u64) -> Result<(), StopReason> {
         if let Some(reason) = self.tripped() {
             return Err(reason);
         }
-        let reason = self.exceeded();
+        let reason = self.exceeded(elapsed);
         if let Some(reason) = reason {
             self.tripped.store(reason.code(), Ordering::SeqCst);
             return Err(reason);
@@ -194,8 +215,8 @@ impl LimitGuard {
     }
 
     /// [`LimitGuard::check`] without charging instructions: whether the call was stopped
-    /// or must stop now (interrupt, passed deadline). For the hook in stop mode, which
-    /// runs after every instruction, and for the parser's reader (`compile.rs`).
+    /// or must stop now (interrupt, passed deadline). For hook events that are not
+    /// counts, and for the parser's reader (`compile.rs`).
     pub fn check_stop(&self) -> Result<(), StopReason> {
         if let Some(reason) = self.tripped() {
             return Err(reason);
@@ -220,15 +241,15 @@ impl LimitGuard {
         None
     }
 
-    fn exceeded(&self) -> Option<StopReason> {
+    fn exceeded(&self, elapsed: u64) -> Option<StopReason> {
         if self.interrupt_requested.swap(false, Ordering::SeqCst) {
             return Some(StopReason::Interrupted);
         }
         if let Some(max) = self.limits.instructions {
             let used = self
                 .instructions_used
-                .fetch_add(self.interval, Ordering::Relaxed)
-                + self.interval;
+                .fetch_add(elapsed, Ordering::Relaxed)
+                .saturating_add(elapsed);
             if used > max {
                 return Some(StopReason::InstructionLimit);
             }
