@@ -10,6 +10,8 @@
 //!
 //! Usage: `lua_suite <testes dir> [--lua <interpreter>]`. main.lua tests the stand-alone
 //! interpreter (it runs `arg[-1]` through `os.execute`); without `--lua` it is skipped.
+//! files.lua only runs `arg[-1] -e <code>`: without `--lua` this program answers that
+//! itself (`lua_suite -e <code>` runs the code in a luarun state with every library).
 //! Lua's files are never part of this repository: pass a copy of `testes/`.
 
 use std::os::unix::process::CommandExt;
@@ -80,6 +82,10 @@ fn main() -> ExitCode {
         // Child: --one <config> <file> <interpreter or "">
         return run_one(&args[2], &args[3], &args[4]);
     }
+    if args.get(1).map(String::as_str) == Some("-e") {
+        // files.lua's `<interpreter> -e <code>`.
+        return run_code(&args[1..]);
+    }
     let Some(testes) = args.get(1).map(PathBuf::from) else {
         eprintln!("usage: lua_suite <testes dir> [--lua <interpreter>]");
         return ExitCode::from(2);
@@ -98,6 +104,8 @@ fn main() -> ExitCode {
         },
         None => PathBuf::new(),
     };
+    // Without an interpreter, files.lua's `arg[-1] -e ...` runs this program.
+    let stand_in = std::env::current_exe().unwrap_or_default();
     let mut failed = 0;
     for config in CONFIGS {
         if config == "plain lua" && interpreter.as_os_str().is_empty() {
@@ -113,7 +121,12 @@ fn main() -> ExitCode {
             }
             ran += 1;
             let started = Instant::now();
-            let (ok, output) = run_child(&testes, config, file, &interpreter);
+            let progname = if interpreter.as_os_str().is_empty() {
+                &stand_in
+            } else {
+                &interpreter
+            };
+            let (ok, output) = run_child(&testes, config, file, &interpreter, progname);
             let seconds = started.elapsed().as_secs_f64();
             if ok {
                 passed += 1;
@@ -135,8 +148,15 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs one file in a child process; whether it passed, and its output.
-fn run_child(testes: &Path, config: &str, file: &str, interpreter: &Path) -> (bool, String) {
+/// Runs one file in a child process; whether it passed, and its output. `progname` is
+/// what the file sees as `arg[-1]` in luarun's configurations.
+fn run_child(
+    testes: &Path,
+    config: &str,
+    file: &str,
+    interpreter: &Path,
+    progname: &Path,
+) -> (bool, String) {
     let mut command = if config == "plain lua" {
         let Some(&(_, mode, expected)) = FILES.iter().find(|(name, _, _)| *name == file) else {
             return (false, format!("{file} is not one of all.lua's files"));
@@ -148,7 +168,7 @@ fn run_child(testes: &Path, config: &str, file: &str, interpreter: &Path) -> (bo
         command
     } else {
         let mut command = Command::new(std::env::current_exe().expect("own path"));
-        command.args(["--one", config, file]).arg(interpreter);
+        command.args(["--one", config, file]).arg(progname);
         command
     };
     // Output goes to a file, not a pipe: main.lua leaves programs running in the
@@ -241,6 +261,36 @@ fn run_one(config: &str, file: &str, interpreter: &str) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `lua_suite -e <code> [-e <code> ...]`: each code in turn in one luarun state with
+/// every library, as `lua -e` runs it; an error is printed and fails the process.
+fn run_code(args: &[String]) -> ExitCode {
+    let state = match State::new(&Options {
+        libraries: Libraries(Libraries::ALL),
+        ..Options::default()
+    }) {
+        Ok(state) => state,
+        Err(e) => {
+            eprintln!("cannot create the state: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    for pair in args.chunks(2) {
+        let [flag, code] = pair else {
+            eprintln!("usage: lua_suite -e <code> [-e <code> ...]");
+            return ExitCode::from(2);
+        };
+        if flag != "-e" {
+            eprintln!("usage: lua_suite -e <code> [-e <code> ...]");
+            return ExitCode::from(2);
+        }
+        if let Err(e) = state.exec(code.as_bytes(), Some("=(command line)")) {
+            eprintln!("lua_suite: {}", e.message);
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 /// all.lua's setup and its way of running `file`, as Lua code.

@@ -1,4 +1,7 @@
-//! The count hook that enforces [`LimitGuard`]s, as a raw Lua hook.
+//! The hook that enforces [`LimitGuard`]s, as a raw Lua hook ([`dispatch`]). It is the
+//! state's only hook: a script's own `debug.sethook` hook runs through it too (see
+//! `script_hook.rs`), so the hook a thread runs is always the union of what the limits
+//! and the script need ([`wanted`]).
 //!
 //! Any count hook makes Lua 5.4 take its slow path on every instruction (about 1.5x on
 //! tight loops), so it is only installed while it is needed:
@@ -12,8 +15,9 @@
 //! fires on every instruction (`STOP_INTERVAL`): waiting for the normal interval let
 //! loops of costly C calls (`table.sort` of 1e5 items, `utf8.len` of 16 MB) run on for
 //! seconds. After the call the hook goes back to its interval ([`rest`]), and a hook that
-//! finds itself in stop mode with no stop pending (a coroutine armed in an earlier call)
-//! goes back by itself, without charging its single instruction as a whole interval.
+//! finds itself counting single instructions with no stop pending (a coroutine armed in
+//! an earlier call) goes back by itself. Each count event charges the instructions it
+//! stands for (the hook's count), whatever count it was set to.
 //!
 //! LuaJIT keeps one hook for all coroutines, and `lua_sethook` there rewrites the flag
 //! word that also marks a hook as running: changed from another thread while the hook
@@ -22,8 +26,8 @@
 //! installed counting hook (instruction limits) switches itself to stop mode the next
 //! time it fires.
 //!
-//! The running coroutine is known because the prelude's `coroutine.resume`,
-//! `coroutine.wrap` and `coroutine.close` go through `coroutines.rs`, which records it
+//! The running coroutine is known because `coroutine.resume`, `coroutine.wrap` and
+//! `coroutine.close` (LuaJIT: the prelude's resume) go through `coroutines.rs`, which records it
 //! ([`RunningThreads::enter`]) for exactly as long as it runs. On Lua 5.4 the hook
 //! finds its guard through the thread's extra space (`lua_getextraspace`, copied into
 //! every coroutine created from the main thread); on
