@@ -361,3 +361,79 @@ fn host_functions_raise_at_the_callers_line_without_a_lua_frame() {
     let traceback = eval_string(&state, "select(2, xpcall(fail, debug.traceback))");
     assert!(!traceback.contains("luarun"), "{traceback}");
 }
+
+/// What a script's call and return hook records of `code`: event, name and kind of
+/// each function (Lua 5.4.8 gives the expected strings below for the same code).
+fn hook_events(state: &State, code: &str) -> String {
+    eval_string(
+        state,
+        &format!(
+            "(function()
+               local seen = {{}}
+               debug.sethook(function(event)
+                 local info = debug.getinfo(2, 'nS')
+                 seen[#seen + 1] = event .. ':' .. tostring(info.name) .. ':' .. info.what
+               end, 'cr')
+               {code}
+               debug.sethook()
+               return table.concat(seen, ' ')
+             end)()"
+        ),
+    )
+}
+
+#[test]
+fn pattern_and_host_functions_cause_the_hook_events_of_one_c_function() {
+    let state = state_with(Libraries::ALL);
+    assert_eq!(
+        hook_events(&state, "string.find('abc', 'b')"),
+        "return:sethook:C call:find:C return:find:C call:sethook:C"
+    );
+    assert_eq!(
+        hook_events(&state, "for w in string.gmatch('a b', '%a') do end"),
+        "return:sethook:C call:gmatch:C return:gmatch:C \
+         call:for iterator:C return:for iterator:C call:for iterator:C \
+         return:for iterator:C call:for iterator:C return:for iterator:C call:sethook:C"
+    );
+    assert_eq!(
+        hook_events(&state, "string.gsub('ab', '%a', function(c) return c end)"),
+        "return:sethook:C call:gsub:C call:nil:Lua return:nil:Lua call:nil:Lua \
+         return:nil:Lua return:gsub:C call:sethook:C"
+    );
+    let host = state
+        .create_host_function(|lua, _| {
+            let table = lua.create_table().map_err(|e| e.to_string())?;
+            Ok(mlua::MultiValue::from_vec(vec![mlua::Value::Table(table)]))
+        })
+        .unwrap();
+    state.lua().globals().raw_set("host", host).unwrap();
+    assert_eq!(
+        hook_events(&state, "host()"),
+        "return:sethook:C call:host:C return:host:C call:sethook:C"
+    );
+}
+
+#[test]
+fn a_traceback_inside_a_host_callback_shows_it_as_one_c_frame() {
+    let state = state_with(Libraries::ALL);
+    let callback = state
+        .create_host_function(|lua, args| {
+            let f: mlua::Function = args
+                .into_iter()
+                .next()
+                .and_then(|v| v.as_function().cloned())
+                .ok_or("a function expected")?;
+            let traceback: mlua::Value = f.call(()).map_err(|e| e.to_string())?;
+            let _ = lua;
+            Ok(mlua::MultiValue::from_vec(vec![traceback]))
+        })
+        .unwrap();
+    state.lua().globals().raw_set("host", callback).unwrap();
+    let traceback = eval_string(&state, "host(debug.traceback)");
+    let frames: Vec<&str> = traceback.lines().skip(1).map(str::trim).collect();
+    assert_eq!(
+        frames.first(),
+        Some(&"[C]: in function 'host'"),
+        "{traceback}"
+    );
+}

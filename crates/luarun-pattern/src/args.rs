@@ -101,12 +101,14 @@ impl<'a> Args<'a> {
     }
 
     /// "bad argument #n to 'name' (detail)" (`luaL_argerror`). The name is the one the
-    /// caller used, found as Lua finds it: from the calling instruction, for the Lua
-    /// wrapper that called this function (stack level 1).
+    /// caller used, found as Lua finds it: from the calling instruction, for the C
+    /// closure the script called (see `c_shell`: this function runs in its frame, level
+    /// 0, or is called from it, level 1).
     pub fn error(&self, n: usize, detail: &str) -> Failure {
+        let level = if crate::c_shell::runs_inline() { 0 } else { 1 };
         let (name, is_method) = self
             .lua
-            .inspect_stack(1, |frame| {
+            .inspect_stack(level, |frame| {
                 let names = frame.names();
                 (
                     names.name.map(|name| name.into_owned()),

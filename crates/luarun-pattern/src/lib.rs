@@ -26,6 +26,7 @@
 #![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 mod args;
+pub mod c_shell;
 pub mod ctype;
 mod gsub;
 mod library;
@@ -258,19 +259,19 @@ pub fn install(lua: &Lua, budget: Arc<dyn Budget>) -> mlua::Result<()> {
         respond(function(&context, lua, args))
     })?;
     // SAFETY: runs on a valid state with the string table and the port pushed; each
-    // closure gets the port and its number as upvalues, as `library_shell` expects, and
-    // lua_setfield pops it; the stack is balanced.
+    // closure gets its number and the port, as `library_shell` expects (see c_shell),
+    // and lua_setfield pops it; the stack is balanced.
     unsafe {
         lua.exec_raw::<()>((string, port), |state| {
             for (number, (name, _)) in FUNCTIONS.iter().enumerate() {
-                ffi::lua_pushvalue(state, -1);
                 ffi::lua_pushinteger(state, number as ffi::lua_Integer);
+                ffi::lua_pushvalue(state, -2);
                 let shell: ffi::lua_CFunction = if name == &c"gmatch" {
                     gmatch_shell
                 } else {
                     library_shell
                 };
-                ffi::lua_pushcclosure(state, shell, 2);
+                c_shell::push_closure(state, shell, 1);
                 ffi::lua_setfield(state, -3, name.as_ptr());
             }
         })
@@ -292,38 +293,34 @@ unsafe extern "C-unwind" fn index_table(state: *mut ffi::lua_State) -> c_int {
     1
 }
 
-/// The C function a script calls for one of [`FUNCTIONS`]: upvalue 1 is the port's mlua
-/// function, upvalue 2 the function's number, passed first; otherwise as [`shell`].
+/// The C function a script calls for one of [`FUNCTIONS`]: runs the port's mlua
+/// function (see [`c_shell`]) with the function's number (upvalue
+/// [`c_shell::FIRST_EXTRA_UPVALUE`]) first, then the arguments; the results as
+/// [`finish`] gives them.
 unsafe extern "C-unwind" fn library_shell(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: Lua calls this C closure (made by `install`) with a valid state and its
-    // two upvalues; the rotation puts them below the n arguments, and lua_call leaves
-    // the results from slot 1 up, as `finish` expects.
+    // SAFETY: Lua calls this C closure (made by `install` through c_shell) with a valid
+    // state and its upvalues; the number goes below the arguments.
     unsafe {
-        let n = ffi::lua_gettop(state);
         ffi::luaL_checkstack(state, 2, c"too many arguments".as_ptr());
-        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
-        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(2));
-        ffi::lua_rotate(state, 1, 2);
-        ffi::lua_call(state, n + 1, ffi::LUA_MULTRET);
-        finish(state)
-    }
-}
-
-/// The C function a script calls for gmatch's iterator: runs the mlua function in
-/// upvalue 1 with the same arguments; the results as [`finish`] gives them.
-unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: Lua calls this C closure with a valid state whose upvalue 1 is the mlua
-    // function (see `gmatch_shell`); lua_call leaves the results from slot 1 up.
-    unsafe {
-        let n = ffi::lua_gettop(state);
-        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
+        ffi::lua_pushvalue(state, ffi::lua_upvalueindex(c_shell::FIRST_EXTRA_UPVALUE));
         ffi::lua_insert(state, 1);
-        ffi::lua_call(state, n, ffi::LUA_MULTRET);
-        finish(state)
+        let results = c_shell::call(state);
+        finish(state, results)
     }
 }
 
-/// After the mlua function returned its results into slots 1 and up: returns them, or
+/// The C function a script calls for gmatch's iterator: runs the mlua iterator (see
+/// [`c_shell`]) with the same arguments; the results as [`finish`] gives them.
+unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
+    // SAFETY: Lua calls this C closure (made by `gmatch_shell` through c_shell) with a
+    // valid state and its upvalues.
+    unsafe {
+        let results = c_shell::call(state);
+        finish(state, results)
+    }
+}
+
+/// After the mlua function left its `results` on top: returns them, or
 /// raises its failure `(marker, value, level)` as Lua's C function would: level 2
 /// prefixes a string with the caller's position (`luaL_error`'s), level 0 raises the
 /// value unchanged, level -1 raises the message the Rust side left in
@@ -331,18 +328,18 @@ unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
 /// frame, no tail call and no hook event a C function would not.
 ///
 /// # Safety
-/// Inside a shell, on a valid state whose slots 1 and up hold only those results.
-unsafe fn finish(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: every index used is on the stack: the results, of which a failure has
-    // at least 3; raising is allowed in the C function this runs in.
+/// Inside a shell, on a valid state with `results` results on top.
+unsafe fn finish(state: *mut ffi::lua_State, results: c_int) -> c_int {
+    // SAFETY: every index used is on the stack: the results from `first` up, of which
+    // a failure has at least 3; raising is allowed in the C function this runs in.
     unsafe {
-        let results = ffi::lua_gettop(state);
+        let first = ffi::lua_gettop(state) - results + 1;
         if results >= 3
-            && ffi::lua_type(state, 1) == ffi::LUA_TLIGHTUSERDATA
-            && ffi::lua_touserdata(state, 1) == failure_marker().0
+            && ffi::lua_type(state, first) == ffi::LUA_TLIGHTUSERDATA
+            && ffi::lua_touserdata(state, first) == failure_marker().0
         {
-            let level = ffi::lua_tointeger(state, 3);
-            ffi::lua_settop(state, 2);
+            let level = ffi::lua_tointeger(state, first + 2);
+            ffi::lua_settop(state, first + 1);
             if level == PENDING_LEVEL {
                 let message = PENDING_MESSAGE.with(|slot| slot.borrow_mut().take());
                 let message = message.unwrap_or_default();
@@ -352,7 +349,7 @@ unsafe fn finish(state: *mut ffi::lua_State) -> c_int {
                 drop(message);
                 ffi::lua_error(state);
             }
-            if level > 0 && ffi::lua_type(state, 2) == ffi::LUA_TSTRING {
+            if level > 0 && ffi::lua_type(state, -1) == ffi::LUA_TSTRING {
                 ffi::luaL_where(state, 1);
                 ffi::lua_insert(state, -2);
                 ffi::lua_concat(state, 2);
@@ -367,11 +364,13 @@ unsafe fn finish(state: *mut ffi::lua_State) -> c_int {
 /// too ([`shell`]).
 unsafe extern "C-unwind" fn gmatch_shell(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: as for `library_shell`, which leaves gmatch's iterator (an mlua function)
-    // at index 1; it becomes the upvalue of the C closure returned.
+    // as the first of its results (a failure raised instead); the iterator becomes the
+    // shell's function (see c_shell), the only value returned.
     unsafe {
-        library_shell(state);
-        ffi::lua_settop(state, 1);
-        ffi::lua_pushcclosure(state, shell, 1);
+        let results = library_shell(state);
+        let iterator = ffi::lua_gettop(state) - results + 1;
+        ffi::lua_settop(state, iterator);
+        c_shell::push_closure(state, shell, 0);
     }
     1
 }

@@ -244,7 +244,9 @@ pub(crate) unsafe fn run(
                 _ if cfg!(feature = "luajit") => ffi::LUA_MASKRET,
                 _ => ffi::LUA_MASKCALL,
             };
-            hook.mask & bit != 0
+            // Not for the C functions mlua and the pattern port run inside luarun's
+            // C functions: Lua's own cause no such events.
+            hook.mask & bit != 0 && !luarun_pattern::c_shell::event_is_inside_a_shell(state)
         };
         if !fire {
             ffi::lua_pop(state, 1);
