@@ -353,7 +353,12 @@ pub(crate) fn new_lua(options: &Options) -> Result<Lua> {
         }
     });
     match built {
-        Ok(Ok(lua)) => Ok(lua),
+        // mlua's first handle runs a full collection when dropped, which on the
+        // last handle is a whole mark-and-sweep of the state just before lua_close
+        // frees all of it anyway (most of what freeing a small state cost, and far more
+        // for a large one). A clone does not: the state lives on in the clone, and the
+        // first handle's collection runs now, on the state fresh from mlua.
+        Ok(Ok(lua)) => Ok(lua.clone()),
         Ok(Err(error)) => Err(convert_error(&error)),
         Err(_) => Err(out_of_memory("mlua could not build it")),
     }

@@ -28,6 +28,7 @@ pub(crate) mod prelude;
 pub mod print;
 pub mod progress;
 pub mod raised;
+mod raw;
 pub mod state;
 pub mod string_patterns;
 #[cfg(feature = "lua54")]

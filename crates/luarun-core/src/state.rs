@@ -118,7 +118,7 @@ impl State {
             let raw_next: Function = globals.raw_get("next")?;
             #[cfg(feature = "luajit")]
             let raw_tostring: Function = globals.raw_get("tostring")?;
-            install_addressless(lua, &globals, &print_target)?;
+            install_addressless(lua, &print_target)?;
             let host_tostring: Function = globals.raw_get("tostring")?;
             // LuaJIT: the guards are Lua wrappers, loaded as bytecode.
             #[cfg(feature = "luajit")]
@@ -518,35 +518,35 @@ fn prelude_arguments(
 }
 
 /// Replaces `tostring`, `string.format` and `print` with luarun's, which show no
+/// Replaces `tostring`, `string.format` and `print` with luarun's, which show no
 /// addresses (see addresses.rs); `print` writes where `target` says (see print.rs).
-fn install_addressless(
-    lua: &Lua,
-    globals: &mlua::Table,
-    target: &Arc<PrintTarget>,
-) -> mlua::Result<()> {
-    // SAFETY: plain C functions following the Lua calling convention; the closures
-    // are built on a valid state with their upvalues on the stack, as they expect.
+/// One raw step, not a dozen mlua calls: this runs for every new state.
+fn install_addressless(lua: &Lua, target: &Arc<PrintTarget>) -> mlua::Result<()> {
+    let pointer = LightUserData(crate::print::target_pointer(target));
+    // SAFETY: runs with mlua's lock held on a valid state (exec_raw protects what may
+    // raise), with the print target pushed; the C functions follow the Lua calling
+    // convention and get the upvalues and registry entries they expect; the stack is
+    // balanced.
     unsafe {
-        globals.raw_set(
-            "tostring",
-            lua.create_c_function(crate::addresses::tostring)?,
-        )?;
-        if let Ok(string) = globals.raw_get::<mlua::Table>("string") {
-            let original: Function = string.raw_get("format")?;
-            let format: Function = lua.exec_raw(original, |state| {
+        lua.exec_raw::<()>(pointer, |state| {
+            crate::raw::push_globals(state);
+            ffi::lua_pushcfunction(state, crate::addresses::tostring);
+            ffi::lua_setfield(state, -2, c"tostring".as_ptr());
+            if ffi::lua_getfield(state, -1, c"string".as_ptr()) == ffi::LUA_TTABLE {
+                ffi::lua_getfield(state, -1, c"format".as_ptr());
                 ffi::lua_pushcclosure(state, crate::addresses::format, 1);
-            })?;
-            string.raw_set("format", format)?;
-        }
-        let raw_print: Function = globals.raw_get("print")?;
-        let pointer = LightUserData(crate::print::target_pointer(target));
-        let print: Function = lua.exec_raw((pointer, raw_print), |state| {
+                ffi::lua_setfield(state, -2, c"format".as_ptr());
+            }
+            ffi::lua_pop(state, 1);
+            // print.rs keeps the original print and the target in the registry.
+            ffi::lua_pushvalue(state, -2);
+            ffi::lua_getfield(state, -2, c"print".as_ptr());
             crate::print::register(state);
             ffi::lua_pushcfunction(state, crate::print::print);
-        })?;
-        globals.raw_set("print", print)?;
+            ffi::lua_setfield(state, -2, c"print".as_ptr());
+            ffi::lua_pop(state, 2);
+        })
     }
-    Ok(())
 }
 
 /// Whether `error` is (or wraps) a Lua memory error. Allocates nothing: it runs when

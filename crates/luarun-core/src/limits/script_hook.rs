@@ -425,10 +425,7 @@ pub(crate) unsafe fn install(state: *mut ffi::lua_State) {
     // SAFETY: a valid state with free slots; the gets and sets are balanced.
     unsafe {
         let top = ffi::lua_gettop(state);
-        #[cfg(not(feature = "luajit"))]
-        ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_GLOBALS);
-        #[cfg(feature = "luajit")]
-        ffi::lua_pushvalue(state, ffi::LUA_GLOBALSINDEX);
+        crate::raw::push_globals(state);
         if ffi::lua_getfield(state, -1, c"debug".as_ptr()) == ffi::LUA_TTABLE {
             ffi::lua_pushcfunction(state, sethook);
             ffi::lua_setfield(state, -2, c"sethook".as_ptr());
