@@ -55,6 +55,18 @@ fn gethook_shows_no_hook_of_luarun() {
             ),
             "crl 7"
         );
+        // As in Lua: a hook with no events (no letters, a count <= 0 or one that does
+        // not fit a C int) is no hook at all.
+        for args in ["'', -5", "'x', 0", "'', 2^40"] {
+            assert_eq!(
+                eval(
+                    &state,
+                    &format!("(function() debug.sethook(print, {args}) return tostring(debug.gethook()) end)()")
+                ),
+                "nil",
+                "{args}"
+            );
+        }
     }
 }
 

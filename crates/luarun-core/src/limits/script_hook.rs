@@ -340,11 +340,13 @@ unsafe extern "C-unwind" fn sethook(state: *mut ffi::lua_State) -> c_int {
             ffi::luaL_checktype(state, arg + 1, ffi::LUA_TFUNCTION);
             let count = ffi::luaL_optinteger(state, arg + 3, 0) as c_int;
             let events = std::slice::from_raw_parts(events.cast::<u8>(), len);
+            // As lua_sethook: no events (an empty mask, a count <= 0) is no hook.
             Some(ScriptHook {
                 mask: make_mask(events, count),
                 count,
                 remaining: count,
             })
+            .filter(|hook| hook.mask != 0)
         };
         push_table(state, Table::Functions, true);
         push_key(state, thread_slot);
@@ -377,7 +379,7 @@ unsafe extern "C-unwind" fn sethook(state: *mut ffi::lua_State) -> c_int {
         let guard = guard_of(state);
         if !guard.is_null() {
             // SAFETY: a recorded guard outlives its state, which is running.
-            apply_script_hook(&*guard, target, hook.filter(|h| h.mask != 0));
+            apply_script_hook(&*guard, target, hook);
         }
     }
     0
