@@ -249,14 +249,8 @@ unsafe extern "C-unwind" fn load(state: *mut ffi::lua_State) -> c_int {
     };
     if status == ffi::LUA_OK {
         if env != 0 {
-            // SAFETY: the loaded function is on top, slot `env` (4) exists; the first
-            // upvalue of a main chunk is its _ENV; the pop drops the unused value.
-            unsafe {
-                ffi::lua_pushvalue(state, env);
-                if ffi::lua_setupvalue(state, -2, 1).is_null() {
-                    ffi::lua_pop(state, 1);
-                }
-            }
+            // SAFETY: the loaded function is on top, slot `env` (4) exists.
+            unsafe { crate::raw::set_chunk_env(state, env) };
         }
         return 1;
     }
@@ -323,7 +317,7 @@ pub fn install(lua: &mlua::Lua, allow_bytecode: bool, allow_finalizers: bool) ->
     // the Lua calling convention, and the stack is balanced.
     unsafe {
         lua.exec_raw::<()>((), |state| {
-            ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_GLOBALS);
+            crate::raw::push_globals(state);
             set_field(state, c"pcall", pcall);
             set_field(state, c"xpcall", xpcall);
             ffi::lua_pushboolean(state, c_int::from(allow_bytecode));

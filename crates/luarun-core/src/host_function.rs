@@ -3,34 +3,30 @@
 //!
 //! mlua reports a callback's `Err` as its own error userdata, which a script's `pcall`
 //! would receive instead of a message it can match on. So the mlua function returns
-//! `(marker, value)` on failure, and [`shell`] raises `value` as `error(value, 2)`
-//! would: a string gets the caller's position, anything else is raised unchanged. The
-//! shell is a C function that runs the mlua function in its own frame
-//! (`luarun_pattern::c_shell`), so the host function is one C frame, as a C function
-//! of Lua's is, and a new state compiles no Lua source for it (it used to be a Lua
-//! wrapper in the prelude).
+//! `luarun_pattern::c_shell::failure` values on failure, and the shell raises them as
+//! `error(value, 2)` would: a string gets the caller's position, anything else is
+//! raised unchanged. The shell runs the mlua function in its own frame (see `c_shell`),
+//! so the host function is one C frame, as a C function of Lua's is, and a new state
+//! compiles no Lua source for it (it used to be a Lua wrapper in the prelude).
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
 
-use mlua::{ffi, Function, LightUserData, Lua};
+use luarun_pattern::c_shell;
+use mlua::{ffi, Function, Lua, MultiValue, Value};
 
-/// The marker a host function's mlua function returns first to signal failure. Its
-/// address is unique to this crate, which makes it unforgeable from Lua.
-static FAILURE_MARKER: u8 = 0;
-
-/// The marker as a Lua value, for the mlua function to return.
-pub(crate) fn failure_marker() -> LightUserData {
-    LightUserData(&FAILURE_MARKER as *const u8 as *mut c_void)
+/// What the host's mlua function returns to raise `value` as `error(value, 2)`.
+pub(crate) fn failure(value: Value) -> MultiValue {
+    c_shell::failure(value, c_shell::Raise::AtCaller)
 }
 
-/// `raw` (an mlua function following the marker convention) as the function scripts
+/// `raw` (an mlua function returning [`failure`] on failure) as the function scripts
 /// call.
 pub(crate) fn wrap(lua: &Lua, raw: Function) -> mlua::Result<Function> {
     // SAFETY: runs on a valid state with `raw` pushed, which c_shell turns into the
     // closure `shell` expects.
     unsafe {
         lua.exec_raw(raw, |state| {
-            luarun_pattern::c_shell::push_closure(state, shell, 0);
+            c_shell::push_closure(state, shell, 0);
         })
     }
 }
@@ -41,26 +37,10 @@ pub(crate) fn wrap(lua: &Lua, raw: Function) -> mlua::Result<Function> {
 /// # Safety
 /// A `lua_CFunction` made by [`wrap`].
 unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
-    // SAFETY: a C closure made by `wrap`; c_shell leaves the results on top, from
-    // `first` up; raising (the function's, lua_error) is allowed in a C function, and
-    // nothing here owns memory.
+    // SAFETY: a C closure made by `wrap` (through c_shell), on the state Lua called it
+    // with; nothing here owns memory should the function or `finish` raise.
     unsafe {
-        let results = luarun_pattern::c_shell::call(state);
-        let first = ffi::lua_gettop(state) - results + 1;
-        if results >= 1
-            && ffi::lua_type(state, first) == ffi::LUA_TLIGHTUSERDATA
-            && ffi::lua_touserdata(state, first) == failure_marker().0
-        {
-            ffi::luaL_checkstack(state, 2, c"too many results".as_ptr());
-            ffi::lua_settop(state, first + 1);
-            // As error(value, 2): level 1 here is whoever called this function.
-            if ffi::lua_type(state, -1) == ffi::LUA_TSTRING {
-                ffi::luaL_where(state, 1);
-                ffi::lua_insert(state, -2);
-                ffi::lua_concat(state, 2);
-            }
-            ffi::lua_error(state);
-        }
-        results
+        let results = c_shell::call(state);
+        c_shell::finish(state, results)
     }
 }

@@ -440,10 +440,7 @@ impl State {
                             }
                             HostFailure::Value(value) => value,
                         };
-                        Ok(mlua::MultiValue::from_vec(vec![
-                            mlua::Value::LightUserData(crate::host_function::failure_marker()),
-                            raised,
-                        ]))
+                        Ok(crate::host_function::failure(raised))
                     }
                 })?;
             crate::host_function::wrap(lua, raw)

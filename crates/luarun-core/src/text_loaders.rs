@@ -98,11 +98,7 @@ unsafe extern "C-unwind" fn loadfile(state: *mut ffi::lua_State) -> c_int {
         };
         if load_text_file(state, filename, mode) == ffi::LUA_OK {
             if env != 0 {
-                // A main chunk's first upvalue is its _ENV (load_aux).
-                ffi::lua_pushvalue(state, env);
-                if ffi::lua_setupvalue(state, -2, 1).is_null() {
-                    ffi::lua_pop(state, 1);
-                }
+                crate::raw::set_chunk_env(state, env);
             }
             return 1;
         }
@@ -194,7 +190,7 @@ pub(crate) unsafe fn install(state: *mut ffi::lua_State) {
     // one value, popped with its table, so the stack is balanced.
     unsafe {
         let top = ffi::lua_gettop(state);
-        ffi::lua_rawgeti(state, ffi::LUA_REGISTRYINDEX, ffi::LUA_RIDX_GLOBALS);
+        crate::raw::push_globals(state);
         ffi::lua_pushcfunction(state, loadfile);
         ffi::lua_setfield(state, -2, c"loadfile".as_ptr());
         ffi::lua_pushcfunction(state, dofile);

@@ -10,6 +10,10 @@
 //! frame: an mlua function is a C closure whose behaviour depends only on its one
 //! upvalue, which the shell carries as its own upvalue 1.
 //!
+//! The mlua function reports failure by returning [`failure`]'s values, which
+//! [`finish`] raises the way Lua's C functions raise errors (mlua would turn a
+//! callback's `Err` into its own error userdata).
+//!
 //! Should an mlua function ever not have that shape (another mlua version), the shell
 //! falls back to calling it with `lua_call`, which is correct and only shows the extra
 //! frame.
@@ -17,7 +21,7 @@
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use mlua::ffi;
+use mlua::{ffi, LightUserData, MultiValue, Value};
 
 /// Set once a shell was made that runs its mlua function in its own frame (all mlua
 /// functions share one shape, so then all do).
@@ -52,26 +56,42 @@ pub unsafe fn push_closure(state: *mut ffi::lua_State, shell: ffi::lua_CFunction
     // guarantee); lua_getupvalue pushes a value only when it returns non-NULL; the
     // rotation moves the two shell upvalues below the `extra` values.
     unsafe {
-        let c_function = ffi::lua_tocfunction(state, -1);
-        let one_upvalue = c_function.is_some() && !ffi::lua_getupvalue(state, -1, 1).is_null() && {
-            let second = !ffi::lua_getupvalue(state, -2, 2).is_null();
-            if second {
-                ffi::lua_pop(state, 2);
-            }
-            !second
-        };
-        match (c_function, one_upvalue) {
-            (Some(c_function), true) => {
-                // [extra..., function, upvalue] -> [extra..., upvalue, C function]
+        // [extra..., function] -> [extra..., upvalue, C function], or for another shape
+        // [extra..., function, nil].
+        match mlua_shape(state) {
+            Some(c_function) => {
+                ffi::lua_getupvalue(state, -1, 1);
                 ffi::lua_replace(state, -2);
                 ffi::lua_pushlightuserdata(state, c_function as *mut c_void);
                 MLUA_C_FUNCTION.store(c_function as *mut c_void, Ordering::Relaxed);
                 INLINE.store(true, Ordering::Relaxed);
             }
-            _ => ffi::lua_pushnil(state),
+            None => ffi::lua_pushnil(state),
         }
         ffi::lua_rotate(state, -(extra + 2), 2);
         ffi::lua_pushcclosure(state, shell, 2 + extra);
+    }
+}
+
+/// The C function of the function on top if it has mlua's shape: a C closure with
+/// exactly one upvalue.
+///
+/// # Safety
+/// A valid state with a function on top and 2 free slots.
+unsafe fn mlua_shape(state: *mut ffi::lua_State) -> Option<ffi::lua_CFunction> {
+    // SAFETY: as our caller guarantees; each lua_getupvalue that returns non-NULL
+    // pushed a value, popped again.
+    unsafe {
+        let c_function = ffi::lua_tocfunction(state, -1)?;
+        if ffi::lua_getupvalue(state, -1, 1).is_null() {
+            return None;
+        }
+        ffi::lua_pop(state, 1);
+        if !ffi::lua_getupvalue(state, -1, 2).is_null() {
+            ffi::lua_pop(state, 1);
+            return None;
+        }
+        Some(c_function)
     }
 }
 
@@ -167,5 +187,95 @@ pub unsafe fn event_is_inside_a_shell(state: *mut ffi::lua_State) -> bool {
             level += 1;
         }
         false
+    }
+}
+
+/// Tags a failure an mlua function returns to its shell; its address is unique to this
+/// crate, so no script can forge it.
+static FAILURE_MARKER: u8 = 0;
+
+fn failure_marker() -> LightUserData {
+    LightUserData(&FAILURE_MARKER as *const u8 as *mut c_void)
+}
+
+/// How [`finish`] raises a failure's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Raise {
+    /// As `error(value, 2)`: a string gets the position of the shell's caller (as
+    /// `luaL_error` gives it), anything else is raised unchanged.
+    AtCaller,
+    /// As `error(value, 0)`: unchanged.
+    AsItIs,
+}
+
+/// The failure level that tells the shell to raise the pending message.
+const PENDING_LEVEL: i64 = -1;
+
+thread_local! {
+    /// A Lua error message for the shell to push and raise: set just before the mlua
+    /// function returns the failure, taken by the shell right after, on this thread.
+    static PENDING_MESSAGE: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// What an mlua function behind a shell returns to make the shell raise `value`.
+pub fn failure(value: Value, raise: Raise) -> MultiValue {
+    let level = match raise {
+        Raise::AtCaller => 2,
+        Raise::AsItIs => 0,
+    };
+    MultiValue::from_vec(vec![
+        Value::LightUserData(failure_marker()),
+        value,
+        Value::Integer(level),
+    ])
+}
+
+/// [`failure`] for a message the shell itself pushes as a Lua string: for when making
+/// that string in Rust could fail the way the error being reported did (mlua creates
+/// strings in a protected call, one more C level).
+pub fn pending_failure(message: String) -> MultiValue {
+    PENDING_MESSAGE.with(|slot| *slot.borrow_mut() = Some(message));
+    MultiValue::from_vec(vec![
+        Value::LightUserData(failure_marker()),
+        Value::Nil,
+        Value::Integer(PENDING_LEVEL),
+    ])
+}
+
+/// After [`call`] left the mlua function's `results` on top: returns them, or raises
+/// its failure ([`failure`], [`pending_failure`]) as Lua's C functions raise errors.
+///
+/// # Safety
+/// Inside a shell, on a valid state with `results` results on top.
+pub unsafe fn finish(state: *mut ffi::lua_State, results: c_int) -> c_int {
+    // SAFETY: every index used is on the stack: the results from `first` up, of which
+    // a failure has 3; raising is allowed in the C function this runs in.
+    unsafe {
+        let first = ffi::lua_gettop(state) - results + 1;
+        if results >= 3
+            && ffi::lua_type(state, first) == ffi::LUA_TLIGHTUSERDATA
+            && ffi::lua_touserdata(state, first) == failure_marker().0
+        {
+            let level = ffi::lua_tointeger(state, first + 2);
+            ffi::lua_settop(state, first + 1);
+            if level == PENDING_LEVEL {
+                let message = PENDING_MESSAGE.with(|slot| slot.borrow_mut().take());
+                let message = message.unwrap_or_default();
+                ffi::lua_settop(state, 0);
+                ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
+                // The Rust string must not outlive the raise (lua_error never returns).
+                drop(message);
+                ffi::lua_error(state);
+            }
+            if level > 0 && ffi::lua_type(state, -1) == ffi::LUA_TSTRING {
+                // Level 1 is whoever called the shell.
+                ffi::luaL_where(state, 1);
+                ffi::lua_insert(state, -2);
+                ffi::lua_concat(state, 2);
+            }
+            ffi::lua_error(state);
+        }
+        results
     }
 }

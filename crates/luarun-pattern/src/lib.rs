@@ -35,31 +35,13 @@ mod rep;
 pub mod search;
 pub mod steps;
 
-use std::ffi::{c_int, c_void};
+use std::ffi::c_int;
 use std::sync::Arc;
 
-use mlua::{ffi, Function, LightUserData, Lua, MultiValue, Table, Value};
+use mlua::{ffi, Function, Lua, MultiValue, Table, Value};
 
 use matcher::MatchError;
 use steps::StepMeter;
-
-/// Tags a failure returned to the Lua wrapper; its address is unique to this crate, so
-/// no script can forge it.
-static FAILURE_MARKER: u8 = 0;
-
-/// The failure level that tells the shell to raise [`PENDING_MESSAGE`].
-const PENDING_LEVEL: i64 = -1;
-
-thread_local! {
-    /// A Lua error message for the shell to push and raise: set just before the mlua
-    /// function returns the failure, taken by the shell right after, on this thread.
-    static PENDING_MESSAGE: std::cell::RefCell<Option<String>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-fn failure_marker() -> LightUserData {
-    LightUserData(&FAILURE_MARKER as *const u8 as *mut c_void)
-}
 
 /// What a host lends the pattern functions: a step budget, memory accounting and a
 /// stack check. Every method may be called from the thread running the state.
@@ -171,21 +153,13 @@ impl Context {
 fn respond(result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
     match result {
         Ok(values) => Ok(values),
-        // The level for Lua's `error`: 2 is the caller of the wrapper, as luaL_error's.
-        Err(Failure::Message(value)) => Ok(MultiValue::from_vec(vec![
-            Value::LightUserData(failure_marker()),
-            value,
-            Value::Integer(2),
-        ])),
-        Err(Failure::Rethrow(value)) => Ok(MultiValue::from_vec(vec![
-            Value::LightUserData(failure_marker()),
-            value,
-            Value::Integer(0),
-        ])),
+        // A message at the caller's line, as luaL_error raises it.
+        Err(Failure::Message(value)) => Ok(c_shell::failure(value, c_shell::Raise::AtCaller)),
+        Err(Failure::Rethrow(value)) => Ok(c_shell::failure(value, c_shell::Raise::AsItIs)),
         // Lua's own errors met while calling back into Lua (its "C stack overflow")
         // reach a script as Lua's C functions raise them: strings, not mlua's userdata.
         // Building that string here could fail the same way (mlua creates strings in a
-        // protected call, one more C level), so the shell pushes it (`PENDING_MESSAGE`).
+        // protected call, one more C level), so the shell pushes it.
         // Memory errors keep their kind up to the C API.
         Err(Failure::Lua(error)) => match lua_message(&error) {
             Some(message) => {
@@ -194,12 +168,7 @@ fn respond(result: Result<MultiValue, Failure>) -> mlua::Result<MultiValue> {
                     .split("\nstack traceback:")
                     .next()
                     .unwrap_or(message);
-                PENDING_MESSAGE.with(|slot| *slot.borrow_mut() = Some(bare.to_string()));
-                Ok(MultiValue::from_vec(vec![
-                    Value::LightUserData(failure_marker()),
-                    Value::Nil,
-                    Value::Integer(PENDING_LEVEL),
-                ]))
+                Ok(c_shell::pending_failure(bare.to_string()))
             }
             None => Err(error),
         },
@@ -296,7 +265,7 @@ unsafe extern "C-unwind" fn index_table(state: *mut ffi::lua_State) -> c_int {
 /// The C function a script calls for one of [`FUNCTIONS`]: runs the port's mlua
 /// function (see [`c_shell`]) with the function's number (upvalue
 /// [`c_shell::FIRST_EXTRA_UPVALUE`]) first, then the arguments; the results as
-/// [`finish`] gives them.
+/// [`c_shell::finish`] gives them.
 unsafe extern "C-unwind" fn library_shell(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: Lua calls this C closure (made by `install` through c_shell) with a valid
     // state and its upvalues; the number goes below the arguments.
@@ -305,58 +274,18 @@ unsafe extern "C-unwind" fn library_shell(state: *mut ffi::lua_State) -> c_int {
         ffi::lua_pushvalue(state, ffi::lua_upvalueindex(c_shell::FIRST_EXTRA_UPVALUE));
         ffi::lua_insert(state, 1);
         let results = c_shell::call(state);
-        finish(state, results)
+        c_shell::finish(state, results)
     }
 }
 
 /// The C function a script calls for gmatch's iterator: runs the mlua iterator (see
-/// [`c_shell`]) with the same arguments; the results as [`finish`] gives them.
+/// [`c_shell`]) with the same arguments; the results as [`c_shell::finish`] gives them.
 unsafe extern "C-unwind" fn shell(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: Lua calls this C closure (made by `gmatch_shell` through c_shell) with a
     // valid state and its upvalues.
     unsafe {
         let results = c_shell::call(state);
-        finish(state, results)
-    }
-}
-
-/// After the mlua function left its `results` on top: returns them, or
-/// raises its failure `(marker, value, level)` as Lua's C function would: level 2
-/// prefixes a string with the caller's position (`luaL_error`'s), level 0 raises the
-/// value unchanged, level -1 raises the message the Rust side left in
-/// `PENDING_MESSAGE`. The shells are C functions called directly, so they add no Lua
-/// frame, no tail call and no hook event a C function would not.
-///
-/// # Safety
-/// Inside a shell, on a valid state with `results` results on top.
-unsafe fn finish(state: *mut ffi::lua_State, results: c_int) -> c_int {
-    // SAFETY: every index used is on the stack: the results from `first` up, of which
-    // a failure has at least 3; raising is allowed in the C function this runs in.
-    unsafe {
-        let first = ffi::lua_gettop(state) - results + 1;
-        if results >= 3
-            && ffi::lua_type(state, first) == ffi::LUA_TLIGHTUSERDATA
-            && ffi::lua_touserdata(state, first) == failure_marker().0
-        {
-            let level = ffi::lua_tointeger(state, first + 2);
-            ffi::lua_settop(state, first + 1);
-            if level == PENDING_LEVEL {
-                let message = PENDING_MESSAGE.with(|slot| slot.borrow_mut().take());
-                let message = message.unwrap_or_default();
-                ffi::lua_settop(state, 0);
-                ffi::lua_pushlstring(state, message.as_ptr().cast(), message.len());
-                // The Rust string must not outlive the raise (lua_error never returns).
-                drop(message);
-                ffi::lua_error(state);
-            }
-            if level > 0 && ffi::lua_type(state, -1) == ffi::LUA_TSTRING {
-                ffi::luaL_where(state, 1);
-                ffi::lua_insert(state, -2);
-                ffi::lua_concat(state, 2);
-            }
-            ffi::lua_error(state);
-        }
-        results
+        c_shell::finish(state, results)
     }
 }
 

@@ -168,7 +168,7 @@ pub(crate) unsafe extern "C-unwind" fn dispatch(
     };
     let wanted = wanted(guard, script, false);
     // SAFETY: a valid state, run by this thread.
-    if unsafe { current(state) } != (Some(()), wanted.0, wanted.1) {
+    if unsafe { current(state) } != wanted {
         // Under the lock, as `arm` sets hooks: a stop armed meanwhile is kept.
         let _running = guard.running().lock();
         let wanted = self::wanted(guard, script, guard.stop_pending());
@@ -212,11 +212,12 @@ fn wanted(guard: &LimitGuard, script: Option<ScriptHook>, stop: bool) -> (c_int,
     (mask, count)
 }
 
-/// What `thread` runs now: (our hook installed, mask, count).
+/// What `thread` runs now, in [`wanted`]'s terms: (mask, count) of our hook; (0, 0)
+/// when it runs none (or another one).
 ///
 /// # Safety
 /// `thread` must be a valid Lua thread (alive until this returns).
-unsafe fn current(thread: *mut ffi::lua_State) -> (Option<()>, c_int, c_int) {
+unsafe fn current(thread: *mut ffi::lua_State) -> (c_int, c_int) {
     // SAFETY: `thread` is valid (our caller's guarantee); these only read its hook.
     unsafe {
         let ours = ffi::lua_gethook(thread).is_some_and(|hook| {
@@ -224,9 +225,9 @@ unsafe fn current(thread: *mut ffi::lua_State) -> (Option<()>, c_int, c_int) {
         });
         let mask = ffi::lua_gethookmask(thread);
         if !ours || mask == 0 {
-            return (None, 0, 0);
+            return (0, 0);
         }
-        (Some(()), mask, ffi::lua_gethookcount(thread))
+        (mask, ffi::lua_gethookcount(thread))
     }
 }
 
@@ -245,12 +246,12 @@ unsafe fn apply(thread: *mut ffi::lua_State, wanted: (c_int, c_int), inside_hook
     // SAFETY: `thread` is valid (our caller's guarantee).
     let now = unsafe { current(thread) };
     if mask == 0 {
-        if now.0.is_none() {
+        if now.0 == 0 {
             return;
         }
         if cfg!(feature = "luajit") && inside_hook {
             let interval = DEFAULT_HOOK_INTERVAL as c_int;
-            if now != (Some(()), ffi::LUA_MASKCOUNT, interval) {
+            if now != (ffi::LUA_MASKCOUNT, interval) {
                 // SAFETY: as above; `dispatch` is a `lua_Hook` for any state.
                 let _ = unsafe {
                     ffi::lua_sethook(thread, Some(dispatch), ffi::LUA_MASKCOUNT, interval)
@@ -260,7 +261,7 @@ unsafe fn apply(thread: *mut ffi::lua_State, wanted: (c_int, c_int), inside_hook
         }
         // SAFETY: as above; a NULL hook with mask 0 is how Lua turns hooks off.
         let _ = unsafe { ffi::lua_sethook(thread, None, 0, 0) };
-    } else if now != (Some(()), mask, count) {
+    } else if now != wanted {
         // SAFETY: as above; `dispatch` is a `lua_Hook` for any state.
         let _ = unsafe { ffi::lua_sethook(thread, Some(dispatch), mask, count) };
     }
@@ -379,7 +380,7 @@ unsafe fn main_thread(state: *mut ffi::lua_State) -> *mut ffi::lua_State {
 /// `thread` must be a valid Lua thread (alive until this returns).
 unsafe fn hooked(thread: *mut ffi::lua_State) -> bool {
     // SAFETY: `thread` is valid (our caller's guarantee).
-    unsafe { current(thread).0.is_some() }
+    unsafe { current(thread).0 != 0 }
 }
 
 #[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
@@ -407,14 +408,14 @@ unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State, rearm_due: bool) -> boo
     // must set the traps again (lua_sethook does). At a count of 1 there is no count to
     // restart.
     // SAFETY: `thread` is alive (our caller's guarantee); these read its hook fields.
-    let (ours, mask, count) = unsafe { current(thread) };
-    let armed = ours.is_some() && mask & ffi::LUA_MASKCOUNT != 0 && count == STOP_INTERVAL;
+    let (mask, count) = unsafe { current(thread) };
+    let armed = mask & ffi::LUA_MASKCOUNT != 0 && count == STOP_INTERVAL;
     if armed && !rearm_due {
         return false;
     }
     // A script's events stay (its hook function never runs again this call: the
     // dispatcher raises the stop first).
-    let mask = if ours.is_some() { mask } else { 0 } | ffi::LUA_MASKCOUNT;
+    let mask = mask | ffi::LUA_MASKCOUNT;
     // SAFETY: `thread` is alive (our caller's guarantee), and Lua 5.4's lua_sethook
     // may be called from another thread, even while the hook runs (see `arm` for the
     // race this rate-limits).
@@ -431,11 +432,11 @@ unsafe fn arm_from_anywhere(thread: *mut ffi::lua_State, rearm_due: bool) -> boo
 #[allow(clippy::let_unit_value)] // lua_sethook returns int on LuaJIT, nothing on Lua 5.4
 pub unsafe fn arm_here(co: *mut ffi::lua_State) {
     // SAFETY: `co` is a live coroutine (our caller's guarantee), about to run here.
-    let (ours, mask, count) = unsafe { current(co) };
-    let mask = if ours.is_some() { mask } else { 0 } | ffi::LUA_MASKCOUNT;
-    if (ours, mask, count) != (Some(()), mask, STOP_INTERVAL) {
+    let now = unsafe { current(co) };
+    let armed = (now.0 | ffi::LUA_MASKCOUNT, STOP_INTERVAL);
+    if now != armed {
         // SAFETY: as above; `dispatch` is a `lua_Hook` for any state.
-        let _ = unsafe { ffi::lua_sethook(co, Some(dispatch), mask, STOP_INTERVAL) };
+        let _ = unsafe { ffi::lua_sethook(co, Some(dispatch), armed.0, armed.1) };
     }
 }
 

@@ -307,18 +307,14 @@ fn mask_string(mask: c_int) -> Vec<u8> {
     .collect()
 }
 
-/// The thread argument of sethook/gethook, as `getthread`: (its slot or 0, the slot
-/// of the first other argument minus one).
+/// The thread argument of sethook/gethook, as `getthread`: 1 when the first argument
+/// is a thread (the other arguments follow it), else 0.
 ///
 /// # Safety
 /// A valid state inside a C function.
-unsafe fn thread_argument(state: *mut ffi::lua_State) -> (c_int, c_int) {
+unsafe fn thread_argument(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: slot 1 is an acceptable index.
-    if unsafe { ffi::lua_type(state, 1) } == ffi::LUA_TTHREAD {
-        (1, 1)
-    } else {
-        (0, 0)
-    }
+    c_int::from(unsafe { ffi::lua_type(state, 1) } == ffi::LUA_TTHREAD)
 }
 
 /// `debug.sethook([thread,] hook, mask [, count])`.
@@ -330,7 +326,8 @@ unsafe extern "C-unwind" fn sethook(state: *mut ffi::lua_State) -> c_int {
     // db_sethook's do (nothing here owns memory); the table work is balanced; the
     // target thread is the running one or one held alive by slot 1.
     unsafe {
-        let (thread_slot, arg) = thread_argument(state);
+        let thread_slot = thread_argument(state);
+        let arg = thread_slot;
         let hook = if ffi::lua_isnoneornil(state, arg + 1) != 0 {
             ffi::lua_settop(state, arg + 1);
             None
@@ -393,7 +390,7 @@ unsafe extern "C-unwind" fn gethook(state: *mut ffi::lua_State) -> c_int {
     // SAFETY: Lua passes a valid state with free slots; raw gets never raise; the
     // results are pushed over the balanced lookup.
     unsafe {
-        let (thread_slot, _) = thread_argument(state);
+        let thread_slot = thread_argument(state);
         let found = push_table(state, Table::Records, false) && {
             push_key(state, thread_slot);
             ffi::lua_rawget(state, -2) == ffi::LUA_TTABLE
